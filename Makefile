@@ -1,0 +1,47 @@
+# Sentinel-2 super-resolution QGIS plugin. `make demo` and `make test` set the machine up on first use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PLUGINS := $(CURDIR)/build/plugins
+APT := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-matplotlib
+MINUTES ?= 30
+VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
+
+export PYTHONPATH := $(PLUGINS)
+export QT_QPA_PLATFORM := offscreen
+
+.PHONY: setup test demo data train package clean
+
+setup: $(VENV)/.installed $(PLUGINS)/s2sr
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@dpkg -s $(APT) >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT); }
+	test -x $(PY) || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(PLUGINS)/s2sr:
+	mkdir -p $(PLUGINS) && ln -sfn $(CURDIR) $@
+
+test: setup
+	$(PY) -m pytest -v
+
+demo: setup
+	$(PY) scripts/demo.py --out build/demo
+
+data: setup
+	$(PY) -m s2sr.training.data --out data/packed
+
+train: setup
+	test -d data/packed || $(MAKE) data
+	$(PY) -m s2sr.training.train --scale 2 --out models/dsen2_oscd_2x.pt --minutes $(MINUTES)
+	$(PY) -m s2sr.training.train --scale 6 --out models/dsen2_oscd_6x.pt --minutes $(MINUTES)
+
+package:
+	rm -rf dist && mkdir -p dist
+	git archive --format=zip --prefix=s2sr/ -o dist/s2sr-$(VERSION).zip HEAD -- \
+		__init__.py metadata.txt LICENSE README.md requirements.txt algorithms core models plugin resources training
+	@echo dist/s2sr-$(VERSION).zip
+
+clean:
+	rm -rf build dist

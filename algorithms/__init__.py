@@ -1,0 +1,1 @@
+"""Processing algorithms: thin adapters from QGIS parameters to the QGIS-free core."""

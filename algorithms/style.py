@@ -1,0 +1,70 @@
+"""Styling of the result layer: a false-colour composite with a cumulative-cut stretch from the data."""
+import os
+
+from qgis.core import (
+    QgsContrastEnhancement,
+    QgsMultiBandColorRenderer,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsSingleBandGrayRenderer,
+)
+
+from ..core.bands import BANDS_10M
+
+STYLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources", "composite.qml")
+#: red, green, blue: SWIR false colour first, then red-edge and 60 m composites
+COMPOSITES = (("B12", "B8A", "B4"), ("B12", "B8A", "B5"), ("B11", "B8", "B4"), ("B9", "B8", "B1"))
+
+
+def layer_name(bands):
+    """E.g. 'B5-B12 at 10 m (S2 super-resolved)'."""
+    sharpened = [b for b in bands if b not in BANDS_10M]
+    return "%s-%s at 10 m (S2 super-resolved)" % (sharpened[0], sharpened[-1])
+
+
+def stretch(provider, band, origin):
+    """Min-max contrast enhancement between the cumulative-cut limits of `origin` (QgsRasterMinMaxOrigin)."""
+    low, high = provider.cumulativeCut(band, origin.cumulativeCutLower(), origin.cumulativeCutUpper(),
+                                       sampleSize=250000)
+    enhancement = QgsContrastEnhancement(provider.dataType(band))
+    enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+    enhancement.setMinimumValue(low)
+    enhancement.setMaximumValue(high)
+    return enhancement
+
+
+def apply_style(layer, bands):
+    """Load the style from resources/ (renderer, cumulative-cut limits) and fit bands and stretch to the data."""
+    layer.loadNamedStyle(STYLE)
+    origin = layer.renderer().minMaxOrigin()
+    provider = layer.dataProvider()
+    rgb = next((c for c in COMPOSITES if set(c) <= set(bands)), None)
+    if rgb is None:  # no composite possible: the last band in grey
+        renderer = QgsSingleBandGrayRenderer(provider, len(bands))
+        renderer.setContrastEnhancement(stretch(provider, len(bands), origin))
+    else:
+        red, green, blue = (bands.index(b) + 1 for b in rgb)
+        renderer = QgsMultiBandColorRenderer(provider, red, green, blue)
+        renderer.setRedContrastEnhancement(stretch(provider, red, origin))
+        renderer.setGreenContrastEnhancement(stretch(provider, green, origin))
+        renderer.setBlueContrastEnhancement(stretch(provider, blue, origin))
+    renderer.setMinMaxOrigin(origin)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
+class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Styles the output layer once Processing has loaded it (on the main thread)."""
+
+    _alive = []  # Processing keeps only a C++ pointer: hold the Python objects
+
+    def __init__(self, bands):
+        super().__init__()
+        self.bands = list(bands)
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
+        apply_style(layer, self.bands)
+
+    @classmethod
+    def create(cls, bands):
+        cls._alive.append(cls(bands))
+        return cls._alive[-1]

@@ -1,0 +1,138 @@
+"""Processing algorithm s2sr:superresolve."""
+import os
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from .. import models
+from ..core.bands import BANDS_20M, BANDS_60M
+from .style import StylePostProcessor, layer_name
+
+RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
+DEVICES = ("auto", "cpu", "cuda")
+TARGET_GROUPS = (("20m",), ("60m",), ("20m", "60m"))
+
+
+class SuperResolveAlgorithm(QgsProcessingAlgorithm):
+    """Sharpen the 20 m and 60 m Sentinel-2 bands to 10 m with a DSen2-style network."""
+
+    INPUT_10M = "INPUT_10M"
+    INPUT_20M = "INPUT_20M"
+    INPUT_60M = "INPUT_60M"
+    TARGETS = "TARGETS"
+    INCLUDE_10M = "INCLUDE_10M"
+    MODEL = "MODEL"
+    DEVICE = "DEVICE"
+    TILE_SIZE = "TILE_SIZE"
+    OUTPUT = "OUTPUT"
+
+    def tr(self, string):
+        return QCoreApplication.translate("SuperResolveAlgorithm", string)
+
+    def createInstance(self):  # noqa: N802 (QGIS's names from here on)
+        return SuperResolveAlgorithm()
+
+    def name(self):
+        return "superresolve"
+
+    def displayName(self):
+        return self.tr("Super-resolve Sentinel-2")
+
+    def icon(self):
+        return QIcon(os.path.join(RESOURCES, "icon.svg"))
+
+    def shortHelpString(self):
+        return self.tr(
+            "Sharpens the Sentinel-2 20 m bands (B5 B6 B7 B8A B11 B12) and 60 m bands (B1 B9) to 10 m with a "
+            "convolutional network guided by the 10 m bands (B2 B3 B4 B8), after DSen2 (Lanaras et al., "
+            "ISPRS J. Photogramm. Remote Sens. 146, 2018).\n\n"
+            "Inputs: three rasters of one scene, with the bands in this order: 10 m: B2 B3 B4 B8; 20 m: B5 B6 B7 "
+            "B8A B11 B12; 60 m (optional): B1 B9 (a third band B10 is ignored). Their pixels must be exactly 1:2:6 "
+            "in the same CRS, with pixel edges that line up; they are paired by georeferencing.\n\n"
+            "Output: a GeoTIFF on the 10 m grid over the common area, bands in Sentinel-2 order and named, same "
+            "data type and no-data value as the input. Values are digital numbers as in the input.\n\n"
+            "The networks were trained on L1C scenes by the Wald protocol; their scores at reduced scale are in "
+            "the model cards beside the weights. Sharpened bands are an estimate, not a measurement."
+        )
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT_10M, self.tr("10 m bands (B2 B3 B4 B8)")))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT_20M, self.tr("20 m bands (B5 B6 B7 B8A B11 B12)")))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT_60M, self.tr("60 m bands (B1 B9, optional B10)"), optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.TARGETS, self.tr("Bands to super-resolve (default: both when the 60 m bands are given)"),
+            options=[self.tr("20 m bands (%s)") % " ".join(BANDS_20M), self.tr("60 m bands (%s)") % " ".join(BANDS_60M),
+                     self.tr("Both")], optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.INCLUDE_10M, self.tr("Include the original 10 m bands in the output"), defaultValue=True))
+        names = models.available_models()
+        self.addParameter(QgsProcessingParameterEnum(
+            self.MODEL, self.tr("Model"), options=names, defaultValue=0 if names else None))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.DEVICE, self.tr("Device"), options=list(DEVICES), defaultValue=0))
+        tile = QgsProcessingParameterNumber(
+            self.TILE_SIZE, self.tr("Tile size (10 m pixels)"), QgsProcessingParameterNumber.Integer,
+            defaultValue=512, minValue=36, maxValue=8192)
+        tile.setFlags(tile.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(tile)
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved bands")))
+
+    def _source(self, parameters, name, context):
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        if layer is None:
+            return None
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(self.tr("{}: the layer {} is not a GDAL raster; save it as a GeoTIFF "
+                                                 "first").format(name, layer.name()))
+        return layer.source()
+
+    def processAlgorithm(self, parameters, context, feedback):
+        from ..core.errors import Cancelled, InputError
+        from ..core.pipeline import super_resolve
+
+        input_60m = self._source(parameters, self.INPUT_60M, context)
+        if parameters.get(self.TARGETS) is None:
+            targets = TARGET_GROUPS[2 if input_60m else 0]
+        else:
+            targets = TARGET_GROUPS[self.parameterAsEnum(parameters, self.TARGETS, context)]
+        names = models.available_models()
+        if not names:
+            raise QgsProcessingException(self.tr("No trained models are installed in {}").format(models.MODELS_DIR))
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        try:
+            bands = super_resolve(
+                self._source(parameters, self.INPUT_10M, context),
+                self._source(parameters, self.INPUT_20M, context),
+                output,
+                input_60m=input_60m,
+                targets=targets,
+                include_10m=self.parameterAsBoolean(parameters, self.INCLUDE_10M, context),
+                model=names[self.parameterAsEnum(parameters, self.MODEL, context)],
+                device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+                tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
+                progress=feedback.setProgress,
+                is_cancelled=feedback.isCanceled,
+                log=feedback.pushInfo,
+            )
+        except (InputError, OSError) as err:  # OSError: unreadable weights or output, message names the file
+            raise QgsProcessingException(str(err)) from err
+        except Cancelled as err:
+            raise QgsProcessingException(self.tr("Cancelled: no output was written")) from err
+        if context.willLoadLayerOnCompletion(output):
+            details = context.layerToLoadOnCompletionDetails(output)
+            details.name = layer_name(bands)
+            details.setPostProcessor(StylePostProcessor.create(bands))
+        return {self.OUTPUT: output}

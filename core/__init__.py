@@ -1,0 +1,1 @@
+"""QGIS-free core: band bookkeeping, GDAL windows, tiled inference, metrics, writing."""

@@ -1,0 +1,19 @@
+"""Sentinel-2 band names, groups and output order."""
+
+BANDS_10M = ("B2", "B3", "B4", "B8")
+BANDS_20M = ("B5", "B6", "B7", "B8A", "B11", "B12")
+BANDS_60M = ("B1", "B9")
+S2_ORDER = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12")
+
+#: bands of each input group, keyed by its pixel size relative to the 10 m grid
+GROUPS = {1: BANDS_10M, 2: BANDS_20M, 6: BANDS_60M}
+
+
+def file_band_name(band):
+    """'B2' -> 'B02' (the spelling used in Sentinel-2 file names); 'B8A' stays."""
+    return band if band == "B8A" else "B%02d" % int(band[1:])
+
+
+def output_order(bands):
+    """Sort band names into Sentinel-2 order."""
+    return sorted(bands, key=S2_ORDER.index)

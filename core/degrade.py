@@ -1,0 +1,26 @@
+"""Wald-protocol degradation: Gaussian blur (sigma = 1/s pixels) then s x s block mean."""
+import numpy as np
+
+
+def gaussian_blur(img, sigma):
+    """Separable Gaussian blur of a (bands, rows, cols) array, mirrored edges, truncated at 4 sigma."""
+    radius = int(4.0 * sigma + 0.5)
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps /= taps.sum()
+    out = np.asarray(img, dtype=np.float32)
+    for axis in (1, 2):
+        pad = [(0, 0)] * 3
+        pad[axis] = (radius, radius)
+        padded = np.pad(out, pad, mode="symmetric")
+        n = out.shape[axis]
+        out = sum(w * np.take(padded, np.arange(k, k + n), axis=axis) for k, w in enumerate(taps))
+    return out.astype(np.float32)
+
+
+def degrade(img, scale):
+    """Simulate a sensor with `scale` times coarser pixels; rows and cols must be multiples of scale."""
+    bands, rows, cols = img.shape
+    if rows % scale or cols % scale:
+        raise ValueError("image size %dx%d is not a multiple of %d" % (cols, rows, scale))
+    blurred = gaussian_blur(img, 1.0 / scale)
+    return blurred.reshape(bands, rows // scale, scale, cols // scale, scale).mean(axis=(2, 4))

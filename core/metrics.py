@@ -1,0 +1,37 @@
+"""Quality scores used by DSen2: RMSE (DN), SRE (dB), SAM (degrees), UIQ."""
+import numpy as np
+
+
+def rmse(ref, est):
+    """Per-band root mean square error, arrays (bands, rows, cols)."""
+    return np.sqrt(((ref.astype(np.float64) - est) ** 2).mean(axis=(1, 2)))
+
+
+def sre(ref, est):
+    """Per-band signal-to-reconstruction error in dB: 10 log10(mean(ref)^2 / MSE)."""
+    ref = ref.astype(np.float64)
+    mse = ((ref - est) ** 2).mean(axis=(1, 2))
+    return 10.0 * np.log10(ref.mean(axis=(1, 2)) ** 2 / np.maximum(mse, 1e-12))
+
+
+def sam(ref, est):
+    """Mean spectral angle in degrees between the band vectors of each pixel."""
+    ref = ref.astype(np.float64).reshape(ref.shape[0], -1)
+    est = est.astype(np.float64).reshape(est.shape[0], -1)
+    cos = (ref * est).sum(0) / np.maximum(np.linalg.norm(ref, axis=0) * np.linalg.norm(est, axis=0), 1e-12)
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).mean())
+
+
+def uiq(ref, est):
+    """Per-band universal image quality index (Wang & Bovik), computed over the whole band."""
+    ref = ref.astype(np.float64).reshape(ref.shape[0], -1)
+    est = est.astype(np.float64).reshape(est.shape[0], -1)
+    mr, me = ref.mean(1), est.mean(1)
+    vr, ve = ref.var(1), est.var(1)
+    cov = ((ref - mr[:, None]) * (est - me[:, None])).mean(1)
+    return 4 * cov * mr * me / np.maximum((vr + ve) * (mr ** 2 + me ** 2), 1e-12)
+
+
+def scores(ref, est):
+    """All scores for one image: per-band arrays and the scalar SAM."""
+    return {"rmse": rmse(ref, est), "sre": sre(ref, est), "uiq": uiq(ref, est), "sam": sam(ref, est)}

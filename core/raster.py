@@ -1,0 +1,106 @@
+"""GDAL raster access: opening inputs, reading windows of the planned grid, writing the GeoTIFF."""
+import os
+import tempfile
+
+import numpy as np
+from osgeo import gdal, gdal_array
+
+from .errors import InputError
+from .grid import NAMES
+
+gdal.UseExceptions()
+
+
+def open_input(path, factor, bands):
+    """Open an input raster and check it has `bands` bands (an int, or a tuple of allowed counts)."""
+    try:
+        ds = gdal.Open(path)
+    except RuntimeError as err:
+        raise InputError("cannot read the %s raster %s: %s" % (NAMES[factor], path, err)) from err
+    allowed = bands if isinstance(bands, tuple) else (bands,)
+    if ds.RasterCount not in allowed:
+        raise InputError("the %s raster %s has %d band(s); it must have %s (see the algorithm help for the order)"
+                         % (NAMES[factor], path, ds.RasterCount, " or ".join(map(str, allowed))))
+    return ds
+
+
+def read_window(ds, plan, factor, window, count):
+    """First `count` bands of `ds` over a window of the plan's 10 m grid, as float32 (bands, rows, cols)."""
+    row, col, rows, cols = window
+    x, y = plan.offsets[factor]
+    data = ds.ReadAsArray(x + col // factor, y + row // factor, cols // factor, rows // factor,
+                          band_list=list(range(1, count + 1)))
+    return np.asarray(data, dtype=np.float32).reshape(count, rows // factor, cols // factor)
+
+
+def nodata_mask(ds, data, factor):
+    """True where any band of a window is no-data, repeated onto the 10 m grid; None if no no-data value."""
+    nodata = ds.GetRasterBand(1).GetNoDataValue()
+    if nodata is None:
+        return None
+    mask = (data == nodata).any(axis=0)
+    return mask.repeat(factor, 0).repeat(factor, 1)
+
+
+def to_type(data, dtype):
+    """Round and clip to an integer type's range; pass floats through."""
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(data), info.min, info.max).astype(dtype)
+    return data.astype(dtype)
+
+
+class OutputRaster:
+    """A GeoTIFF written under a temporary name beside the target and renamed only by `commit()`."""
+
+    def __init__(self, path, plan, bands, gdal_type, nodata, metadata):
+        folder = os.path.dirname(os.path.abspath(path)) or "."
+        if not os.access(folder, os.W_OK):
+            raise InputError("cannot write the output %s: its folder does not exist or is not writable" % path)
+        fd, self.tmp = tempfile.mkstemp(prefix=".s2sr-", suffix=".tif", dir=folder)
+        os.close(fd)
+        self.path = path
+        self.dtype = gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type)
+        self.nodata = nodata
+        options = ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
+                   "PREDICTOR=%d" % (2 if np.issubdtype(self.dtype, np.integer) else 3)]
+        self.ds = gdal.GetDriverByName("GTiff").Create(self.tmp, plan.cols, plan.rows, len(bands), gdal_type,
+                                                        options)
+        self.ds.SetGeoTransform((plan.x0, plan.res, 0, plan.y0, 0, -plan.res))
+        self.ds.SetProjection(plan.wkt)
+        self.ds.SetMetadata(metadata)
+        self.bands = list(bands)
+        for i, name in enumerate(self.bands, 1):
+            band = self.ds.GetRasterBand(i)
+            band.SetDescription(name)
+            if nodata is not None:
+                band.SetNoDataValue(nodata)
+
+    def write(self, name, row, col, data, mask=None):
+        """Write one band's window (10 m pixels), converting to the output type and applying the mask."""
+        data = to_type(data, self.dtype)
+        if mask is not None and self.nodata is not None:
+            data[data == self.nodata] = self.nodata + (1 if np.issubdtype(self.dtype, np.integer) else 0)
+            data[mask] = self.nodata
+        self.ds.GetRasterBand(self.bands.index(name) + 1).WriteArray(data, col, row)
+
+    def commit(self):
+        """Flush, close and move the finished file to its name."""
+        self.ds.FlushCache()
+        self.ds = None
+        os.replace(self.tmp, self.path)
+
+    def discard(self):
+        """Drop the unfinished file."""
+        self.ds = None
+        if os.path.exists(self.tmp):
+            os.remove(self.tmp)
+
+
+def stack_bands(paths, vrt_path):
+    """A multi-band VRT referencing single-band files in the given order (nothing is copied)."""
+    vrt = gdal.BuildVRT(vrt_path, list(paths), separate=True)
+    if vrt is None:
+        raise InputError("cannot stack %s" % ", ".join(paths))
+    vrt.FlushCache()
+    return vrt_path

@@ -1,0 +1,44 @@
+"""Network definitions, trained weights and their model cards.
+
+A model is a pair of weight files ``<name>_2x.pt`` (20 m bands) and ``<name>_6x.pt`` (60 m bands).
+Each file holds the network's config, its state dict and the training record, so that training can
+resume from it.
+"""
+import os
+
+MODELS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def available_models(folders=(MODELS_DIR,)):
+    """Names of the models that have both a 2x and a 6x weight file, sorted."""
+    names = set()
+    for folder in folders:
+        if os.path.isdir(folder):
+            names.update(f[: -len("_2x.pt")] for f in os.listdir(folder) if f.endswith("_2x.pt"))
+    return sorted(n for n in names if any(os.path.exists(weights_path(n, 6, (f,))) for f in folders))
+
+
+def weights_path(name, scale, folders=(MODELS_DIR,)):
+    """Path of a model's weight file for scale 2 or 6 (the first folder that has it)."""
+    paths = [os.path.join(f, "%s_%dx.pt" % (name, scale)) for f in folders]
+    return next((p for p in paths if os.path.exists(p)), paths[0])
+
+
+def load_checkpoint(path):
+    """Read a weight file; raises IOError naming the file if it is missing or unreadable."""
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError) as err:
+        raise IOError("cannot read model weights %s: %s" % (path, err)) from err
+
+
+def load_network(path, device="cpu"):
+    """Build the network stored in a weight file, in eval mode on `device`."""
+    from .dsen2 import DSen2
+
+    ckpt = load_checkpoint(path)
+    net = DSen2(**ckpt["config"])
+    net.load_state_dict(ckpt["state_dict"])
+    return net.eval().to(device)

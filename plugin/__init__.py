@@ -1,0 +1,1 @@
+"""QGIS glue: the plugin class and the Processing provider."""

@@ -1,0 +1,29 @@
+"""Processing provider `s2sr`."""
+import os
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..algorithms.superresolve import SuperResolveAlgorithm
+
+RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
+
+
+class S2SRProvider(QgsProcessingProvider):
+    """Sentinel-2 super-resolution algorithms."""
+
+    def id(self):
+        return "s2sr"
+
+    def name(self):
+        return QCoreApplication.translate("S2SRProvider", "Sentinel-2 super-resolution")
+
+    def longName(self):  # noqa: N802 (QGIS's name)
+        return self.name()
+
+    def icon(self):
+        return QIcon(os.path.join(RESOURCES, "icon.svg"))
+
+    def loadAlgorithms(self):  # noqa: N802 (QGIS's name)
+        self.addAlgorithm(SuperResolveAlgorithm())

@@ -1,0 +1,23 @@
+"""Run qgis_process.bin headless with this plugin enabled in a private profile."""
+import os
+import subprocess
+import sysconfig
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLUGINS = os.path.join(REPO, "build", "plugins")
+
+
+def qgis_env(profile):
+    """Environment for qgis_process: offscreen, plugin folder, torch from this venv, `profile` as config."""
+    if not os.path.exists(os.path.join(PLUGINS, "s2sr")):
+        os.makedirs(PLUGINS, exist_ok=True)
+        os.symlink(REPO, os.path.join(PLUGINS, "s2sr"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QGIS_PLUGINPATH=PLUGINS, QGIS_CUSTOM_CONFIG_PATH=profile,
+               PYTHONPATH=os.pathsep.join(filter(None, [sysconfig.get_paths()["purelib"], os.environ.get("PYTHONPATH")])))
+    subprocess.run(["qgis_process.bin", "plugins", "enable", "s2sr"], env=env, check=True, capture_output=True)
+    return env
+
+
+def qgis_process(env, *args):
+    """Run qgis_process.bin with `args`; returns the CompletedProcess (text output captured)."""
+    return subprocess.run(["qgis_process.bin", *args], env=env, capture_output=True, text=True, timeout=1800)

@@ -1,0 +1,100 @@
+"""The QGIS-free core: degradation, metrics, grid planning, tiling, the networks' reach."""
+import numpy as np
+import pytest
+import torch
+from osgeo import gdal
+
+from s2sr.core.degrade import degrade
+from s2sr.core.errors import InputError
+from s2sr.core.grid import Plan, Source, plan, source_of
+from s2sr.core.metrics import scores
+from s2sr.core.tiling import tiles
+from s2sr.models.dsen2 import DSen2
+
+
+def test_degrade_keeps_constant_images_and_divides_size():
+    img = np.full((2, 12, 18), 1234.0, np.float32)
+    out = degrade(img, 6)
+    assert out.shape == (2, 2, 3)
+    np.testing.assert_allclose(out, 1234.0, rtol=1e-6)
+    with pytest.raises(ValueError):
+        degrade(img[:, :10], 6)
+
+
+def test_degrade_blurs_then_averages():
+    img = np.zeros((1, 4, 4), np.float32)
+    img[0, 1, 1] = 400.0  # one bright pixel inside the top-left 2x2 block
+    out = degrade(img, 2)[0]
+    assert 0 < out[0, 0] < 100.0  # block mean would be 100: the blur moved some energy out
+    assert out[0, 1] > 0 and out[1, 0] > 0
+    assert out.sum() * 4 == pytest.approx(400.0, rel=1e-5)  # mirrored edges keep the total here
+
+
+def test_metrics_on_identical_and_scaled_images():
+    rng = np.random.default_rng(0)
+    ref = rng.uniform(500, 3000, (3, 16, 16))
+    same = scores(ref, ref)
+    assert np.all(same["rmse"] == 0) and same["sam"] < 1e-6 and np.allclose(same["uiq"], 1)
+    scaled = scores(ref, ref * 1.1)
+    assert scaled["sam"] < 1e-6  # a common gain does not change the spectral angle
+    assert np.all(scaled["rmse"] > 0) and np.all(scaled["sre"] < 30)
+
+
+def test_plan_pairs_the_real_grids_by_georeferencing(scene):
+    sources = {f: source_of(gdal.Open(scene[k]), f) for f, k in ((1, "10m"), (2, "20m"), (6, "60m"))}
+    p = plan(sources)
+    # 10 m starts at x 435730, 20 m and 60 m at 435720; 60 m starts 20 m north of the others:
+    # the common area, snapped to whole 60 m cells, starts at (435780, 4179420) and ends at (455040, 4160040)
+    assert (p.x0, p.y0, p.res, p.block) == (435780, 4179420, 10, 6)
+    assert (p.cols, p.rows) == (1926, 1938)
+    assert p.offsets == {1: (5, 4), 2: (3, 2), 6: (1, 1)}
+
+
+def _source(factor, x0=0.0, y0=6000.0, res=None, size=600, wkt=None):
+    from osgeo import osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    return Source(factor, x0, y0, res or 10.0 * factor, size // factor, size // factor, wkt or srs.ExportToWkt())
+
+
+@pytest.mark.parametrize("sources, message", [
+    ({1: _source(1), 2: _source(2, res=30.0)}, "exactly 2 times"),
+    ({1: _source(1), 2: _source(2, x0=5.0)}, "fraction of a pixel"),
+    ({1: _source(1), 2: _source(2, x0=100000.0)}, "do not overlap"),
+])
+def test_plan_refuses_grids_that_do_not_nest(sources, message):
+    with pytest.raises(InputError, match=message):
+        plan(sources)
+
+
+@pytest.mark.parametrize("rows, cols, size, margin", [(36, 36, 12, 5), (600, 372, 128, 36), (6, 6, 512, 44)])
+def test_tiles_cover_the_grid_once_with_margins(rows, cols, size, margin):
+    p = Plan(0, 0, 10, cols, rows, 6, {}, "")
+    count = np.zeros((rows, cols), int)
+    for (r, c, h, w), (rr, rc, rh, rw) in tiles(p, size, margin):
+        count[r : r + h, c : c + w] += 1
+        assert all(v % 6 == 0 for v in (r, c, h, w, rr, rc, rh, rw))
+        assert rr <= r and rc <= c and rr + rh >= r + h and rc + rw >= c + w
+        assert r - rr >= min(margin, r) and rc + rw - (c + w) >= min(margin, cols - c - w)
+    assert np.all(count == 1)
+
+
+@pytest.mark.parametrize("scale", [2, 6])
+def test_margin_covers_the_networks_reach(scale):
+    """Changing inputs beyond `margin` 10 m pixels from a region leaves the output there unchanged."""
+    torch.manual_seed(0)
+    net = DSen2(scale=scale, width=8, depth=2).eval()
+    n = 144
+    hi, mid, lo = torch.rand(1, 4, n, n) * 3000, torch.rand(1, 6, n // 2, n // 2) * 3000, torch.rand(1, 2, n // 6, n // 6) * 3000
+    with torch.no_grad():
+        before = net(hi, mid, lo)
+        edge = 72 + net.margin  # the region is columns < 72; change everything from `edge` on
+        edge += -edge % 6
+        hi2, mid2, lo2 = hi.clone(), mid.clone(), lo.clone()
+        hi2[..., edge:] = 0
+        mid2[..., edge // 2 :] = 0
+        lo2[..., edge // 6 :] = 0
+        after = net(hi2, mid2, lo2)
+    torch.testing.assert_close(after[..., :72], before[..., :72])
+    assert not torch.allclose(after[..., 72:], before[..., 72:])

@@ -1,0 +1,31 @@
+"""The algorithm from the command line: qgis_process.bin with the plugin on QGIS_PLUGINPATH."""
+import os
+import sys
+
+import pytest
+from osgeo import gdal
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from qgis_cli import qgis_env as make_env, qgis_process  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def qgis_env(tmp_path_factory):
+    return make_env(str(tmp_path_factory.mktemp("profile")))
+
+
+def test_run_writes_the_file(qgis_env, small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["10m"],
+                        "INPUT_20M=" + small_scene["20m"], "INPUT_60M=" + small_scene["60m"], "OUTPUT=" + out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert gdal.Open(out).RasterCount == 12
+
+
+def test_bad_input_exits_non_zero_with_the_reason(qgis_env, small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["20m"],
+                        "INPUT_20M=" + small_scene["20m"], "OUTPUT=" + out)
+    assert proc.returncode != 0
+    assert "has 6 band(s); it must have 4" in proc.stdout + proc.stderr
+    assert not os.path.exists(out)

@@ -1,0 +1,81 @@
+"""Reduced-scale training pairs (Wald protocol) from OSCD, packed as uint16 arrays."""
+import glob
+import os
+
+import numpy as np
+from osgeo import gdal
+
+from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M, file_band_name
+from ..core.degrade import degrade
+
+DEFAULT_OSCD = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "shared", "data", "oscd")
+
+
+def oscd_root():
+    """The OSCD folder: $S2SR_OSCD, else ../shared/data/oscd beside the repository."""
+    return os.path.abspath(os.environ.get("S2SR_OSCD", DEFAULT_OSCD))
+
+
+def oscd_sites(split, root=None):
+    """Site names of the 'train' or 'test' split."""
+    with open(os.path.join(root or oscd_root(), split + ".txt")) as f:
+        return [s.strip() for s in f.read().split(",") if s.strip()]
+
+
+def read_scene(folder):
+    """{1: 10 m, 2: 20 m, 6: 60 m} float32 arrays (bands, rows, cols) of one OSCD date folder."""
+    def stack(bands):
+        paths = [glob.glob(os.path.join(folder, "*_%s.tif" % file_band_name(b)))[0] for b in bands]
+        return np.stack([gdal.Open(p).ReadAsArray().astype(np.float32) for p in paths])
+    return {1: stack(BANDS_10M), 2: stack(BANDS_20M), 6: stack(BANDS_60M)}
+
+
+def wald_pair(scene, scale):
+    """Inputs degraded by `scale` and the original target bands, cropped to whole coarse cells.
+
+    scale 2: hi = 10 m -> 20 m, mid = 20 m -> 40 m, target = 20 m bands.
+    scale 6: hi = 10 m -> 60 m, mid = 20 m -> 120 m, lo = 60 m -> 360 m, target = 60 m bands.
+    """
+    block = 2 * scale if scale == 2 else 6 * scale  # 10 m pixels per coarsest degraded cell
+    rows, cols = (n - n % block for n in scene[1].shape[1:])
+    crop = {f: a[:, : rows // f, : cols // f] for f, a in scene.items()}
+    pair = {"hi": degrade(crop[1], scale), "mid": degrade(crop[2], scale)}
+    if scale == 6:
+        pair["lo"] = degrade(crop[6], scale)
+    pair["target"] = crop[2] if scale == 2 else crop[6]
+    return pair
+
+
+def to_uint16(pair):
+    return {k: np.clip(np.rint(v), 0, 65535).astype(np.uint16) for k, v in pair.items()}
+
+
+def pack(out_dir, root=None):
+    """Write <out_dir>/<scale>x/<split>/<site>_<date>.npz for both scales, splits and dates."""
+    root = root or oscd_root()
+    for split in ("train", "test"):
+        for site in oscd_sites(split, root):
+            for date in (1, 2):
+                scene = read_scene(os.path.join(root, site, "imgs_%d" % date))
+                for scale in (2, 6):
+                    folder = os.path.join(out_dir, "%dx" % scale, split)
+                    os.makedirs(folder, exist_ok=True)
+                    np.savez(os.path.join(folder, "%s_%d.npz" % (site, date)), **to_uint16(wald_pair(scene, scale)))
+            print("packed", split, site, flush=True)
+
+
+def load_pairs(folder):
+    """{name: {key: float32 array}} of every packed pair in a folder."""
+    pairs = {}
+    for path in sorted(glob.glob(os.path.join(folder, "*.npz"))):
+        with np.load(path) as z:
+            pairs[os.path.basename(path)[:-4]] = {k: z[k].astype(np.float32) for k in z.files}
+    return pairs
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="data/packed")
+    pack(parser.parse_args().out)

@@ -1,0 +1,137 @@
+"""Train (or resume training) a DSen2 network on reduced-scale OSCD pairs, then score and card it.
+
+    python -m s2sr.training.train --scale 2 --minutes 60 --out models/s2sr_2x.pt
+
+If --out exists, training resumes from it (weights, optimizer state and training record), so runs
+add up across sessions. The learning rate follows a cosine from --lr down to 1/50 of it over the
+run's time budget. At the end the network is scored on the test sites and the model card is written.
+"""
+import argparse
+import datetime
+import os
+import time
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ..models import load_checkpoint
+from ..models.card import write_card
+from ..models.dsen2 import DSen2, SCALE_DN
+from .data import load_pairs
+from .evaluate import evaluate, sre_gain
+
+PATCH = {2: 32, 6: 18}  # patch size on the network's (20 m-equivalent) grid
+BATCH = {2: 16, 6: 32}
+
+
+class PatchSampler:
+    """Random aligned crops with flips and 90-degree rotations from packed pairs."""
+
+    def __init__(self, pairs, scale, patch, rng):
+        self.pairs = [{k: torch.from_numpy(v) for k, v in p.items()} for p in pairs.values()]
+        self.scale, self.rng = scale, rng
+        self.step = 3 if scale == 6 else 1  # crops start and end on whole 'lo' cells
+        self.weights = np.array([p["mid"].shape[1] * p["mid"].shape[2] for p in self.pairs], float)
+        self.weights /= self.weights.sum()
+        smallest = min(min(p["mid"].shape[1:]) for p in self.pairs)
+        self.patch = min(patch, smallest - smallest % self.step)
+
+    def crop(self, pair):
+        _, rows, cols = pair["mid"].shape
+        p, s = self.patch, self.step
+        i = int(self.rng.integers(0, (rows - p) // s + 1)) * s
+        j = int(self.rng.integers(0, (cols - p) // s + 1)) * s
+        out = {}
+        for key, arr in pair.items():
+            f = arr.shape[1] / rows  # this array's pixels per network-grid pixel
+            out[key] = arr[:, round(i * f) : round((i + p) * f), round(j * f) : round((j + p) * f)]
+        k, flip = int(self.rng.integers(4)), bool(self.rng.integers(2))
+        return {key: torch.rot90(v.flip(-1) if flip else v, k, (-2, -1)) for key, v in out.items()}
+
+    def batch(self, size):
+        crops = [self.crop(self.pairs[i]) for i in self.rng.choice(len(self.pairs), size=size, p=self.weights)]
+        return {k: torch.stack([c[k] for c in crops]) for k in crops[0]}
+
+
+def train(args):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    data = os.path.join(args.data, "%dx" % args.scale)
+    train_pairs, test_pairs = load_pairs(os.path.join(data, "train")), load_pairs(os.path.join(data, "test"))
+    if not train_pairs:
+        raise SystemExit("no packed pairs in %s: run `make data` first" % data)
+
+    record = {"steps": 0, "seconds": 0.0, "runs": []}
+    net = DSen2(scale=args.scale, width=args.width, depth=args.depth)
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    if os.path.exists(args.out):
+        ckpt = load_checkpoint(args.out)
+        net = DSen2(**ckpt["config"])
+        net.load_state_dict(ckpt["state_dict"])
+        opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+        opt.load_state_dict(ckpt["optimizer"])
+        record = ckpt["record"]
+        print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
+
+    sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng)
+    budget, start, steps, last_save = args.minutes * 60.0, time.time(), 0, time.time()
+    net.train()
+    while True:
+        elapsed = time.time() - start
+        if elapsed >= budget or (args.steps and steps >= args.steps):
+            break
+        lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * min(elapsed / budget, 1.0)))))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        b = sampler.batch(BATCH[args.scale])
+        out = net(b["hi"], b["mid"], b.get("lo"))
+        loss = F.l1_loss(out / SCALE_DN, b["target"] / SCALE_DN)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        steps += 1
+        if steps % 200 == 0:
+            print("step %d  %.0f s  lr %.2e  L1 %.5f" % (record["steps"] + steps, elapsed, lr, loss.item()), flush=True)
+        if time.time() - last_save > 300:
+            save(args.out, net, opt, record, steps, time.time() - start, args, None)
+            last_save = time.time()
+    result = evaluate(net, test_pairs)
+    save(args.out, net, opt, record, steps, time.time() - start, args, result)
+    print("test sites: SRE gain over bicubic %+.2f dB" % sre_gain(result), flush=True)
+
+
+def save(path, net, opt, record, steps, seconds, args, result):
+    """Write the checkpoint atomically; with a result, also close the run and write the model card."""
+    run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
+           "lr": args.lr, "threads": args.threads, "device": "cpu", "patch": PATCH[args.scale],
+           "batch": BATCH[args.scale]}
+    rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
+               runs=record["runs"] + [run])
+    if result is not None:
+        rec["scores"] = result
+    ckpt = {"config": net.config, "state_dict": net.state_dict(), "optimizer": opt.state_dict(), "record": rec}
+    torch.save(ckpt, path + ".tmp")
+    os.replace(path + ".tmp", path)
+    if result is not None:
+        write_card(path, ckpt)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, choices=(2, 6), required=True)
+    parser.add_argument("--out", required=True, help="checkpoint to write (resumed if it exists)")
+    parser.add_argument("--data", default="data/packed")
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: time only)")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--seed", type=int, default=0)
+    train(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
