@@ -110,3 +110,58 @@ def test_wrong_inputs_are_refused_with_a_clear_message(provider, small_scene, tm
         run(**params)
     assert not os.path.exists(params["OUTPUT"])
     assert not [f for f in os.listdir(folder) if f.startswith(".s2sr-")]
+
+
+def test_toolbox_run_loads_a_named_styled_layer(provider, small_scene, tmp_path):
+    from qgis.core import QgsMultiBandColorRenderer, QgsProject
+
+    out = str(tmp_path / "sr.tif")
+    processing.runAndLoadResults("s2sr:superresolve", {"INPUT_10M": small_scene["10m"],
+                                                       "INPUT_20M": small_scene["20m"], "OUTPUT": out})
+    layers = QgsProject.instance().mapLayersByName("B5-B12 at 10 m (S2 super-resolved)")
+    assert len(layers) == 1 and layers[0].source() == out
+    renderer = layers[0].renderer()
+    assert isinstance(renderer, QgsMultiBandColorRenderer)
+    # SWIR false colour B12 / B8A / B4 in the output order B2 B3 B4 B5 B6 B7 B8 B8A B11 B12
+    assert (renderer.redBand(), renderer.greenBand(), renderer.blueBand()) == (10, 8, 3)
+    for ce in (renderer.redContrastEnhancement(), renderer.greenContrastEnhancement(),
+               renderer.blueContrastEnhancement()):
+        assert 0 < ce.minimumValue() < ce.maximumValue() < 20000
+    assert renderer.minMaxOrigin().limits() == renderer.minMaxOrigin().CumulativeCut
+    QgsProject.instance().removeAllMapLayers()
+
+
+def test_only_the_pixel_ratios_matter(small_scene, tmp_path):
+    """A scene degraded to 20/40/120 m (how quality is checked) runs like a native one."""
+    box = (440040, 4168440, 441960, 4169880)  # 16 x 12 pixels of 120 m, inside every input
+    coarse = {k: gdal.Warp(str(tmp_path / ("%s.tif" % k)), p, xRes=2 * res, yRes=2 * res, outputBounds=box,
+                           resampleAlg="average").GetDescription()
+              for (k, p), res in zip(sorted(small_scene.items()), (10, 20, 60))}
+    out = str(tmp_path / "sr.tif")
+    bands = super_resolve(coarse["10m"], coarse["20m"], out, input_60m=coarse["60m"], targets=("20m", "60m"),
+                          log=lambda m: None)
+    assert len(bands) == 12
+    ds = gdal.Open(out)
+    assert ds.GetGeoTransform() == (440040, 20, 0, 4169880, 0, -20)
+    assert (ds.RasterXSize, ds.RasterYSize) == (96, 72)
+
+
+def test_no_data_is_carried_through(small_scene, tmp_path):
+    paths = {}
+    for key, path in small_scene.items():
+        paths[key] = str(tmp_path / ("%s.tif" % key))
+        ds = gdal.Translate(paths[key], path, noData=0)
+        if key == "20m":  # a hole of 3 x 3 pixels at 20 m in B11
+            band = ds.GetRasterBand(5)
+            band.WriteArray(np.zeros((3, 3), np.uint16), 20, 30)
+        ds = None
+    out = str(tmp_path / "sr.tif")
+    super_resolve(paths["10m"], paths["20m"], out, log=lambda m: None)
+    ds = gdal.Open(out)
+    assert all(ds.GetRasterBand(i + 1).GetNoDataValue() == 0 for i in range(ds.RasterCount))
+    data = ds.ReadAsArray()
+    # the output grid starts where the 20 m raster does here: the hole is at 10 m rows 60-65, cols 40-45
+    origin = gdal.Open(paths["20m"]).GetGeoTransform()
+    assert ds.GetGeoTransform()[0] == origin[0] and ds.GetGeoTransform()[3] == origin[3]
+    assert np.all(data[:, 60:66, 40:46] == 0)
+    assert np.all(data[:, :60] > 0) and np.all(data[:, 66:] > 0)
