@@ -32,6 +32,7 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
     INPUT_60M = "INPUT_60M"
     TARGETS = "TARGETS"
     INCLUDE_10M = "INCLUDE_10M"
+    CONSISTENCY = "CONSISTENCY"
     MODEL = "MODEL"
     DEVICE = "DEVICE"
     TILE_SIZE = "TILE_SIZE"
@@ -61,7 +62,12 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             "B8A B11 B12; 60 m (optional): B1 B9 (a third band B10 is ignored). Their pixels must be exactly 1:2:6 "
             "in the same CRS, with pixel edges that line up; they are paired by georeferencing.\n\n"
             "Output: a GeoTIFF on the 10 m grid over the common area, bands in Sentinel-2 order and named, same "
-            "data type and no-data value as the input. Values are digital numbers as in the input.\n\n"
+            "data type and no-data value as the input. Values are digital numbers as in the input. No-data and NaN "
+            "input pixels are no-data in the output.\n\n"
+            "Consistency: the log and the output metadata give, per band, the mean difference between the sharpened "
+            "pixels averaged over each coarse pixel and the measured coarse pixel. With the consistency option the "
+            "result is corrected so that this difference is zero: the network then only redistributes reflectance "
+            "inside each measured pixel.\n\n"
             "The networks were trained on L1C scenes by the Wald protocol; their scores at reduced scale are in "
             "the model cards beside the weights. Sharpened bands are an estimate, not a measurement."
         )
@@ -78,6 +84,8 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
                      self.tr("Both")], optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
             self.INCLUDE_10M, self.tr("Include the original 10 m bands in the output"), defaultValue=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.CONSISTENCY, self.tr("Enforce consistency with the measured 20 m / 60 m pixels"), defaultValue=False))
         names = models.available_models()
         self.addParameter(QgsProcessingParameterEnum(
             self.MODEL, self.tr("Model"), options=names, defaultValue=0 if names else None))
@@ -120,6 +128,7 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
                 input_60m=input_60m,
                 targets=targets,
                 include_10m=self.parameterAsBoolean(parameters, self.INCLUDE_10M, context),
+                enforce_consistency=self.parameterAsBoolean(parameters, self.CONSISTENCY, context),
                 model=names[self.parameterAsEnum(parameters, self.MODEL, context)],
                 device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
                 tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),

@@ -5,15 +5,20 @@ import os
 import numpy as np
 import torch
 
+from . import consistency
 from .bands import BANDS_10M, BANDS_20M, BANDS_60M, output_order
 from .errors import Cancelled, InputError
 from .grid import plan as plan_grid, source_of
-from .raster import OutputRaster, nodata_mask, open_input, read_window
+from .raster import OutputRaster, invalid, open_input, read_window
 from .tiling import tiles
 from .. import models
 
-TARGETS = {"20m": (2, BANDS_20M), "60m": (6, BANDS_60M)}
+#: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
+TARGETS = {"20m": 2, "60m": 6}
+SCALE_BANDS = {2: BANDS_20M, 6: BANDS_60M}
+COUNTS = {1: 4, 2: 6, 6: 2}  # bands used from each input
 DEFAULT_TILE = 512
+FILL_SAMPLE = 512  # side of the decimated read that gives the fill values
 
 
 def select_device(name):
@@ -28,11 +33,12 @@ def select_device(name):
 
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", tile_size=DEFAULT_TILE,
-                  progress=None, is_cancelled=None, log=print):
+                  enforce_consistency=False, progress=None, is_cancelled=None, log=print):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
-    network, needs input_60m). progress(percent) and is_cancelled() are optional callbacks.
+    network, needs input_60m). With enforce_consistency the sharpened bands average exactly to the
+    measured coarse pixels. progress(percent) and is_cancelled() are optional callbacks.
     """
     targets = [t for t in TARGETS if t in targets]
     if not targets:
@@ -44,36 +50,41 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     if "60m" in targets:
         datasets[6] = open_input(input_60m, 6, (2, 3))
     grid = plan_grid({f: source_of(ds, f) for f, ds in datasets.items()})
-    installed = models.available_models(model_dirs)
-    if not installed:
+    model = model or next(iter(models.available_models(model_dirs)), None)
+    if model is None:
         raise InputError("no trained models found in %s: reinstall the plugin" % ", ".join(model_dirs))
-    model = model or installed[0]
-    nets = {}
     device = select_device(device)
-    for t in targets:
-        scale = TARGETS[t][0]
-        nets[scale] = models.load_network(models.weights_path(model, scale, model_dirs), device)
-    margin = max(net.margin for net in nets.values())
-    bands = output_order((BANDS_10M if include_10m else ()) + sum((TARGETS[t][1] for t in targets), ()))
+    nets = {TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device)
+            for t in targets}
+    margin = max(net.margin + (consistency.reach(s) if enforce_consistency else 0) for s, net in nets.items())
+    bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
+    fills = {f: _fill_values(ds, grid, f) for f, ds in datasets.items()}
     first = datasets[1].GetRasterBand(1)
-    nodatas = [ds.GetRasterBand(1).GetNoDataValue() for ds in datasets.values()]
-    nodata = next((v for v in nodatas if v is not None), None)
-    metadata = {
-        "S2SR_MODEL": model, "S2SR_DEVICE": device, "S2SR_SOURCES": " ".join(map(os.path.basename, filter(None, (
-            input_10m, input_20m, input_60m if "60m" in targets else None)))),
-        "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    nodata = next((ds.GetRasterBand(1).GetNoDataValue() for ds in datasets.values()
+                   if ds.GetRasterBand(1).GetNoDataValue() is not None), None)
+    if nodata is None and first.DataType in (6, 7):  # float input may hold NaN: give the output a no-data value
+        nodata = 0.0
     log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s"
         % (grid.cols, grid.rows, grid.res, " ".join(bands), model, device))
+    metadata = {
+        "S2SR_MODEL": model, "S2SR_DEVICE": device, "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
+        "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
+        "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
     out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata)
+    deviation = Deviation(nets)
     try:
         windows = list(tiles(grid, tile_size, margin))
         for i, (core, read) in enumerate(windows):
             if is_cancelled and is_cancelled():
                 raise Cancelled()
-            _process_tile(datasets, grid, nets, core, read, include_10m, out, device)
+            _process_tile(datasets, fills, grid, nets, core, read, include_10m, enforce_consistency, out,
+                          deviation, device)
             if progress:
                 progress(100.0 * (i + 1) / len(windows))
+        report = deviation.report()
+        log("mean |block mean of the sharpened band - measured pixel| (DN): " + report)
+        out.ds.SetMetadataItem("S2SR_CONSISTENCY_MAD", report)
         out.commit()
     except BaseException:
         out.discard()
@@ -81,22 +92,66 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     return bands
 
 
-def _process_tile(datasets, grid, nets, core, read, include_10m, out, device):
-    """Read one window with its margin, run the networks, write the core of the result."""
-    counts = {1: 4, 2: 6, 6: 2}
-    arrays = {f: read_window(ds, grid, f, read, counts[f]) for f, ds in datasets.items()}
-    masks = [m for m in (nodata_mask(ds, arrays[f], f) for f, ds in datasets.items()) if m is not None]
-    mask = np.logical_or.reduce(masks) if masks else None
-    tensors = {f: torch.from_numpy(a)[None].to(device) for f, a in arrays.items()}
-    results = {}
-    if include_10m:
-        results.update(zip(BANDS_10M, arrays[1]))
-    with torch.inference_mode():
-        if 2 in nets:
-            results.update(zip(BANDS_20M, nets[2](tensors[1], tensors[2])[0].float().cpu().numpy()))
-        if 6 in nets:
-            results.update(zip(BANDS_60M, nets[6](tensors[1], tensors[2], tensors[6])[0].float().cpu().numpy()))
+def _fill_values(ds, grid, factor):
+    """Per-band mean of the valid pixels over the whole output area (from a decimated read).
+
+    No-data and NaN pixels are replaced by these before the network, the same in every tile.
+    """
+    count = COUNTS[factor]
+    cols, rows = grid.cols // factor, grid.rows // factor
+    size = (min(cols, FILL_SAMPLE), min(rows, FILL_SAMPLE))
+    data = read_window(ds, grid, factor, (0, 0, grid.rows, grid.cols), count, size)
+    bad = invalid(ds, data)
+    return np.array([band[~b].mean() if (~b).any() else 0.0 for band, b in zip(data, bad)], np.float32)
+
+
+class Deviation:
+    """Accumulates, per target band, |mean of the sharpened pixels in a coarse pixel - measured value|."""
+
+    def __init__(self, nets):
+        self.bands = sum((SCALE_BANDS[s] for s in nets), ())
+        self.total = dict.fromkeys(self.bands, 0.0)
+        self.count = dict.fromkeys(self.bands, 0)
+
+    def add(self, names, sharp, measured, valid):
+        diff = (consistency.block_mean(sharp, sharp.shape[-1] // measured.shape[-1]) - measured).abs()[0].cpu()
+        for name, d in zip(names, diff):
+            self.total[name] += float(d[valid].sum())
+            self.count[name] += int(valid.sum())
+
+    def report(self):
+        return " ".join("%s %.2f" % (b, self.total[b] / max(self.count[b], 1)) for b in self.bands)
+
+
+def _process_tile(datasets, fills, grid, nets, core, read, include_10m, enforce, out, deviation, device):
+    """Read one window with its margin, fill gaps, run the networks, write the core of the result."""
+    arrays, masks = {}, []
+    for f, ds in datasets.items():
+        data = read_window(ds, grid, f, read, COUNTS[f])
+        bad = invalid(ds, data)
+        data[bad] = np.broadcast_to(fills[f][:, None, None], data.shape)[bad]
+        arrays[f] = data
+        masks.append(bad.any(axis=0).repeat(f, 0).repeat(f, 1))
+    mask = np.logical_or.reduce(masks)
     r0, c0 = core[0] - read[0], core[1] - read[1]
     crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
+    tensors = {f: torch.from_numpy(a)[None].to(device) for f, a in arrays.items()}
+    results = dict(zip(BANDS_10M, arrays[1])) if include_10m else {}
+    with torch.inference_mode():
+        for scale, net in nets.items():
+            measured = tensors[scale]
+            sharp = net(tensors[1], tensors[2], measured if scale == 6 else None)
+            if enforce:
+                sharp = consistency.enforce(sharp, measured, scale)
+            coarse = (slice(r0 // scale, (r0 + core[2]) // scale), slice(c0 // scale, (c0 + core[3]) // scale))
+            deviation.add(SCALE_BANDS[scale], sharp[..., crop[0], crop[1]], measured[..., coarse[0], coarse[1]],
+                          torch.from_numpy(_coarse_valid(mask[crop], scale)))
+            results.update(zip(SCALE_BANDS[scale], sharp[0].float().cpu().numpy()))
     for name, data in results.items():
-        out.write(name, core[0], core[1], data[crop], None if mask is None else mask[crop])
+        out.write(name, core[0], core[1], data[crop], mask[crop])
+
+
+def _coarse_valid(mask, factor):
+    """True for coarse pixels none of whose 10 m pixels is masked."""
+    rows, cols = mask.shape
+    return ~mask.reshape(rows // factor, factor, cols // factor, factor).any(axis=(1, 3))

@@ -24,22 +24,29 @@ def open_input(path, factor, bands):
     return ds
 
 
-def read_window(ds, plan, factor, window, count):
-    """First `count` bands of `ds` over a window of the plan's 10 m grid, as float32 (bands, rows, cols)."""
+def read_window(ds, plan, factor, window, count, size=None):
+    """First `count` bands of `ds` over a window of the plan's 10 m grid, as float32 (bands, rows, cols).
+
+    With `size` (cols, rows) the window is read decimated to that size.
+    """
     row, col, rows, cols = window
     x, y = plan.offsets[factor]
-    data = ds.ReadAsArray(x + col // factor, y + row // factor, cols // factor, rows // factor,
-                          band_list=list(range(1, count + 1)))
-    return np.asarray(data, dtype=np.float32).reshape(count, rows // factor, cols // factor)
+    shape = size or (cols // factor, rows // factor)
+    try:
+        data = ds.ReadAsArray(x + col // factor, y + row // factor, cols // factor, rows // factor,
+                              buf_xsize=shape[0], buf_ysize=shape[1], band_list=list(range(1, count + 1)))
+    except RuntimeError as err:
+        raise InputError("cannot read the %s raster %s: %s" % (NAMES[factor], ds.GetDescription(), err)) from err
+    return np.asarray(data, dtype=np.float32).reshape(count, shape[1], shape[0])
 
 
-def nodata_mask(ds, data, factor):
-    """True where any band of a window is no-data, repeated onto the 10 m grid; None if no no-data value."""
+def invalid(ds, data):
+    """True where a pixel of (bands, rows, cols) data is NaN, infinite or the raster's no-data value."""
+    bad = ~np.isfinite(data)
     nodata = ds.GetRasterBand(1).GetNoDataValue()
-    if nodata is None:
-        return None
-    mask = (data == nodata).any(axis=0)
-    return mask.repeat(factor, 0).repeat(factor, 1)
+    if nodata is not None:
+        bad |= data == nodata
+    return bad
 
 
 def to_type(data, dtype):
@@ -76,11 +83,13 @@ class OutputRaster:
             if nodata is not None:
                 band.SetNoDataValue(nodata)
 
-    def write(self, name, row, col, data, mask=None):
-        """Write one band's window (10 m pixels), converting to the output type and applying the mask."""
-        data = to_type(data, self.dtype)
-        if mask is not None and self.nodata is not None:
-            data[data == self.nodata] = self.nodata + (1 if np.issubdtype(self.dtype, np.integer) else 0)
+    def write(self, name, row, col, data, mask):
+        """Write one band's window (10 m pixels) in the output type; masked or non-finite pixels become no-data."""
+        mask = mask | ~np.isfinite(data)
+        data = to_type(np.where(mask, 0, data), self.dtype)
+        if self.nodata is not None:
+            if np.issubdtype(self.dtype, np.integer):  # a valid pixel must not read as no-data
+                data[data == self.nodata] = self.nodata + (1 if self.nodata < np.iinfo(self.dtype).max else -1)
             data[mask] = self.nodata
         self.ds.GetRasterBand(self.bands.index(name) + 1).WriteArray(data, col, row)
 

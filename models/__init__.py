@@ -30,8 +30,8 @@ def load_checkpoint(path):
 
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError) as err:
-        raise IOError("cannot read model weights %s: %s" % (path, err)) from err
+    except Exception as err:  # missing, truncated, not a checkpoint: all mean the same to the user
+        raise IOError("cannot read model weights %s: %s" % (path, str(err).splitlines()[0])) from err
 
 
 def load_network(path, device="cpu"):
@@ -39,6 +39,9 @@ def load_network(path, device="cpu"):
     from .dsen2 import DSen2
 
     ckpt = load_checkpoint(path)
-    net = DSen2(**ckpt["config"])
-    net.load_state_dict(ckpt["state_dict"])
+    try:
+        net = DSen2(**ckpt["config"])
+        net.load_state_dict(ckpt["state_dict"])
+    except (KeyError, TypeError, RuntimeError) as err:
+        raise IOError("cannot read model weights %s: not a network of this plugin (%s)" % (path, err)) from err
     return net.eval().to(device)

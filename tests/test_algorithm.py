@@ -9,8 +9,8 @@ from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedb
 import processing
 from s2sr.core.pipeline import super_resolve
 
-PARAMETERS = {"INPUT_10M", "INPUT_20M", "INPUT_60M", "TARGETS", "INCLUDE_10M", "MODEL", "DEVICE", "TILE_SIZE",
-              "OUTPUT"}
+PARAMETERS = {"INPUT_10M", "INPUT_20M", "INPUT_60M", "TARGETS", "INCLUDE_10M", "CONSISTENCY", "MODEL", "DEVICE",
+              "TILE_SIZE", "OUTPUT"}
 
 
 def run(**params):
