@@ -1,5 +1,6 @@
 """Processing algorithm s2sr:superresolve."""
 import os
+import sys
 
 from qgis.core import (
     QgsProcessing,
@@ -109,7 +110,14 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         from ..core.errors import Cancelled, InputError
-        from ..core.pipeline import super_resolve
+
+        try:
+            from ..core.pipeline import super_resolve
+        except ImportError as err:
+            raise QgsProcessingException(self.tr(
+                "PyTorch is needed but cannot be imported by QGIS's Python ({}): {}. Install it for that Python, "
+                "e.g. `{} -m pip install torch==2.13.0` (the CPU build is enough).").format(
+                    sys.version.split()[0], err, "python3")) from err
 
         input_60m = self._source(parameters, self.INPUT_60M, context)
         if parameters.get(self.TARGETS) is None:

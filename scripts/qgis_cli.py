@@ -7,13 +7,19 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGINS = os.path.join(REPO, "build", "plugins")
 
 
-def qgis_env(profile):
-    """Environment for qgis_process: offscreen, plugin folder, torch from this venv, `profile` as config."""
-    if not os.path.exists(os.path.join(PLUGINS, "s2sr")):
-        os.makedirs(PLUGINS, exist_ok=True)
-        os.symlink(REPO, os.path.join(PLUGINS, "s2sr"))
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QGIS_PLUGINPATH=PLUGINS, QGIS_CUSTOM_CONFIG_PATH=profile,
+def qgis_env(profile, from_checkout=True):
+    """Environment for qgis_process: offscreen, torch from this venv, `profile` as config, the plugin enabled.
+
+    from_checkout: load the plugin from this checkout (QGIS_PLUGINPATH); else from the profile's own plugins.
+    """
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QGIS_CUSTOM_CONFIG_PATH=profile,
                PYTHONPATH=os.pathsep.join(filter(None, [sysconfig.get_paths()["purelib"], os.environ.get("PYTHONPATH")])))
+    env.pop("QGIS_PLUGINPATH", None)
+    if from_checkout:
+        if not os.path.exists(os.path.join(PLUGINS, "s2sr")):
+            os.makedirs(PLUGINS, exist_ok=True)
+            os.symlink(REPO, os.path.join(PLUGINS, "s2sr"))
+        env["QGIS_PLUGINPATH"] = PLUGINS
     subprocess.run(["qgis_process.bin", "plugins", "enable", "s2sr"], env=env, check=True, capture_output=True)
     return env
 

@@ -29,3 +29,26 @@ def test_bad_input_exits_non_zero_with_the_reason(qgis_env, small_scene, tmp_pat
     assert proc.returncode != 0
     assert "has 6 band(s); it must have 4" in proc.stdout + proc.stderr
     assert not os.path.exists(out)
+
+
+def test_json_output_names_the_file(qgis_env, small_scene, tmp_path):
+    import json
+
+    out = str(tmp_path / "sr.tif")
+    proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--json", "--", "INPUT_10M=" + small_scene["10m"],
+                        "INPUT_20M=" + small_scene["20m"], "OUTPUT=" + out)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    assert result["results"]["OUTPUT"] == out and os.path.exists(out)
+
+
+def test_without_torch_the_plugin_loads_and_says_how_to_install_it(qgis_env, small_scene, tmp_path):
+    env = dict(qgis_env, PYTHONPATH="")  # QGIS's own Python, where torch is not installed
+    listing = qgis_process(env, "list")
+    assert "s2sr:superresolve" in listing.stdout
+    out = str(tmp_path / "sr.tif")
+    proc = qgis_process(env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["10m"],
+                        "INPUT_20M=" + small_scene["20m"], "OUTPUT=" + out)
+    assert proc.returncode != 0
+    assert "PyTorch is needed" in proc.stdout + proc.stderr and "pip install torch" in proc.stdout + proc.stderr
+    assert not os.path.exists(out)
