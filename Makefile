@@ -10,7 +10,7 @@ VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 export PYTHONPATH := $(PLUGINS)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test demo data train package clean
+.PHONY: setup test demo data train bench-quality package clean
 
 setup: $(VENV)/.installed $(PLUGINS)/s2sr
 
@@ -36,6 +36,9 @@ train: setup
 	test -d data/packed || $(MAKE) data
 	$(PY) -m s2sr.training.train --scale 2 --out models/dsen2_oscd_2x.pt --minutes $(MINUTES)
 	$(PY) -m s2sr.training.train --scale 6 --out models/dsen2_oscd_6x.pt --minutes $(MINUTES)
+
+bench-quality: setup
+	$(PY) bench/quality.py
 
 package:
 	rm -rf dist && mkdir -p dist

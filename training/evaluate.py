@@ -2,25 +2,32 @@
 import numpy as np
 import torch
 
+from ..core import consistency
 from ..core.bands import BANDS_20M, BANDS_60M
 from ..core.metrics import scores
 from ..models.dsen2 import bicubic
 
 
-def predict(net, pair):
-    """Run `net` over one whole packed pair (float32 arrays) and return (model, bicubic) arrays."""
+def predict(net, pair, consistent=False):
+    """Run `net` over one whole packed pair (float32 arrays) and return (model, bicubic) arrays.
+
+    consistent: enforce that the model's output averages to the measured coarse pixels.
+    """
     args = [torch.from_numpy(pair[k])[None] for k in ("hi", "mid", "lo") if k in pair]
     low = args[1] if net.scale == 2 else args[2]
     with torch.inference_mode():
-        return net(*args)[0].numpy(), bicubic(low, net.scale)[0].numpy()
+        sharp = net(*args)
+        if consistent:
+            sharp = consistency.enforce(sharp, low, net.scale)
+        return sharp[0].numpy(), bicubic(low, net.scale)[0].numpy()
 
 
-def evaluate(net, pairs):
+def evaluate(net, pairs, consistent=False):
     """Mean over scenes of per-band RMSE, SRE, UIQ and of SAM, for the model and for bicubic."""
     net.eval()
     per_scene = {"model": [], "bicubic": []}
     for pair in pairs.values():
-        model, cubic = predict(net, pair)
+        model, cubic = predict(net, pair, consistent)
         per_scene["model"].append(scores(pair["target"], model))
         per_scene["bicubic"].append(scores(pair["target"], cubic))
     bands = BANDS_20M if net.scale == 2 else BANDS_60M

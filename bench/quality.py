@@ -1,0 +1,60 @@
+"""Reduced-scale quality on the held-out OSCD test sites: bicubic, the model, and the model with
+radiometric consistency enforced, per band. Prints a Markdown section for docs/benchmarks.md.
+
+    make bench-quality      (runs: python bench/quality.py)
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
+from s2sr import models  # noqa: E402
+from s2sr.training.data import oscd_root, oscd_sites, read_scene, wald_pair  # noqa: E402
+from s2sr.training.evaluate import evaluate  # noqa: E402
+
+METRICS = (("rmse", "RMSE (DN)", "%.1f"), ("sre", "SRE (dB)", "%.2f"), ("uiq", "UIQ", "%.4f"))
+
+
+def section(scale, results):
+    """Markdown table: rows = bands and mean, columns = metric x method."""
+    methods = list(results)
+    bands = results[methods[0]]["bands"]
+    head = ["band"] + ["%s %s" % (label, m) for _, label, _ in METRICS for m in methods]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, band in enumerate(bands + ["mean"]):
+        cells = [band]
+        for key, _, fmt in METRICS:
+            for m in methods:
+                values = results[m]["scores"][key]
+                cells.append(fmt % (np.mean(values) if band == "mean" else values[i]))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("SAM (degrees): " + ", ".join("%s %.3f" % (m, results[m]["scores"]["sam"]) for m in methods) + ".")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="dsen2_oscd")
+    args = parser.parse_args()
+    scenes = {"%s_%d" % (site, d): read_scene(os.path.join(oscd_root(), site, "imgs_%d" % d))
+              for site in oscd_sites("test") for d in (1, 2)}
+    for scale in (2, 6):
+        start = time.time()
+        pairs = {k: wald_pair(s, scale) for k, s in scenes.items()}
+        net = models.load_network(models.weights_path(args.model, scale))
+        free, exact = evaluate(net, pairs), evaluate(net, pairs, consistent=True)
+        results = {"bicubic": {"bands": free["bands"], "scores": free["bicubic"]},
+                   "model": {"bands": free["bands"], "scores": free["model"]},
+                   "model + consistency": {"bands": free["bands"], "scores": exact["model"]}}
+        print("### %dx: %s, %d scenes (10 OSCD test sites x 2 dates), inputs degraded by %d\n"
+              % (scale, args.model, len(pairs), scale))
+        print(section(scale, results))
+        print("\n(%.0f s)\n" % (time.time() - start))
+
+
+if __name__ == "__main__":
+    main()
