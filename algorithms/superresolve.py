@@ -17,11 +17,12 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from .. import models
+
 from ..core.bands import BANDS_20M, BANDS_60M
+from ..plugin import settings
 from .style import StylePostProcessor, layer_name
 
 RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
-DEVICES = ("auto", "cpu", "cuda")
 TARGET_GROUPS = (("20m",), ("60m",), ("20m", "60m"))
 
 
@@ -87,14 +88,15 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             self.INCLUDE_10M, self.tr("Include the original 10 m bands in the output"), defaultValue=True))
         self.addParameter(QgsProcessingParameterBoolean(
             self.CONSISTENCY, self.tr("Enforce consistency with the measured 20 m / 60 m pixels"), defaultValue=False))
-        names = models.available_models()
+        names = models.available_models(settings.model_folders())
         self.addParameter(QgsProcessingParameterEnum(
             self.MODEL, self.tr("Model"), options=names, defaultValue=0 if names else None))
         self.addParameter(QgsProcessingParameterEnum(
-            self.DEVICE, self.tr("Device"), options=list(DEVICES), defaultValue=0))
+            self.DEVICE, self.tr("Device"), options=list(settings.DEVICES),
+            defaultValue=int(settings.value(settings.DEVICE, 0))))
         tile = QgsProcessingParameterNumber(
             self.TILE_SIZE, self.tr("Tile size (10 m pixels)"), QgsProcessingParameterNumber.Integer,
-            defaultValue=512, minValue=36, maxValue=8192)
+            defaultValue=int(settings.value(settings.TILE_SIZE, 512)), minValue=36, maxValue=8192)
         tile.setFlags(tile.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(tile)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved bands")))
@@ -124,9 +126,10 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             targets = TARGET_GROUPS[2 if input_60m else 0]
         else:
             targets = TARGET_GROUPS[self.parameterAsEnum(parameters, self.TARGETS, context)]
-        names = models.available_models()
+        folders = settings.model_folders()
+        names = models.available_models(folders)
         if not names:
-            raise QgsProcessingException(self.tr("No trained models are installed in {}").format(models.MODELS_DIR))
+            raise QgsProcessingException(self.tr("No trained models are installed in {}").format(", ".join(folders)))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         try:
             bands = super_resolve(
@@ -138,7 +141,9 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
                 include_10m=self.parameterAsBoolean(parameters, self.INCLUDE_10M, context),
                 enforce_consistency=self.parameterAsBoolean(parameters, self.CONSISTENCY, context),
                 model=names[self.parameterAsEnum(parameters, self.MODEL, context)],
-                device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+                model_dirs=folders,
+                device=settings.DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+                threads=int(settings.value(settings.THREADS, 0)),
                 tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
                 progress=feedback.setProgress,
                 is_cancelled=feedback.isCanceled,

@@ -33,13 +33,16 @@ def select_device(name):
 
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", tile_size=DEFAULT_TILE,
-                  enforce_consistency=False, progress=None, is_cancelled=None, log=print):
+                  enforce_consistency=False, threads=0, progress=None, is_cancelled=None, log=print):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
     network, needs input_60m). With enforce_consistency the sharpened bands average exactly to the
-    measured coarse pixels. progress(percent) and is_cancelled() are optional callbacks.
+    measured coarse pixels. threads > 0 sets PyTorch's CPU threads. progress(percent) and is_cancelled()
+    are optional callbacks.
     """
+    if threads > 0:
+        torch.set_num_threads(threads)
     targets = [t for t in TARGETS if t in targets]
     if not targets:
         raise InputError("choose at least one group of bands to super-resolve")

@@ -6,6 +6,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms.superresolve import SuperResolveAlgorithm
+from . import settings
 
 RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
 
@@ -24,6 +25,14 @@ class S2SRProvider(QgsProcessingProvider):
 
     def icon(self):
         return QIcon(os.path.join(RESOURCES, "icon.svg"))
+
+    def load(self):
+        settings.add(self)
+        self.refreshAlgorithms()
+        return True
+
+    def unload(self):
+        settings.remove()
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS's name)
         self.addAlgorithm(SuperResolveAlgorithm())

@@ -1,0 +1,48 @@
+"""Provider settings: defaults for device and tile size, CPU threads, and an extra folder of user models."""
+import shutil
+
+import pytest
+from osgeo import gdal
+from processing.core.ProcessingConfig import ProcessingConfig
+from qgis.core import QgsApplication
+
+import processing
+from s2sr import models
+from s2sr.plugin import settings
+
+
+@pytest.fixture
+def restore_settings(provider):
+    saved = {n: ProcessingConfig.getSetting(n) for n in (settings.TILE_SIZE, settings.MODELS_FOLDER)}
+    yield
+    for name, v in saved.items():
+        ProcessingConfig.setSettingValue(name, v)
+    provider.refreshAlgorithms()
+
+
+def algorithm():
+    return QgsApplication.processingRegistry().algorithmById("s2sr:superresolve")
+
+
+def test_settings_are_in_the_provider_group(provider):
+    group = ProcessingConfig.getSettings()[provider.name()]
+    assert {s.name for s in group} == {settings.DEVICE, settings.TILE_SIZE, settings.THREADS, settings.MODELS_FOLDER}
+
+
+def test_default_tile_size_comes_from_the_settings(provider, restore_settings):
+    ProcessingConfig.setSettingValue(settings.TILE_SIZE, 240)
+    provider.refreshAlgorithms()
+    assert algorithm().parameterDefinition("TILE_SIZE").defaultValue() == 240
+
+
+def test_user_models_folder_adds_models(provider, small_scene, tmp_path, restore_settings):
+    for scale in (2, 6):
+        shutil.copy(models.weights_path("dsen2_oscd", scale), tmp_path / ("my_region_%dx.pt" % scale))
+    ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, str(tmp_path))
+    provider.refreshAlgorithms()
+    options = algorithm().parameterDefinition("MODEL").options()
+    assert "my_region" in options
+    out = str(tmp_path / "sr.tif")
+    processing.run("s2sr:superresolve", {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
+                                         "MODEL": options.index("my_region"), "OUTPUT": out})
+    assert gdal.Open(out).GetMetadataItem("S2SR_MODEL") == "my_region"
