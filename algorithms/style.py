@@ -63,6 +63,7 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         apply_style(layer, self.bands)
+        layer.saveDefaultStyle()  # <output>.qml beside the file: the style also applies when it is opened later
 
     @classmethod
     def create(cls, bands):

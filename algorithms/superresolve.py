@@ -13,7 +13,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
 )
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
 from .. import models
@@ -54,6 +54,9 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
 
     def icon(self):
         return QIcon(os.path.join(RESOURCES, "icon.svg"))
+
+    def helpUrl(self):
+        return QUrl.fromLocalFile(os.path.join(os.path.dirname(RESOURCES), "README.md")).toString()
 
     def shortHelpString(self):
         return self.tr(

@@ -11,6 +11,7 @@ from .errors import Cancelled, InputError
 from .grid import plan as plan_grid, source_of
 from .raster import OutputRaster, invalid, open_input, read_window
 from .tiling import tiles
+from .version import plugin_version
 from .. import models
 
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
@@ -70,7 +71,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s"
         % (grid.cols, grid.rows, grid.res, " ".join(bands), model, device))
     metadata = {
-        "S2SR_MODEL": model, "S2SR_DEVICE": device, "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
+        "S2SR_VERSION": plugin_version(), "S2SR_MODEL": model, "S2SR_DEVICE": device,
+        "S2SR_SCALES": " ".join("%dx:%s" % (s, ",".join(SCALE_BANDS[s])) for s in nets),
+        "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -24,6 +24,8 @@ def test_provider_and_algorithm_are_registered(provider):
     assert alg is not None and alg.displayName() == "Super-resolve Sentinel-2"
     assert {p.name() for p in alg.parameterDefinitions()} == PARAMETERS
     assert "dsen2_oscd" in alg.parameterDefinition("MODEL").options()
+    assert "DSen2" in alg.shortHelpString() and alg.helpUrl().endswith("README.md")
+    assert os.path.exists(alg.helpUrl()[len("file://"):])
 
 
 def test_real_scene_with_real_weights(provider, scene, tmp_path):
@@ -37,6 +39,9 @@ def test_real_scene_with_real_weights(provider, scene, tmp_path):
     names = [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
     assert names == ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12"]
     assert all(ds.GetRasterBand(i + 1).DataType == gdal.GDT_UInt16 for i in range(ds.RasterCount))
+    meta = ds.GetMetadata()
+    assert meta["S2SR_MODEL"] == "dsen2_oscd" and meta["S2SR_VERSION"] == "0.1.0"
+    assert meta["S2SR_SCALES"] == "2x:B5,B6,B7,B8A,B11,B12 6x:B1,B9"
     # radiometry: each sharpened band keeps the mean of the measured band over the same area
     offsets = {"20m": (3, 2, 2), "60m": (1, 1, 6)}  # column, row of the output origin; pixel factor
     for band, key, index in (("B11", "20m", 5), ("B5", "20m", 1), ("B9", "60m", 2)):
@@ -128,6 +133,7 @@ def test_toolbox_run_loads_a_named_styled_layer(provider, small_scene, tmp_path)
                renderer.blueContrastEnhancement()):
         assert 0 < ce.minimumValue() < ce.maximumValue() < 20000
     assert renderer.minMaxOrigin().limits() == renderer.minMaxOrigin().CumulativeCut
+    assert os.path.exists(str(tmp_path / "sr.qml"))  # the style travels with the file
     QgsProject.instance().removeAllMapLayers()
 
 
