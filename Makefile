@@ -10,7 +10,7 @@ VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 export PYTHONPATH := $(PLUGINS)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test demo data train bench-quality package clean
+.PHONY: setup test demo screenshots data train bench-quality package clean
 
 setup: $(VENV)/.installed $(PLUGINS)/s2sr
 
@@ -28,6 +28,12 @@ test: setup
 
 demo: setup
 	$(PY) scripts/demo.py --out build/demo
+
+screenshots: demo
+	dpkg -s xvfb >/dev/null 2>&1 || apt-get install -y -q xvfb
+	S2SR_REPO=$(CURDIR) QGIS_PLUGINPATH=$(PLUGINS) QGIS_CUSTOM_CONFIG_PATH=$(CURDIR)/build/demo/profile \
+		PYTHONPATH=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') QT_QPA_PLATFORM=xcb \
+		xvfb-run -a -s "-screen 0 1400x900x24" timeout 300 qgis --nologo --noversioncheck --code scripts/screenshots.py
 
 data: setup
 	$(PY) -m s2sr.training.data --out data/packed

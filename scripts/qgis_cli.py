@@ -20,7 +20,9 @@ def qgis_env(profile, from_checkout=True):
             os.makedirs(PLUGINS, exist_ok=True)
             os.symlink(REPO, os.path.join(PLUGINS, "s2sr"))
         env["QGIS_PLUGINPATH"] = PLUGINS
-    subprocess.run(["qgis_process.bin", "plugins", "enable", "s2sr"], env=env, check=True, capture_output=True)
+    enable = qgis_process(env, "plugins", "enable", "s2sr")
+    if enable.returncode and "already enabled" not in enable.stdout + enable.stderr:
+        raise RuntimeError("cannot enable the plugin in %s:\n%s%s" % (profile, enable.stdout, enable.stderr))
     return env
 
 
