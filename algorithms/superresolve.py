@@ -120,9 +120,10 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             from ..core.pipeline import super_resolve
         except ImportError as err:
             raise QgsProcessingException(self.tr(
-                "PyTorch is needed but cannot be imported by QGIS's Python ({}): {}. Install it for that Python, "
-                "e.g. `{} -m pip install torch==2.13.0` (the CPU build is enough).").format(
-                    sys.version.split()[0], err, "python3")) from err
+                "PyTorch is needed but cannot be imported by QGIS's Python ({}): {}. Run the algorithm "
+                "'Install PyTorch for this plugin' (s2sr:installdependencies), or install it yourself for that "
+                "Python: `python3 -m pip install torch` (the CPU build is enough).").format(
+                    sys.version.split()[0], err)) from err
 
         input_60m = self._source(parameters, self.INPUT_60M, context)
         if parameters.get(self.TARGETS) is None:

@@ -6,9 +6,11 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
+from . import dependencies
 from .provider import RESOURCES, S2SRProvider
 
 ALGORITHM = "s2sr:superresolve"
+INSTALLER = "s2sr:installdependencies"
 
 
 def tr(string):
@@ -22,7 +24,8 @@ class S2SRPlugin:
     def __init__(self, iface):
         self.iface = iface
         self.provider = None
-        self.action = None
+        self.action = None  # the main entry, also on the Raster toolbar
+        self.actions = []
         self.dialog = None
 
     def initProcessing(self):  # noqa: N802 (QGIS's name)
@@ -32,30 +35,41 @@ class S2SRPlugin:
 
     def initGui(self):  # noqa: N802 (QGIS's name)
         self.initProcessing()
-        self.action = QAction(QIcon(os.path.join(RESOURCES, "icon.svg")), tr("Super-resolve Sentinel-2…"),
-                              self.iface.mainWindow())
-        self.action.setObjectName("s2srSuperResolve")
-        self.action.setToolTip(tr("Sharpen the Sentinel-2 20 m and 60 m bands to 10 m"))
-        self.action.triggered.connect(self.open_dialog)
-        self.iface.addPluginToRasterMenu(self.menu_name(), self.action)
+        self.action = self._add_action(tr("Super-resolve Sentinel-2…"), ALGORITHM,
+                                       tr("Sharpen the Sentinel-2 20 m and 60 m bands to 10 m"))
         self.iface.addRasterToolBarIcon(self.action)
+        if not dependencies.torch_available():
+            self._add_action(tr("Install PyTorch for this plugin…"), INSTALLER,
+                             tr("pip-install PyTorch (CPU build) into the plugin's own folder"))
+            self.iface.messageBar().pushWarning(self.menu_name(), tr(
+                "PyTorch is not installed for QGIS's Python: use Raster > Sentinel-2 super-resolution > "
+                "Install PyTorch for this plugin."))
+
+    def _add_action(self, text, algorithm, tip):
+        action = QAction(QIcon(os.path.join(RESOURCES, "icon.svg")), text, self.iface.mainWindow())
+        action.setToolTip(tip)
+        action.triggered.connect(lambda: self.open_dialog(algorithm))
+        self.iface.addPluginToRasterMenu(self.menu_name(), action)
+        self.actions.append(action)
+        return action
 
     @staticmethod
     def menu_name():
         return tr("Sentinel-2 super-resolution")
 
-    def open_dialog(self):
+    def open_dialog(self, algorithm=ALGORITHM):
         """The Processing dialog: its Run button starts a background task (task manager, cancel, layer loaded)."""
         import processing
 
-        self.dialog = processing.createAlgorithmDialog(ALGORITHM)
+        self.dialog = processing.createAlgorithmDialog(algorithm)
         self.dialog.show()
 
     def unload(self):
-        if self.action is not None:
-            self.iface.removePluginRasterMenu(self.menu_name(), self.action)
+        for action in self.actions:
+            self.iface.removePluginRasterMenu(self.menu_name(), action)
+        if self.actions:
             self.iface.removeRasterToolBarIcon(self.action)
-            self.action = None
+        self.actions = []
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

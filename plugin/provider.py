@@ -5,6 +5,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..algorithms.installdependencies import InstallDependenciesAlgorithm
 from ..algorithms.superresolve import SuperResolveAlgorithm
 from . import settings
 
@@ -36,3 +37,4 @@ class S2SRProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS's name)
         self.addAlgorithm(SuperResolveAlgorithm())
+        self.addAlgorithm(InstallDependenciesAlgorithm())

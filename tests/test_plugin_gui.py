@@ -1,14 +1,23 @@
 """The plugin in a QGIS window: Raster menu entry and toolbar button open the algorithm dialog."""
 import os
 
+import pytest
 from qgis.gui import QgsBrowserGuiModel
 
 import s2sr
 
 
-def test_menu_and_toolbar_open_the_dialog(qgis_iface, qgis_processing):
+@pytest.fixture
+def iface(qgis_iface):
     browser = QgsBrowserGuiModel()
     qgis_iface.browserModel = lambda: browser  # the mock iface lacks one; the Processing dialog asks for it
+    qgis_iface.addPluginToRasterMenu.reset_mock()
+    qgis_iface.removePluginRasterMenu.reset_mock()
+    return qgis_iface
+
+
+def test_menu_and_toolbar_open_the_dialog(iface, qgis_processing):
+    qgis_iface = iface
     plugin = s2sr.classFactory(qgis_iface)
     plugin.initGui()
     try:
@@ -22,6 +31,33 @@ def test_menu_and_toolbar_open_the_dialog(qgis_iface, qgis_processing):
         plugin.unload()
     qgis_iface.removePluginRasterMenu.assert_called_once()
     assert plugin.provider is None
+
+
+def test_without_torch_the_menu_offers_the_installer(iface, qgis_processing, monkeypatch):
+    from s2sr.plugin import dependencies
+
+    monkeypatch.setattr(dependencies, "torch_available", lambda: False)
+    plugin = s2sr.classFactory(iface)
+    plugin.initGui()
+    try:
+        assert iface.addPluginToRasterMenu.call_count == 2
+        from qgis.core import Qgis
+
+        assert any("Install PyTorch" in m for m in iface.messageBar().get_messages(Qgis.Warning))
+        plugin.actions[1].trigger()
+        assert plugin.dialog.algorithm().id() == "s2sr:installdependencies"
+        plugin.dialog.close()
+    finally:
+        plugin.unload()
+    assert iface.removePluginRasterMenu.call_count == 2
+
+
+def test_installer_pip_installs_into_the_target_folder(provider, tmp_path):
+    import processing
+
+    result = processing.run("s2sr:installdependencies", {"PACKAGES": "six==1.16.0", "TARGET": str(tmp_path)})
+    assert os.path.basename(result["PYTHON"]).startswith("python")
+    assert (tmp_path / "six.py").exists()
 
 
 def _run_task(params, cancel=False):

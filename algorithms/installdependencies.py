@@ -1,0 +1,73 @@
+"""Processing algorithm s2sr:installdependencies: pip-install PyTorch (CPU) for this QGIS's Python."""
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingOutputString,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterString,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+
+from .. import DEPS_DIR
+from ..plugin import dependencies
+
+
+class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
+    """Installs the plugin's Python dependencies into a folder private to the plugin."""
+
+    PACKAGES = "PACKAGES"
+    TARGET = "TARGET"
+    PYTHON = "PYTHON"
+
+    def tr(self, string):
+        return QCoreApplication.translate("InstallDependenciesAlgorithm", string)
+
+    def createInstance(self):  # noqa: N802 (QGIS's names from here on)
+        return InstallDependenciesAlgorithm()
+
+    def name(self):
+        return "installdependencies"
+
+    def displayName(self):
+        return self.tr("Install PyTorch for this plugin")
+
+    def group(self):
+        return self.tr("Set-up")
+
+    def groupId(self):
+        return "setup"
+
+    def shortHelpString(self):
+        return self.tr(
+            "Installs the Python packages the super-resolution algorithms need (PyTorch, CPU build; about 200 MB "
+            "to download) with pip, for the Python that this QGIS uses, into the plugin's own folder 'deps', which "
+            "the plugin puts on the Python path when it loads. Nothing else in your Python is changed. Needs "
+            "internet access to the Python package index. If you would rather manage packages yourself, run "
+            "'python3 -m pip install torch' for QGIS's Python instead.")
+
+    def initAlgorithm(self, config=None):
+        packages = QgsProcessingParameterString(self.PACKAGES, self.tr("Packages (pip requirement specifiers)"),
+                                                defaultValue=" ".join(dependencies.requirements()))
+        target = QgsProcessingParameterFile(self.TARGET, self.tr("Install into folder"),
+                                            behavior=QgsProcessingParameterFile.Folder, defaultValue=DEPS_DIR)
+        for p in (packages, target):
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(p)
+        self.addOutput(QgsProcessingOutputString(self.PYTHON, self.tr("Python interpreter used")))
+
+    def processAlgorithm(self, parameters, context, feedback):
+        packages = self.parameterAsString(parameters, self.PACKAGES, context).split()
+        target = self.parameterAsString(parameters, self.TARGET, context)
+        try:
+            python = dependencies.python_executable()
+        except RuntimeError as err:
+            raise QgsProcessingException(str(err)) from err
+        feedback.pushInfo(self.tr("Installing {} with {} into {}").format(" ".join(packages), python, target))
+        code = dependencies.install(packages, target, feedback.pushConsoleInfo, feedback.isCanceled)
+        if code is None:
+            raise QgsProcessingException(self.tr("Cancelled: the installation was stopped"))
+        if code:
+            raise QgsProcessingException(self.tr("pip failed (exit code {}): see the log above").format(code))
+        feedback.pushInfo(self.tr("Installed. The super-resolution algorithms can run now."))
+        return {self.PYTHON: python}
