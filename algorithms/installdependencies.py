@@ -1,4 +1,6 @@
 """Processing algorithm s2sr:installdependencies: pip-install PyTorch (CPU) for this QGIS's Python."""
+import os
+
 from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
@@ -8,9 +10,11 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
 
 from .. import DEPS_DIR
 from ..plugin import dependencies
+from .superresolve import HELP_URL, RESOURCES
 
 
 class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
@@ -31,6 +35,12 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
 
     def displayName(self):
         return self.tr("Install PyTorch for this plugin")
+
+    def icon(self):
+        return QIcon(os.path.join(RESOURCES, "icon.svg"))
+
+    def helpUrl(self):
+        return HELP_URL
 
     def group(self):
         return self.tr("Set-up")

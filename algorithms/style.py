@@ -7,6 +7,7 @@ from qgis.core import (
     QgsProcessingLayerPostProcessorInterface,
     QgsSingleBandGrayRenderer,
 )
+from qgis.PyQt.QtCore import QCoreApplication
 
 from ..core.bands import BANDS_10M
 
@@ -18,7 +19,8 @@ COMPOSITES = (("B12", "B8A", "B4"), ("B12", "B8A", "B5"), ("B11", "B8", "B4"), (
 def layer_name(bands):
     """E.g. 'B5-B12 at 10 m (S2 super-resolved)'."""
     sharpened = [b for b in bands if b not in BANDS_10M]
-    return "%s-%s at 10 m (S2 super-resolved)" % (sharpened[0], sharpened[-1])
+    return QCoreApplication.translate("S2SRStyle", "{}-{} at 10 m (S2 super-resolved)").format(sharpened[0],
+                                                                                             sharpened[-1])
 
 
 def stretch(provider, band, origin):

@@ -23,6 +23,7 @@ from ..plugin import settings
 from .style import StylePostProcessor, layer_name
 
 RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
+HELP_URL = QUrl.fromLocalFile(os.path.join(os.path.dirname(RESOURCES), "README.md")).toString()
 TARGET_GROUPS = (("20m",), ("60m",), ("20m", "60m"))
 
 
@@ -52,11 +53,17 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
     def displayName(self):
         return self.tr("Super-resolve Sentinel-2")
 
+    def group(self):
+        return self.tr("Super-resolution")
+
+    def groupId(self):
+        return "superresolution"
+
     def icon(self):
         return QIcon(os.path.join(RESOURCES, "icon.svg"))
 
     def helpUrl(self):
-        return QUrl.fromLocalFile(os.path.join(os.path.dirname(RESOURCES), "README.md")).toString()
+        return HELP_URL
 
     def shortHelpString(self):
         return self.tr(

@@ -25,6 +25,9 @@ def test_metadata_is_complete():
     assert general["qgisMinimumVersion"] == "3.22" and general["category"] == "Raster"
     assert general["hasProcessingProvider"] == "yes"
     assert os.path.exists(os.path.join(REPO, general["icon"]))
+    from s2sr.plugin.dependencies import requirements
+
+    assert general["python_dependencies"].split() == requirements()
 
 
 def test_zip_installs_into_an_empty_profile(tmp_path):
