@@ -1,5 +1,4 @@
 """Radiometric consistency: sharpened bands averaged over each coarse pixel against the measured pixel."""
-import torch
 from torch.nn import functional as F
 
 #: smooth back-projection steps before the final exact step

@@ -1,4 +1,21 @@
-"""Exceptions the core raises; the Processing algorithms turn them into QgsProcessingException."""
+"""Exceptions the core raises, and the translation hook for their messages.
+
+The core does not depend on QGIS; the plugin installs Qt's translator with `set_translator`, so every
+user-facing message template passes through QCoreApplication.translate inside QGIS.
+"""
+
+_translate = None
+
+
+def set_translator(translate):
+    """Use `translate(template) -> str` for the core's messages (None: English as written)."""
+    global _translate
+    _translate = translate
+
+
+def tr(template):
+    """Translate a message template (before its %-formatting)."""
+    return _translate(template) if _translate else template
 
 
 class InputError(ValueError):

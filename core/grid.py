@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from osgeo import osr
 
-from .errors import InputError
+from .errors import InputError, tr
 
 NAMES = {1: "10 m", 2: "20 m", 6: "60 m"}
 
@@ -37,8 +37,8 @@ def source_of(ds, factor):
     """Read a dataset's grid; refuses rotated or non-square pixels."""
     gt = ds.GetGeoTransform()
     if gt[2] != 0 or gt[4] != 0 or gt[5] >= 0 or abs(abs(gt[5]) - gt[1]) > 1e-6 * gt[1]:
-        raise InputError("the %s raster must be north-up with square pixels (geotransform %s); "
-                         "warp it to its UTM grid first" % (NAMES[factor], gt))
+        raise InputError(tr("the %s raster must be north-up with square pixels (geotransform %s); "
+                         "warp it to its UTM grid first") % (NAMES[factor], gt))
     return Source(factor, gt[0], gt[3], gt[1], ds.RasterXSize, ds.RasterYSize, ds.GetProjection())
 
 
@@ -62,18 +62,18 @@ def plan(sources):
             continue
         srs = osr.SpatialReference(wkt=s.wkt)
         if not ref_srs.IsSame(srs):
-            raise InputError("the %s raster's CRS (%s) differs from the 10 m raster's (%s): reproject it to the "
-                             "10 m raster's CRS" % (NAMES[f], srs.GetName(), ref_srs.GetName()))
+            raise InputError(tr("the %s raster's CRS (%s) differs from the 10 m raster's (%s): reproject it to the "
+                             "10 m raster's CRS") % (NAMES[f], srs.GetName(), ref_srs.GetName()))
         ratio = s.res / ref.res
         if abs(ratio - f) > 1e-6 * f:
-            raise InputError("the %s raster's pixel (%g) is %.4g times the 10 m raster's pixel (%g); it must be "
-                             "exactly %d times: check that the inputs are the right bands at native resolution"
+            raise InputError(tr("the %s raster's pixel (%g) is %.4g times the 10 m raster's pixel (%g); it must be "
+                             "exactly %d times: check that the inputs are the right bands at native resolution")
                              % (NAMES[f], s.res, ratio, ref.res, f))
     coarse = sources[max(sources)]
     for f, s in sources.items():
         for a, b in ((s.x0, coarse.x0), (s.y0, coarse.y0)):
-            _whole((a - b) / s.res, "the %s and %s grids are shifted by a fraction of a pixel (%g): their pixel "
-                   "edges must line up" % (NAMES[f], NAMES[coarse.factor], a - b))
+            _whole((a - b) / s.res, tr("the %s and %s grids are shifted by a fraction of a pixel (%g): their pixel "
+                                       "edges must line up") % (NAMES[f], NAMES[coarse.factor], a - b))
     left = max(s.x0 for s in sources.values())
     right = min(s.x0 + s.cols * s.res for s in sources.values())
     top = min(s.y0 for s in sources.values())
@@ -84,8 +84,8 @@ def plan(sources):
     blocks_x = int((right - left) / step + 1e-6)
     blocks_y = int((top - bottom) / step + 1e-6)
     if blocks_x < 1 or blocks_y < 1:
-        raise InputError("the input rasters do not overlap (by at least one %s pixel): choose bands of the same "
-                         "scene" % NAMES[coarse.factor])
+        raise InputError(tr("the input rasters do not overlap (by at least one %s pixel): choose bands of the same "
+                         "scene") % NAMES[coarse.factor])
     offsets = {f: (round((left - s.x0) / s.res), round((s.y0 - top) / s.res)) for f, s in sources.items()}
     return Plan(left, top, ref.res, blocks_x * coarse.factor, blocks_y * coarse.factor, coarse.factor, offsets,
                 ref.wkt)

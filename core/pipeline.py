@@ -7,7 +7,7 @@ import torch
 
 from . import consistency
 from .bands import BANDS_10M, BANDS_20M, BANDS_60M, output_order
-from .errors import Cancelled, InputError
+from .errors import Cancelled, InputError, tr
 from .grid import plan as plan_grid, source_of
 from .raster import OutputRaster, invalid, open_input, read_window
 from .tiling import tiles
@@ -27,8 +27,8 @@ def select_device(name):
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise InputError("DEVICE is cuda but this PyTorch sees no CUDA GPU: choose auto or cpu, or install a "
-                         "CUDA build of PyTorch")
+        raise InputError(tr("DEVICE is cuda but this PyTorch sees no CUDA GPU: choose auto or cpu, or install a "
+                         "CUDA build of PyTorch"))
     return name
 
 
@@ -46,17 +46,17 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         torch.set_num_threads(threads)
     targets = [t for t in TARGETS if t in targets]
     if not targets:
-        raise InputError("choose at least one group of bands to super-resolve")
+        raise InputError(tr("choose at least one group of bands to super-resolve"))
     if "60m" in targets and not input_60m:
-        raise InputError("super-resolving the 60 m bands needs the 60 m raster (B1 B9): give INPUT_60M or "
-                         "choose the 20 m bands only")
+        raise InputError(tr("super-resolving the 60 m bands needs the 60 m raster (B1 B9): give INPUT_60M or "
+                         "choose the 20 m bands only"))
     datasets = {1: open_input(input_10m, 1, 4), 2: open_input(input_20m, 2, 6)}
     if "60m" in targets:
         datasets[6] = open_input(input_60m, 6, (2, 3))
     grid = plan_grid({f: source_of(ds, f) for f, ds in datasets.items()})
     model = model or next(iter(models.available_models(model_dirs)), None)
     if model is None:
-        raise InputError("no trained models found in %s: reinstall the plugin" % ", ".join(model_dirs))
+        raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
     device = select_device(device)
     nets = {TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device)
             for t in targets}

@@ -5,7 +5,7 @@ import tempfile
 import numpy as np
 from osgeo import gdal, gdal_array
 
-from .errors import InputError
+from .errors import InputError, tr
 from .grid import NAMES
 
 gdal.UseExceptions()
@@ -16,10 +16,10 @@ def open_input(path, factor, bands):
     try:
         ds = gdal.Open(path)
     except RuntimeError as err:
-        raise InputError("cannot read the %s raster %s: %s" % (NAMES[factor], path, err)) from err
+        raise InputError(tr("cannot read the %s raster %s: %s") % (NAMES[factor], path, err)) from err
     allowed = bands if isinstance(bands, tuple) else (bands,)
     if ds.RasterCount not in allowed:
-        raise InputError("the %s raster %s has %d band(s); it must have %s (see the algorithm help for the order)"
+        raise InputError(tr("the %s raster %s has %d band(s); it must have %s (see the algorithm help for the order)")
                          % (NAMES[factor], path, ds.RasterCount, " or ".join(map(str, allowed))))
     return ds
 
@@ -36,7 +36,7 @@ def read_window(ds, plan, factor, window, count, size=None):
         data = ds.ReadAsArray(x + col // factor, y + row // factor, cols // factor, rows // factor,
                               buf_xsize=shape[0], buf_ysize=shape[1], band_list=list(range(1, count + 1)))
     except RuntimeError as err:
-        raise InputError("cannot read the %s raster %s: %s" % (NAMES[factor], ds.GetDescription(), err)) from err
+        raise InputError(tr("cannot read the %s raster %s: %s") % (NAMES[factor], ds.GetDescription(), err)) from err
     return np.asarray(data, dtype=np.float32).reshape(count, shape[1], shape[0])
 
 
@@ -63,7 +63,7 @@ class OutputRaster:
     def __init__(self, path, plan, bands, gdal_type, nodata, metadata):
         folder = os.path.dirname(os.path.abspath(path)) or "."
         if not os.access(folder, os.W_OK):
-            raise InputError("cannot write the output %s: its folder does not exist or is not writable" % path)
+            raise InputError(tr("cannot write the output %s: its folder does not exist or is not writable") % path)
         fd, self.tmp = tempfile.mkstemp(prefix=".s2sr-", suffix=".tif", dir=folder)
         os.close(fd)
         self.path = path
@@ -110,6 +110,6 @@ def stack_bands(paths, vrt_path):
     """A multi-band VRT referencing single-band files in the given order (nothing is copied)."""
     vrt = gdal.BuildVRT(vrt_path, list(paths), separate=True)
     if vrt is None:
-        raise InputError("cannot stack %s" % ", ".join(paths))
+        raise InputError(tr("cannot stack %s") % ", ".join(paths))
     vrt.FlushCache()
     return vrt_path

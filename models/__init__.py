@@ -6,6 +6,8 @@ resume from it.
 """
 import os
 
+from ..core.errors import tr
+
 MODELS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -31,7 +33,7 @@ def load_checkpoint(path):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # missing, truncated, not a checkpoint: all mean the same to the user
-        raise IOError("cannot read model weights %s: %s" % (path, str(err).splitlines()[0])) from err
+        raise IOError(tr("cannot read model weights %s: %s") % (path, str(err).splitlines()[0])) from err
 
 
 def load_network(path, device="cpu"):
@@ -43,5 +45,5 @@ def load_network(path, device="cpu"):
         net = DSen2(**ckpt["config"])
         net.load_state_dict(ckpt["state_dict"])
     except (KeyError, TypeError, RuntimeError) as err:
-        raise IOError("cannot read model weights %s: not a network of this plugin (%s)" % (path, err)) from err
+        raise IOError(tr("cannot read model weights %s: not a network of this plugin (%s)") % (path, err)) from err
     return net.eval().to(device)

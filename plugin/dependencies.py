@@ -31,7 +31,8 @@ def python_executable():
     for path in candidates:
         if path and os.path.basename(path).lower().startswith("python") and os.access(path, os.X_OK):
             return path
-    raise RuntimeError("cannot find the Python interpreter of this QGIS (looked for %s)" % ", ".join(filter(None, candidates)))
+    raise RuntimeError("cannot find the Python interpreter of this QGIS (looked for %s)"
+                       % ", ".join(filter(None, candidates)))
 
 
 def install_command(packages, target):

@@ -6,6 +6,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
+from ..core import errors
 from . import dependencies
 from .provider import RESOURCES, S2SRProvider
 
@@ -29,9 +30,11 @@ class S2SRPlugin:
         self.dialog = None
 
     def initProcessing(self):  # noqa: N802 (QGIS's name)
+        errors.set_translator(lambda template: QCoreApplication.translate("s2sr", template))
         if self.provider is None:
-            self.provider = S2SRProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+            provider = S2SRProvider()
+            if QgsApplication.processingRegistry().addProvider(provider):  # False if `s2sr` is already there
+                self.provider = provider
 
     def initGui(self):  # noqa: N802 (QGIS's name)
         self.initProcessing()

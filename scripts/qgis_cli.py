@@ -12,8 +12,9 @@ def qgis_env(profile, from_checkout=True):
 
     from_checkout: load the plugin from this checkout (QGIS_PLUGINPATH); else from the profile's own plugins.
     """
+    site = sysconfig.get_paths()["purelib"]  # torch
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QGIS_CUSTOM_CONFIG_PATH=profile,
-               PYTHONPATH=os.pathsep.join(filter(None, [sysconfig.get_paths()["purelib"], os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [site, os.environ.get("PYTHONPATH")])))
     env.pop("QGIS_PLUGINPATH", None)
     if from_checkout:
         if not os.path.exists(os.path.join(PLUGINS, "s2sr")):

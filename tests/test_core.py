@@ -86,7 +86,7 @@ def test_margin_covers_the_networks_reach(scale):
     torch.manual_seed(0)
     net = DSen2(scale=scale, width=8, depth=2).eval()
     n = 144
-    hi, mid, lo = torch.rand(1, 4, n, n) * 3000, torch.rand(1, 6, n // 2, n // 2) * 3000, torch.rand(1, 2, n // 6, n // 6) * 3000
+    hi, mid, lo = (torch.rand(1, c, n // f, n // f) * 3000 for c, f in ((4, 1), (6, 2), (2, 6)))
     with torch.no_grad():
         before = net(hi, mid, lo)
         edge = 72 + net.margin  # the region is columns < 72; change everything from `edge` on
@@ -98,3 +98,14 @@ def test_margin_covers_the_networks_reach(scale):
         after = net(hi2, mid2, lo2)
     torch.testing.assert_close(after[..., :72], before[..., :72])
     assert not torch.allclose(after[..., 72:], before[..., 72:])
+
+
+def test_messages_pass_through_the_translation_hook():
+    from s2sr.core import errors
+
+    errors.set_translator(lambda template: template.replace("do not overlap", "ne se recouvrent pas"))
+    try:
+        with pytest.raises(InputError, match="ne se recouvrent pas"):
+            plan({1: _source(1), 2: _source(2, x0=100000.0)})
+    finally:
+        errors.set_translator(None)

@@ -130,7 +130,8 @@ def test_float_input_with_nan(small_scene, tmp_path):
     nodata = ds.GetRasterBand(1).GetNoDataValue()
     assert nodata == 0
     # the NaN block lies in 10 m rows 20-23, cols 30-35 of the input; the output starts at the same corner here
-    offset = [round((a - b) / 10) for a, b in zip(ds.GetGeoTransform()[::3], gdal.Open(paths["10m"]).GetGeoTransform()[::3])]
+    source = gdal.Open(paths["10m"]).GetGeoTransform()
+    offset = [round((a - b) / 10) for a, b in zip(ds.GetGeoTransform()[::3], source[::3])]
     r, c = 20 - (-offset[1]), 30 - offset[0]
     assert np.all(data[:, r : r + 4, c : c + 6] == nodata)
     assert (data != nodata).mean() > 0.95

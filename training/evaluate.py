@@ -41,7 +41,8 @@ def table(result):
     """Markdown table: one row per band and a mean row, model beside bicubic."""
     m, b = result["model"], result["bicubic"]
     lines = [
-        "| band | RMSE bicubic | RMSE model | SRE bicubic (dB) | SRE model (dB) | gain (dB) | UIQ bicubic | UIQ model |",
+        "| band | RMSE bicubic | RMSE model | SRE bicubic (dB) | SRE model (dB) | gain (dB) | UIQ bicubic "
+        "| UIQ model |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for i, band in enumerate(result["bands"] + ["mean"]):
