@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import torch
+from osgeo import gdal
 
 from . import consistency
 from .bands import BANDS_10M, BANDS_20M, BANDS_60M, output_order
@@ -66,7 +67,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     first = datasets[1].GetRasterBand(1)
     nodata = next((ds.GetRasterBand(1).GetNoDataValue() for ds in datasets.values()
                    if ds.GetRasterBand(1).GetNoDataValue() is not None), None)
-    if nodata is None and first.DataType in (6, 7):  # float input may hold NaN: give the output a no-data value
+    if nodata is None and first.DataType in (gdal.GDT_Float32, gdal.GDT_Float64):  # NaN possible: give a no-data
         nodata = 0.0
     log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s"
         % (grid.cols, grid.rows, grid.res, " ".join(bands), model, device))
