@@ -18,12 +18,14 @@ from qgis.PyQt.QtGui import QIcon
 from .. import models
 
 from ..core.bands import BANDS_20M, BANDS_60M
+from ..core.tiling import BLOCK
 from ..plugin import settings
 from .style import StylePostProcessor, layer_name
 
 RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
 HELP_URL = QUrl.fromLocalFile(os.path.join(os.path.dirname(RESOURCES), "README.md")).toString()
 TARGET_GROUPS = (("20m",), ("60m",), ("20m", "60m"))
+DEFAULT_TILE = 2 * BLOCK
 
 
 class SuperResolveAlgorithm(QgsProcessingAlgorithm):
@@ -79,9 +81,12 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             "pixels averaged over each coarse pixel and the measured coarse pixel. With the consistency option the "
             "result is corrected so that this difference is zero: the network then only redistributes reflectance "
             "inside each measured pixel.\n\n"
+            "Tiles: the network always runs on blocks of {} x {} pixels with overlapping margins, so there are no "
+            "seams; the tile size only sets how much is read and written at once (rounded to whole blocks) and "
+            "does not change the result.\n\n"
             "The networks were trained on L1C scenes by the Wald protocol; their scores at reduced scale are in "
             "the model cards beside the weights. Sharpened bands are an estimate, not a measurement."
-        )
+        ).format(BLOCK, BLOCK)
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT_10M, self.tr("10 m bands (B2 B3 B4 B8)")))
@@ -104,8 +109,9 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             self.DEVICE, self.tr("Device"), options=list(settings.DEVICES),
             defaultValue=int(settings.value(settings.DEVICE, 0))))
         tile = QgsProcessingParameterNumber(
-            self.TILE_SIZE, self.tr("Tile size (10 m pixels)"), QgsProcessingParameterNumber.Integer,
-            defaultValue=int(settings.value(settings.TILE_SIZE, 512)), minValue=36, maxValue=8192)
+            self.TILE_SIZE, self.tr("Tile size: 10 m pixels read and written at once (does not change the result)"),
+            QgsProcessingParameterNumber.Integer, defaultValue=int(settings.value(settings.TILE_SIZE, DEFAULT_TILE)),
+            minValue=36, maxValue=16384)
         tile.setFlags(tile.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(tile)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved bands")))

@@ -11,7 +11,7 @@ from .bands import BANDS_10M, BANDS_20M, BANDS_60M, output_order
 from .errors import Cancelled, InputError, tr
 from .grid import plan as plan_grid, source_of
 from .raster import OutputRaster, invalid, open_input, read_window
-from .tiling import tiles
+from .tiling import BLOCK, tiles
 from .version import plugin_version
 from .. import models
 
@@ -19,7 +19,7 @@ from .. import models
 TARGETS = {"20m": 2, "60m": 6}
 SCALE_BANDS = {2: BANDS_20M, 6: BANDS_60M}
 COUNTS = {1: 4, 2: 6, 6: 2}  # bands used from each input
-DEFAULT_TILE = 512
+DEFAULT_TILE = 2 * BLOCK  # 10 m pixels read and written at once
 FILL_SAMPLE = 512  # side of the decimated read that gives the fill values
 
 
@@ -35,13 +35,14 @@ def select_device(name):
 
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", tile_size=DEFAULT_TILE,
-                  enforce_consistency=False, threads=0, progress=None, is_cancelled=None, log=print):
+                  enforce_consistency=False, threads=0, block=BLOCK, progress=None, is_cancelled=None, log=print):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
     network, needs input_60m). With enforce_consistency the sharpened bands average exactly to the
-    measured coarse pixels. threads > 0 sets PyTorch's CPU threads. progress(percent) and is_cancelled()
-    are optional callbacks.
+    measured coarse pixels. threads > 0 sets PyTorch's CPU threads. The networks run on blocks of `block`
+    pixels (see core.tiling); `tile_size` sets how much is read and written at once and does not change the
+    result. progress(percent) and is_cancelled() are optional callbacks, called once per block.
     """
     if threads > 0:
         torch.set_num_threads(threads)
@@ -81,14 +82,18 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata)
     deviation = Deviation(nets)
     try:
-        windows = list(tiles(grid, tile_size, margin))
-        for i, (core, read) in enumerate(windows):
-            if is_cancelled and is_cancelled():
-                raise Cancelled()
-            _process_tile(datasets, fills, grid, nets, core, read, include_10m, enforce_consistency, out,
-                          deviation, device)
-            if progress:
-                progress(100.0 * (i + 1) / len(windows))
+        work = list(tiles(grid, tile_size, block, margin))
+        total, done = sum(len(members) for _, members in work), 0
+        for tile, members in work:
+            arrays, mask = _read_tile(datasets, fills, grid, tile)
+            for core, read in members:
+                if is_cancelled and is_cancelled():
+                    raise Cancelled()
+                _process_block(arrays, mask, tile, nets, core, read, include_10m, enforce_consistency, out,
+                               deviation, device)
+                done += 1
+                if progress:
+                    progress(100.0 * done / total)
         report = deviation.report()
         log("mean |block mean of the sharpened band - measured pixel| (DN): " + report)
         out.ds.SetMetadataItem("S2SR_CONSISTENCY_MAD", report)
@@ -130,20 +135,28 @@ class Deviation:
         return " ".join("%s %.2f" % (b, self.total[b] / max(self.count[b], 1)) for b in self.bands)
 
 
-def _process_tile(datasets, fills, grid, nets, core, read, include_10m, enforce, out, deviation, device):
-    """Read one window with its margin, fill gaps, run the networks, write the core of the result."""
+def _read_tile(datasets, fills, grid, tile):
+    """Read a tile of every input, with no-data and NaN pixels filled; returns the arrays and the 10 m mask."""
     arrays, masks = {}, []
     for f, ds in datasets.items():
-        data = read_window(ds, grid, f, read, COUNTS[f])
+        data = read_window(ds, grid, f, tile, COUNTS[f])
         bad = invalid(ds, data)
         data[bad] = np.broadcast_to(fills[f][:, None, None], data.shape)[bad]
         arrays[f] = data
         masks.append(bad.any(axis=0).repeat(f, 0).repeat(f, 1))
-    mask = np.logical_or.reduce(masks)
+    return arrays, np.logical_or.reduce(masks)
+
+
+def _process_block(arrays, mask, tile, nets, core, read, include_10m, enforce, out, deviation, device):
+    """Run the networks on one block's read window (cut from its tile) and write the block's core."""
+    top, left = read[0] - tile[0], read[1] - tile[1]
+    tensors = {f: torch.from_numpy(np.ascontiguousarray(
+        a[:, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f]))[None].to(device)
+        for f, a in arrays.items()}
+    mask = mask[top : top + read[2], left : left + read[3]]
     r0, c0 = core[0] - read[0], core[1] - read[1]
     crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
-    tensors = {f: torch.from_numpy(a)[None].to(device) for f, a in arrays.items()}
-    results = dict(zip(BANDS_10M, arrays[1])) if include_10m else {}
+    results = dict(zip(BANDS_10M, tensors[1][0].cpu().numpy())) if include_10m else {}
     with torch.inference_mode():
         for scale, net in nets.items():
             measured = tensors[scale]

@@ -1,18 +1,40 @@
-"""Overlapping windows over the output grid, so that tiles leave no seams."""
+"""Windows over the output grid.
+
+The network always runs on the same blocks: cores of BLOCK x BLOCK 10 m pixels on a fixed grid anchored at
+the output's origin, each read with a margin of context (clipped at the grid's edge). Every output pixel is
+therefore computed from the same input window whatever the tile size, so the result does not depend on it,
+and blocks leave no seams. Tiles group whole blocks for reading and writing: they set the I/O size only.
+"""
+
+BLOCK = 480  # 10 m pixels; a multiple of 6, so blocks hold whole 20 m and 60 m pixels
 
 
-def tiles(plan, size, margin):
-    """Yield (core, read) windows (row, col, rows, cols) in 10 m pixels.
+def _round(value, step, up=False):
+    return -(-value // step) * step if up else max(step, value - value % step)
 
-    Cores cover the grid without overlap; each read window adds `margin` pixels of context on every side
-    (clipped at the grid's edge). Sizes and margins are rounded to whole coarse pixels (plan.block).
-    """
-    b = plan.block
-    size = max(b, size - size % b)
-    margin = -(-margin // b) * b
-    for row in range(0, plan.rows, size):
-        for col in range(0, plan.cols, size):
-            rows, cols = min(size, plan.rows - row), min(size, plan.cols - col)
+
+def blocks(plan, block, margin):
+    """Yield (core, read) windows (row, col, rows, cols) of the compute blocks, in 10 m pixels."""
+    block = _round(block, plan.block)
+    margin = _round(margin, plan.block, up=True)
+    for row in range(0, plan.rows, block):
+        for col in range(0, plan.cols, block):
+            rows, cols = min(block, plan.rows - row), min(block, plan.cols - col)
             r0, c0 = max(0, row - margin), max(0, col - margin)
             r1, c1 = min(plan.rows, row + rows + margin), min(plan.cols, col + cols + margin)
             yield (row, col, rows, cols), (r0, c0, r1 - r0, c1 - c0)
+
+
+def tiles(plan, size, block, margin):
+    """Yield (read window of the tile, [(core, read) of its blocks]): squares of whole blocks for I/O."""
+    block = _round(block, plan.block)
+    per_side = max(1, size // block)
+    groups = {}
+    for core, read in blocks(plan, block, margin):
+        groups.setdefault((core[0] // block // per_side, core[1] // block // per_side), []).append((core, read))
+    for members in groups.values():
+        r0 = min(read[0] for _, read in members)
+        c0 = min(read[1] for _, read in members)
+        r1 = max(read[0] + read[2] for _, read in members)
+        c1 = max(read[1] + read[3] for _, read in members)
+        yield (r0, c0, r1 - r0, c1 - c0), members

@@ -66,10 +66,10 @@ def test_targets_default_to_20m_bands_without_60m_input(provider, small_scene, t
 
 def test_tiled_run_equals_single_window_run(small_scene, tmp_path):
     outputs = []
-    for tile in (36, 4096):
-        outputs.append(str(tmp_path / ("t%d.tif" % tile)))
+    for block in (36, 4096):  # the network on 36 x 36 px blocks, or on the whole scene at once
+        outputs.append(str(tmp_path / ("b%d.tif" % block)))
         super_resolve(small_scene["10m"], small_scene["20m"], outputs[-1], input_60m=small_scene["60m"],
-                      targets=("20m", "60m"), tile_size=tile, log=lambda m: None)
+                      targets=("20m", "60m"), block=block, tile_size=block, log=lambda m: None)
     tiled, whole = (gdal.Open(p).ReadAsArray().astype(int) for p in outputs)
     assert tiled.shape == whole.shape and whole.shape[1] >= 150
     assert np.abs(tiled - whole).max() <= 1
@@ -82,11 +82,11 @@ class CancelAfterFirstTile(QgsProcessingFeedback):
             self.cancel()
 
 
-def test_cancel_leaves_no_file(provider, small_scene, tmp_path):
+def test_cancel_leaves_no_file(provider, scene, tmp_path):
     out = str(tmp_path / "sr.tif")
-    with pytest.raises(QgsProcessingException):
-        processing.run("s2sr:superresolve", {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
-                                             "TILE_SIZE": 36, "OUTPUT": out}, feedback=CancelAfterFirstTile())
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        processing.run("s2sr:superresolve", {"INPUT_10M": scene["10m"], "INPUT_20M": scene["20m"], "OUTPUT": out},
+                       feedback=CancelAfterFirstTile())
     assert os.listdir(tmp_path) == []
 
 

@@ -8,7 +8,7 @@ from s2sr.core.degrade import degrade
 from s2sr.core.errors import InputError
 from s2sr.core.grid import Plan, Source, plan, source_of
 from s2sr.core.metrics import scores
-from s2sr.core.tiling import tiles
+from s2sr.core.tiling import blocks, tiles
 from s2sr.models.dsen2 import DSen2
 
 
@@ -68,16 +68,28 @@ def test_plan_refuses_grids_that_do_not_nest(sources, message):
         plan(sources)
 
 
-@pytest.mark.parametrize("rows, cols, size, margin", [(36, 36, 12, 5), (600, 372, 128, 36), (6, 6, 512, 44)])
-def test_tiles_cover_the_grid_once_with_margins(rows, cols, size, margin):
+@pytest.mark.parametrize("rows, cols, block, margin", [(36, 36, 12, 5), (600, 372, 128, 36), (6, 6, 512, 44)])
+def test_blocks_cover_the_grid_once_with_margins(rows, cols, block, margin):
     p = Plan(0, 0, 10, cols, rows, 6, {}, "")
     count = np.zeros((rows, cols), int)
-    for (r, c, h, w), (rr, rc, rh, rw) in tiles(p, size, margin):
+    for (r, c, h, w), (rr, rc, rh, rw) in blocks(p, block, margin):
         count[r : r + h, c : c + w] += 1
         assert all(v % 6 == 0 for v in (r, c, h, w, rr, rc, rh, rw))
         assert rr <= r and rc <= c and rr + rh >= r + h and rc + rw >= c + w
         assert r - rr >= min(margin, r) and rc + rw - (c + w) >= min(margin, cols - c - w)
     assert np.all(count == 1)
+
+
+@pytest.mark.parametrize("size", [1, 120, 250, 10000])
+def test_tiles_group_the_same_blocks_whatever_their_size(size):
+    p = Plan(0, 0, 10, 372, 600, 6, {}, "")
+    expected = list(blocks(p, 120, 36))
+    grouped = []
+    for (tr, tc, th, tw), members in tiles(p, size, 120, 36):
+        for core, (r, c, h, w) in members:
+            assert tr <= r and tc <= c and r + h <= tr + th and c + w <= tc + tw
+        grouped += members
+    assert sorted(grouped) == sorted(expected)
 
 
 @pytest.mark.parametrize("scale", [2, 6])

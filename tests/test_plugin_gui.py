@@ -82,11 +82,11 @@ def _run_task(params, cancel=False):
     return done
 
 
-def test_runs_as_a_background_task_and_cancels_there(provider, small_scene, tmp_path):
-    params = {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"], "TILE_SIZE": 36}
+def test_runs_as_a_background_task_and_cancels_there(provider, small_scene, scene, tmp_path):
     out = str(tmp_path / "sr.tif")
-    assert _run_task(dict(params, OUTPUT=out)) == [True]
+    assert _run_task({"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"], "OUTPUT": out}) == [True]
     assert os.path.exists(out)
-    cancelled = str(tmp_path / "cancelled.tif")
-    assert _run_task(dict(params, OUTPUT=cancelled), cancel=True) == [False]
+    cancelled = str(tmp_path / "cancelled.tif")  # the whole scene: 20 blocks, cancelled after the first
+    assert _run_task({"INPUT_10M": scene["10m"], "INPUT_20M": scene["20m"], "OUTPUT": cancelled},
+                     cancel=True) == [False]
     assert not os.path.exists(cancelled) and not [f for f in os.listdir(tmp_path) if f.startswith(".s2sr-")]
