@@ -8,15 +8,15 @@ from osgeo import gdal, gdal_array
 from .errors import InputError, tr
 from .grid import NAMES
 
-gdal.UseExceptions()
+# GDAL's Python bindings are left in QGIS's mode (no exceptions, which other plugins rely on): every call
+# that can fail is checked for None, and gdal.GetLastErrorMsg() says why.
 
 
 def open_input(path, factor, bands):
     """Open an input raster and check it has `bands` bands (an int, or a tuple of allowed counts)."""
-    try:
-        ds = gdal.Open(path)
-    except RuntimeError as err:
-        raise InputError(tr("cannot read the %s raster %s: %s") % (NAMES[factor], path, err)) from err
+    ds = gdal.Open(path)
+    if ds is None:
+        raise InputError(tr("cannot read the %s raster %s: %s") % (NAMES[factor], path, gdal.GetLastErrorMsg()))
     allowed = bands if isinstance(bands, tuple) else (bands,)
     if ds.RasterCount not in allowed:
         raise InputError(tr("the %s raster %s has %d band(s); it must have %s (see the algorithm help for the order)")
@@ -32,11 +32,11 @@ def read_window(ds, plan, factor, window, count, size=None):
     row, col, rows, cols = window
     x, y = plan.offsets[factor]
     shape = size or (cols // factor, rows // factor)
-    try:
-        data = ds.ReadAsArray(x + col // factor, y + row // factor, cols // factor, rows // factor,
-                              buf_xsize=shape[0], buf_ysize=shape[1], band_list=list(range(1, count + 1)))
-    except RuntimeError as err:
-        raise InputError(tr("cannot read the %s raster %s: %s") % (NAMES[factor], ds.GetDescription(), err)) from err
+    data = ds.ReadAsArray(x + col // factor, y + row // factor, cols // factor, rows // factor,
+                          buf_xsize=shape[0], buf_ysize=shape[1], band_list=list(range(1, count + 1)))
+    if data is None:
+        raise InputError(tr("cannot read the %s raster %s: %s")
+                         % (NAMES[factor], ds.GetDescription(), gdal.GetLastErrorMsg()))
     return np.asarray(data, dtype=np.float32).reshape(count, shape[1], shape[0])
 
 
@@ -73,6 +73,9 @@ class OutputRaster:
                    "PREDICTOR=%d" % (2 if np.issubdtype(self.dtype, np.integer) else 3)]
         self.ds = gdal.GetDriverByName("GTiff").Create(self.tmp, plan.cols, plan.rows, len(bands), gdal_type,
                                                         options)
+        if self.ds is None:
+            os.remove(self.tmp)
+            raise InputError(tr("cannot write the output %s: %s") % (path, gdal.GetLastErrorMsg()))
         self.ds.SetGeoTransform((plan.x0, plan.res, 0, plan.y0, 0, -plan.res))
         self.ds.SetProjection(plan.wkt)
         self.ds.SetMetadata(metadata)
@@ -91,7 +94,8 @@ class OutputRaster:
             if np.issubdtype(self.dtype, np.integer):  # a valid pixel must not read as no-data
                 data[data == self.nodata] = self.nodata + (1 if self.nodata < np.iinfo(self.dtype).max else -1)
             data[mask] = self.nodata
-        self.ds.GetRasterBand(self.bands.index(name) + 1).WriteArray(data, col, row)
+        if self.ds.GetRasterBand(self.bands.index(name) + 1).WriteArray(data, col, row) != gdal.CE_None:
+            raise InputError(tr("cannot write the output %s: %s") % (self.path, gdal.GetLastErrorMsg()))
 
     def commit(self):
         """Flush, close and move the finished file to its name."""
