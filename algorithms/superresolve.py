@@ -8,6 +8,7 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -37,6 +38,7 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
     TARGETS = "TARGETS"
     INCLUDE_10M = "INCLUDE_10M"
     CONSISTENCY = "CONSISTENCY"
+    EXTENT = "EXTENT"
     MODEL = "MODEL"
     DEVICE = "DEVICE"
     TILE_SIZE = "TILE_SIZE"
@@ -102,6 +104,8 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             self.INCLUDE_10M, self.tr("Include the original 10 m bands in the output"), defaultValue=True))
         self.addParameter(QgsProcessingParameterBoolean(
             self.CONSISTENCY, self.tr("Enforce consistency with the measured 20 m / 60 m pixels"), defaultValue=False))
+        self.addParameter(QgsProcessingParameterExtent(
+            self.EXTENT, self.tr("Area to process (default: all the inputs cover)"), optional=True))
         names = models.available_models(settings.model_folders())
         self.addParameter(QgsProcessingParameterEnum(
             self.MODEL, self.tr("Model"), options=names, defaultValue=0 if names else None))
@@ -147,6 +151,11 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
         if not names:
             raise QgsProcessingException(self.tr("No trained models are installed in {}").format(", ".join(folders)))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        extent = None
+        if parameters.get(self.EXTENT) is not None:
+            layer = self.parameterAsRasterLayer(parameters, self.INPUT_10M, context)
+            area = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs())
+            extent = (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum())
         try:
             bands = super_resolve(
                 self._source(parameters, self.INPUT_10M, context),
@@ -156,6 +165,7 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
                 targets=targets,
                 include_10m=self.parameterAsBoolean(parameters, self.INCLUDE_10M, context),
                 enforce_consistency=self.parameterAsBoolean(parameters, self.CONSISTENCY, context),
+                extent=extent,
                 model=names[self.parameterAsEnum(parameters, self.MODEL, context)],
                 model_dirs=folders,
                 device=settings.DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],

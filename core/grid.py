@@ -49,11 +49,13 @@ def _whole(value, what):
     return n
 
 
-def plan(sources):
+def plan(sources, extent=None):
     """Check that the grids nest (ratios 2 and 6, same CRS, edges on edges) and intersect them.
 
     `sources` maps factor -> Source and must hold factor 1. The output covers the common extent,
-    snapped inwards to the coarsest grid so that every window holds whole coarse pixels.
+    snapped inwards to the coarsest grid so that every window holds whole coarse pixels. With `extent`
+    (xmin, ymin, xmax, ymax in the 10 m raster's CRS) it covers only the coarse pixels that the extent
+    touches, within the common extent.
     """
     ref = sources[1]
     ref_srs = osr.SpatialReference(wkt=ref.wkt)
@@ -79,10 +81,19 @@ def plan(sources):
     top = min(s.y0 for s in sources.values())
     bottom = max(s.y0 - s.rows * s.res for s in sources.values())
     step = coarse.res
+    if extent is not None:
+        xmin, ymin, xmax, ymax = extent
+        left = max(left, coarse.x0 + _floor((xmin - coarse.x0) / step) * step)
+        right = min(right, coarse.x0 + _ceil((xmax - coarse.x0) / step) * step)
+        top = min(top, coarse.y0 - _floor((coarse.y0 - ymax) / step) * step)
+        bottom = max(bottom, coarse.y0 - _ceil((coarse.y0 - ymin) / step) * step)
     left = coarse.x0 + _ceil((left - coarse.x0) / step) * step
     top = coarse.y0 - _ceil((coarse.y0 - top) / step) * step
     blocks_x = int((right - left) / step + 1e-6)
     blocks_y = int((top - bottom) / step + 1e-6)
+    if (blocks_x < 1 or blocks_y < 1) and extent is not None:
+        raise InputError(tr("the extent %s does not overlap the input rasters: choose an area inside the scene")
+                         % (extent,))
     if blocks_x < 1 or blocks_y < 1:
         raise InputError(tr("the input rasters do not overlap (by at least one %s pixel): choose bands of the same "
                          "scene") % NAMES[coarse.factor])
@@ -94,3 +105,7 @@ def plan(sources):
 def _ceil(v):
     n = round(v)
     return n if abs(v - n) < 1e-6 else int(-(-v // 1))
+
+
+def _floor(v):
+    return -_ceil(-v)

@@ -35,12 +35,14 @@ def select_device(name):
 
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", tile_size=DEFAULT_TILE,
-                  enforce_consistency=False, threads=0, block=BLOCK, progress=None, is_cancelled=None, log=print):
+                  enforce_consistency=False, extent=None, threads=0, block=BLOCK, progress=None, is_cancelled=None,
+                  log=print):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
     network, needs input_60m). With enforce_consistency the sharpened bands average exactly to the
-    measured coarse pixels. threads > 0 sets PyTorch's CPU threads. The networks run on blocks of `block`
+    measured coarse pixels. extent (xmin, ymin, xmax, ymax in the 10 m raster's CRS) limits the area read
+    and processed. threads > 0 sets PyTorch's CPU threads. The networks run on blocks of `block`
     pixels (see core.tiling); `tile_size` sets how much is read and written at once and does not change the
     result. progress(percent) and is_cancelled() are optional callbacks, called once per block.
     """
@@ -55,7 +57,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     datasets = {1: open_input(input_10m, 1, 4), 2: open_input(input_20m, 2, 6)}
     if "60m" in targets:
         datasets[6] = open_input(input_60m, 6, (2, 3))
-    grid = plan_grid({f: source_of(ds, f) for f, ds in datasets.items()})
+    grid = plan_grid({f: source_of(ds, f) for f, ds in datasets.items()}, extent)
     model = model or next(iter(models.available_models(model_dirs)), None)
     if model is None:
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))

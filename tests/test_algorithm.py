@@ -9,8 +9,8 @@ from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedb
 import processing
 from s2sr.core.pipeline import super_resolve
 
-PARAMETERS = {"INPUT_10M", "INPUT_20M", "INPUT_60M", "TARGETS", "INCLUDE_10M", "CONSISTENCY", "MODEL", "DEVICE",
-              "TILE_SIZE", "OUTPUT"}
+PARAMETERS = {"INPUT_10M", "INPUT_20M", "INPUT_60M", "TARGETS", "INCLUDE_10M", "CONSISTENCY", "EXTENT", "MODEL",
+              "DEVICE", "TILE_SIZE", "OUTPUT"}
 
 
 def run(**params):
@@ -171,3 +171,32 @@ def test_no_data_is_carried_through(small_scene, tmp_path):
     assert ds.GetGeoTransform()[0] == origin[0] and ds.GetGeoTransform()[3] == origin[3]
     assert np.all(data[:, 60:66, 40:46] == 0)
     assert np.all(data[:, :60] > 0) and np.all(data[:, 66:] > 0)
+
+
+def test_extent_in_another_crs_is_reprojected_and_snapped(provider, scene, tmp_path):
+    """A lon/lat box over the scene: only the 60 m cells it touches are processed."""
+    from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsProject, QgsRectangle
+
+    utm = QgsRectangle(440105, 4168215, 441395, 4169305)  # EPSG:32618, off the 60 m grid on purpose
+    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:32618"),
+                                      QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
+    box = to_wgs84.transformBoundingBox(utm)
+    out = str(tmp_path / "sr.tif")
+    run(INPUT_10M=scene["10m"], INPUT_20M=scene["20m"], INPUT_60M=scene["60m"], OUTPUT=out,
+        EXTENT="%.8f,%.8f,%.8f,%.8f [EPSG:4326]" % (box.xMinimum(), box.xMaximum(), box.yMinimum(), box.yMaximum()))
+    ds = gdal.Open(out)
+    x0, res, _, y0, _, _ = ds.GetGeoTransform()
+    x1, y1 = x0 + res * ds.RasterXSize, y0 - res * ds.RasterYSize
+    # on the 60 m grid (origin 435720, 4179480), covering the box, at most one 60 m cell (plus the
+    # reprojection's bounding-box slack) beyond it
+    assert (x0 - 435720) % 60 == 0 and (4179480 - y0) % 60 == 0 and (x1 - x0) % 60 == 0
+    assert x0 <= 440105 and x1 >= 441395 and y1 <= 4168215 and y0 >= 4169305
+    assert x0 > 440105 - 120 and x1 < 441395 + 120 and y1 > 4168215 - 120 and y0 < 4169305 + 120
+
+
+def test_extent_outside_the_scene_is_refused(provider, small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    with pytest.raises(QgsProcessingException, match="does not overlap"):
+        run(INPUT_10M=small_scene["10m"], INPUT_20M=small_scene["20m"], OUTPUT=out,
+            EXTENT="500000,501000,4000000,4001000 [EPSG:32618]")
+    assert not os.path.exists(out)
