@@ -1,20 +1,25 @@
 """Processing algorithm s2sr:superresolve."""
 import os
 import sys
+import uuid
 
 from qgis.core import (
+    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsRasterLayer,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
+from osgeo import gdal
 
 from .. import models
 
@@ -35,6 +40,7 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
     INPUT_10M = "INPUT_10M"
     INPUT_20M = "INPUT_20M"
     INPUT_60M = "INPUT_60M"
+    BANDS = "BANDS"
     TARGETS = "TARGETS"
     INCLUDE_10M = "INCLUDE_10M"
     CONSISTENCY = "CONSISTENCY"
@@ -91,11 +97,15 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
         ).format(BLOCK, BLOCK)
 
     def initAlgorithm(self, config=None):
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT_10M, self.tr("10 m bands (B2 B3 B4 B8)")))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            self.INPUT_20M, self.tr("20 m bands (B5 B6 B7 B8A B11 B12)")))
+            self.INPUT_10M, self.tr("10 m bands (B2 B3 B4 B8)"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT_20M, self.tr("20 m bands (B5 B6 B7 B8A B11 B12)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.INPUT_60M, self.tr("60 m bands (B1 B9, optional B10)"), optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.BANDS, self.tr("Or: single-band files, named by band (B02.jp2, ..._B8A.jp2, ...)"),
+            QgsProcessing.TypeRaster, optional=True))
         self.addParameter(QgsProcessingParameterEnum(
             self.TARGETS, self.tr("Bands to super-resolve (default: both when the 60 m bands are given)"),
             options=[self.tr("20 m bands (%s)") % " ".join(BANDS_20M), self.tr("60 m bands (%s)") % " ".join(BANDS_60M),
@@ -120,18 +130,34 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(tile)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved bands")))
 
-    def _source(self, parameters, name, context):
-        layer = self.parameterAsRasterLayer(parameters, name, context)
-        if layer is None:
-            return None
+    def _path(self, layer, name):
         if layer.providerType() != "gdal":
             raise QgsProcessingException(self.tr("{}: the layer {} is not a GDAL raster; save it as a GeoTIFF "
                                                  "first").format(name, layer.name()))
         return layer.source()
 
-    def processAlgorithm(self, parameters, context, feedback):
-        from ..core.errors import Cancelled, InputError
+    def _source(self, parameters, name, context):
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        return None if layer is None else self._path(layer, name)
 
+    def _inputs(self, parameters, context, folder):
+        """Paths of the 10, 20 and 60 m stacks: given, or built from BANDS as VRTs in `folder`."""
+        from ..core.raster import stack_by_name
+
+        given = [self._source(parameters, n, context) for n in (self.INPUT_10M, self.INPUT_20M, self.INPUT_60M)]
+        layers = self.parameterAsLayerList(parameters, self.BANDS, context)
+        if layers and any(given):
+            raise QgsProcessingException(self.tr("Give either the band stacks (INPUT_10M, INPUT_20M, INPUT_60M) or "
+                                                 "the single-band files (BANDS), not both"))
+        if layers:
+            stacks = stack_by_name([self._path(layer, self.BANDS) for layer in layers], folder)
+            return stacks[1], stacks[2], stacks[6]
+        if not (given[0] and given[1]):
+            raise QgsProcessingException(self.tr("Give the 10 m and 20 m band stacks (INPUT_10M, INPUT_20M), or the "
+                                                 "single-band files (BANDS)"))
+        return given
+
+    def processAlgorithm(self, parameters, context, feedback):
         try:
             from ..core.pipeline import super_resolve
         except ImportError as err:
@@ -141,25 +167,35 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
                 "Python: `python3 -m pip install torch` (the CPU build is enough).").format(
                     sys.version.split()[0], err)) from err
 
-        input_60m = self._source(parameters, self.INPUT_60M, context)
-        if parameters.get(self.TARGETS) is None:
-            targets = TARGET_GROUPS[2 if input_60m else 0]
-        else:
-            targets = TARGET_GROUPS[self.parameterAsEnum(parameters, self.TARGETS, context)]
+        folder = "/vsimem/s2sr_%s" % uuid.uuid4().hex
+        try:
+            return self._run(parameters, context, feedback, super_resolve, folder)
+        finally:
+            for name in gdal.ReadDir(folder) or []:
+                gdal.Unlink("%s/%s" % (folder, name))
+
+    def _run(self, parameters, context, feedback, super_resolve, folder):
+        from ..core.errors import Cancelled, InputError
+
         folders = settings.model_folders()
         names = models.available_models(folders)
         if not names:
             raise QgsProcessingException(self.tr("No trained models are installed in {}").format(", ".join(folders)))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        extent = None
-        if parameters.get(self.EXTENT) is not None:
-            layer = self.parameterAsRasterLayer(parameters, self.INPUT_10M, context)
-            area = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs())
-            extent = (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum())
         try:
+            input_10m, input_20m, input_60m = self._inputs(parameters, context, folder)
+            if parameters.get(self.TARGETS) is None:
+                targets = TARGET_GROUPS[2 if input_60m else 0]
+            else:
+                targets = TARGET_GROUPS[self.parameterAsEnum(parameters, self.TARGETS, context)]
+            extent = None
+            if parameters.get(self.EXTENT) is not None:
+                crs = QgsRasterLayer(input_10m, "10 m", "gdal").crs()
+                area = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
+                extent = (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum())
             bands = super_resolve(
-                self._source(parameters, self.INPUT_10M, context),
-                self._source(parameters, self.INPUT_20M, context),
+                input_10m,
+                input_20m,
                 output,
                 input_60m=input_60m,
                 targets=targets,

@@ -110,6 +110,37 @@ class OutputRaster:
             os.remove(self.tmp)
 
 
+def stack_by_name(paths, folder="/vsimem/s2sr"):
+    """Stack single-band rasters into 10/20/60 m VRTs by the band each one's name or description gives.
+
+    Returns {1: vrt, 2: vrt, 6: vrt or None}; the 60 m stack needs both B1 and B9. Refuses rasters whose
+    band cannot be told and names any missing band.
+    """
+    from .bands import BANDS_10M, BANDS_20M, BANDS_60M, band_in
+
+    found = {}
+    for path in paths:
+        ds = gdal.Open(path)
+        if ds is None:
+            raise InputError(tr("cannot read the band raster %s: %s") % (path, gdal.GetLastErrorMsg()))
+        band = band_in(os.path.basename(path)) or band_in(ds.GetRasterBand(1).GetDescription())
+        if band is None or ds.RasterCount != 1:
+            raise InputError(tr("cannot tell which Sentinel-2 band %s is: give single-band rasters whose file name "
+                                "or description names the band (B02, B8A, ..._B11.jp2)") % path)
+        if band in found:
+            raise InputError(tr("band %s is given twice: %s and %s") % (band, found[band], path))
+        found[band] = path
+    missing = [b for b in BANDS_10M + BANDS_20M if b not in found]
+    if missing:
+        raise InputError(tr("missing band(s) %s among the band rasters") % " ".join(missing))
+    stacks = {}
+    for factor, bands in ((1, BANDS_10M), (2, BANDS_20M), (6, BANDS_60M)):
+        if all(b in found for b in bands):
+            stacks[factor] = stack_bands([found[b] for b in bands], "%s/%dm.vrt" % (folder, 10 * factor))
+    stacks.setdefault(6, None)
+    return stacks
+
+
 def stack_bands(paths, vrt_path):
     """A multi-band VRT referencing single-band files in the given order (nothing is copied)."""
     vrt = gdal.BuildVRT(vrt_path, list(paths), separate=True)

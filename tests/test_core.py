@@ -121,3 +121,14 @@ def test_messages_pass_through_the_translation_hook():
             plan({1: _source(1), 2: _source(2, x0=100000.0)})
     finally:
         errors.set_translator(None)
+
+
+@pytest.mark.parametrize("text, band", [
+    ("s2_B02.jp2", "B2"), ("T33UUU_20170216T102101_B8A.jp2", "B8A"), ("T33UUU_20170216T102101_B05_20m.jp2", "B5"),
+    ("S2A_OPER_MSI_L1C_TL_SGS__20160424T181611_A004382_T23KPQ_B11.tif", "B11"), ("b12", "B12"), ("B1", "B1"),
+    ("B13.tif", None), ("notes_BB2.tif", None), ("B02_B03.tif", None), ("T33UUU_20170216T102101_TCI.jp2", None),
+])
+def test_band_names_in_file_names(text, band):
+    from s2sr.core.bands import band_in
+
+    assert band_in(text) == band
