@@ -77,6 +77,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     metadata = {
         "S2SR_VERSION": plugin_version(), "S2SR_MODEL": model, "S2SR_DEVICE": device,
         "S2SR_SCALES": " ".join("%dx:%s" % (s, ",".join(SCALE_BANDS[s])) for s in nets),
+        "S2SR_MODEL_VERSION": "; ".join("%dx: %s" % (s, net.version) for s, net in nets.items()),
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -46,4 +46,6 @@ def load_network(path, device="cpu"):
         net.load_state_dict(ckpt["state_dict"])
     except (KeyError, TypeError, RuntimeError) as err:
         raise IOError(tr("cannot read model weights %s: not a network of this plugin (%s)") % (path, err)) from err
+    record = ckpt.get("record", {})
+    net.version = "%d steps, last trained %s" % (record.get("steps", 0), (record.get("runs") or [{}])[-1].get("date"))
     return net.eval().to(device)

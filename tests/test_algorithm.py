@@ -1,5 +1,6 @@
 """The Processing algorithm s2sr:superresolve in QGIS: registration, real runs, errors, cancellation."""
 import os
+import re
 
 import numpy as np
 import pytest
@@ -42,6 +43,8 @@ def test_real_scene_with_real_weights(provider, scene, tmp_path):
     meta = ds.GetMetadata()
     assert meta["S2SR_MODEL"] == "dsen2_oscd" and meta["S2SR_VERSION"] == "0.1.0"
     assert meta["S2SR_SCALES"] == "2x:B5,B6,B7,B8A,B11,B12 6x:B1,B9"
+    assert re.fullmatch(r"2x: \d+ steps, last trained \d{4}-\d\d-\d\d; 6x: \d+ steps, last trained .+",
+                        meta["S2SR_MODEL_VERSION"])
     # radiometry: each sharpened band keeps the mean of the measured band over the same area
     offsets = {"20m": (3, 2, 2), "60m": (1, 1, 6)}  # column, row of the output origin; pixel factor
     for band, key, index in (("B11", "20m", 5), ("B5", "20m", 1), ("B9", "60m", 2)):
