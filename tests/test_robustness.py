@@ -100,6 +100,16 @@ def test_a_failure_mid_run_leaves_no_file(small_scene, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_output_gets_the_usual_permissions(small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    previous = os.umask(0o022)
+    try:
+        quiet(small_scene["10m"], small_scene["20m"], out)
+    finally:
+        os.umask(previous)
+    assert os.stat(out).st_mode & 0o777 == 0o644
+
+
 # --- awkward but legal input -------------------------------------------------------------------------
 
 def test_raster_smaller_than_the_receptive_field(scene, tmp_path):
