@@ -4,13 +4,12 @@ import os
 
 import numpy as np
 import torch
-from osgeo import gdal
 
 from . import consistency
 from .bands import BANDS_10M, BANDS_20M, BANDS_60M, output_order
 from .errors import Cancelled, InputError, tr
 from .grid import plan as plan_grid, source_of
-from .raster import OutputRaster, invalid, open_input, read_window
+from .raster import OutputRaster, invalid, nodata_value, open_input, read_window
 from .tiling import BLOCK, tiles
 from .version import plugin_version
 from .. import models
@@ -68,10 +67,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
     fills = {f: _fill_values(ds, grid, f) for f, ds in datasets.items()}
     first = datasets[1].GetRasterBand(1)
-    nodata = next((ds.GetRasterBand(1).GetNoDataValue() for ds in datasets.values()
-                   if ds.GetRasterBand(1).GetNoDataValue() is not None), None)
-    if nodata is None and first.DataType in (gdal.GDT_Float32, gdal.GDT_Float64):  # NaN possible: give a no-data
-        nodata = 0.0
+    # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
+    nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
     log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s"
         % (grid.cols, grid.rows, grid.res, " ".join(bands), model, device))
     metadata = {

@@ -40,10 +40,20 @@ def read_window(ds, plan, factor, window, count, size=None):
     return np.asarray(data, dtype=np.float32).reshape(count, shape[1], shape[0])
 
 
+def nodata_value(ds):
+    """The raster's no-data value; 0 for unsigned integers that declare none (Sentinel-2 products mark
+    no data, e.g. outside the swath, with 0 without declaring it in the band files)."""
+    band = ds.GetRasterBand(1)
+    nodata = band.GetNoDataValue()
+    if nodata is None and band.DataType in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_UInt32):
+        return 0
+    return nodata
+
+
 def invalid(ds, data):
     """True where a pixel of (bands, rows, cols) data is NaN, infinite or the raster's no-data value."""
     bad = ~np.isfinite(data)
-    nodata = ds.GetRasterBand(1).GetNoDataValue()
+    nodata = nodata_value(ds)
     if nodata is not None:
         bad |= data == nodata
     return bad

@@ -147,6 +147,24 @@ def test_float_input_with_nan(small_scene, tmp_path):
     assert (data != nodata).mean() > 0.95
 
 
+def test_undeclared_zeros_of_sentinel2_bands_are_no_data(small_scene, tmp_path):
+    """Band files from Sentinel-2 products mark no data (outside the swath) with 0 without declaring it."""
+    path = str(tmp_path / "20m.tif")
+    ds = gdal.Translate(path, small_scene["20m"])
+    assert ds.GetRasterBand(1).GetNoDataValue() is None
+    for i in range(6):
+        ds.GetRasterBand(i + 1).WriteArray(np.zeros((90, 30), np.uint16), 0, 0)  # a swath edge: the left 600 m
+    ds = None
+    out = str(tmp_path / "sr.tif")
+    bands = quiet(small_scene["10m"], path, out, include_10m=False)
+    ds, data = read(out)
+    assert ds.GetRasterBand(1).GetNoDataValue() == 0 and len(bands) == 6
+    assert ds.GetGeoTransform()[0] == gdal.Open(path).GetGeoTransform()[0]
+    assert np.all(data[:, :, :60] == 0) and np.all(data[:, :, 60:] > 0)
+    # no smear: next to the edge the values are like those further in, not pulled towards 0
+    assert data[:, :, 60:62].mean() > 0.8 * data[:, :, 70:90].mean()
+
+
 def test_saturated_pixels(small_scene, tmp_path):
     path = str(tmp_path / "20m.tif")
     ds = gdal.Translate(path, small_scene["20m"])
