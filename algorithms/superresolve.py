@@ -163,7 +163,7 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         try:
-            from ..core.pipeline import super_resolve
+            import torch  # noqa: F401
         except ImportError as err:
             raise QgsProcessingException(self.tr(
                 "PyTorch is needed but cannot be imported by QGIS's Python ({}): {}. Run the algorithm "
@@ -173,13 +173,14 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
 
         folder = "/vsimem/s2sr_%s" % uuid.uuid4().hex
         try:
-            return self._run(parameters, context, feedback, super_resolve, folder)
+            return self._run(parameters, context, feedback, folder)
         finally:
             for name in gdal.ReadDir(folder) or []:
                 gdal.Unlink("%s/%s" % (folder, name))
 
-    def _run(self, parameters, context, feedback, super_resolve, folder):
+    def _run(self, parameters, context, feedback, folder):
         from ..core.errors import Cancelled, InputError
+        from ..core.pipeline import super_resolve
 
         folders = settings.model_folders()
         names = models.available_models(folders)

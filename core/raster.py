@@ -5,6 +5,7 @@ import tempfile
 import numpy as np
 from osgeo import gdal, gdal_array
 
+from .bands import BANDS_10M, BANDS_20M, BANDS_60M, band_in
 from .errors import InputError, tr
 from .grid import NAMES
 
@@ -129,8 +130,6 @@ def stack_by_name(paths, folder="/vsimem/s2sr"):
     Returns {1: vrt, 2: vrt, 6: vrt or None}; the 60 m stack needs both B1 and B9. Refuses rasters whose
     band cannot be told and names any missing band.
     """
-    from .bands import BANDS_10M, BANDS_20M, BANDS_60M, band_in
-
     found = {}
     for path in paths:
         ds = gdal.Open(path)
