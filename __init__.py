@@ -2,8 +2,11 @@
 import os
 import sys
 
+PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
+RESOURCES_DIR = os.path.join(PLUGIN_DIR, "resources")
+ICON_PATH = os.path.join(RESOURCES_DIR, "icon.svg")
 #: private folder for Python dependencies installed for this plugin (e.g. PyTorch's CPU build)
-DEPS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deps")
+DEPS_DIR = os.path.join(PLUGIN_DIR, "deps")
 if os.path.isdir(DEPS_DIR) and DEPS_DIR not in sys.path:
     sys.path.append(DEPS_DIR)
 

@@ -1,6 +1,4 @@
 """Processing algorithm s2sr:installdependencies: pip-install PyTorch (CPU) for this QGIS's Python."""
-import os
-
 from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
@@ -12,9 +10,9 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from .. import DEPS_DIR
+from .. import DEPS_DIR, ICON_PATH
 from ..plugin import dependencies
-from .superresolve import HELP_URL, RESOURCES
+from .superresolve import HELP_URL
 
 
 class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
@@ -37,7 +35,7 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
         return self.tr("Install PyTorch for this plugin")
 
     def icon(self):
-        return QIcon(os.path.join(RESOURCES, "icon.svg"))
+        return QIcon(ICON_PATH)
 
     def helpUrl(self):
         return HELP_URL

@@ -9,9 +9,10 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
+from .. import RESOURCES_DIR
 from ..core.bands import BANDS_10M
 
-STYLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources", "composite.qml")
+STYLE = os.path.join(RESOURCES_DIR, "composite.qml")
 #: red, green, blue: SWIR false colour first, then red-edge and 60 m composites
 COMPOSITES = (("B12", "B8A", "B4"), ("B12", "B8A", "B5"), ("B11", "B8", "B4"), ("B9", "B8", "B1"))
 

@@ -21,15 +21,14 @@ from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 from osgeo import gdal
 
-from .. import models
+from .. import ICON_PATH, PLUGIN_DIR, models
 
 from ..core.bands import BANDS_20M, BANDS_60M
 from ..core.tiling import BLOCK
 from ..plugin import settings
 from .style import StylePostProcessor, layer_name
 
-RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
-HELP_URL = QUrl.fromLocalFile(os.path.join(os.path.dirname(RESOURCES), "README.md")).toString()
+HELP_URL = QUrl.fromLocalFile(os.path.join(PLUGIN_DIR, "README.md")).toString()
 TARGET_GROUPS = (("20m",), ("60m",), ("20m", "60m"))
 DEFAULT_TILE = 2 * BLOCK
 
@@ -69,7 +68,7 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
         return "superresolution"
 
     def icon(self):
-        return QIcon(os.path.join(RESOURCES, "icon.svg"))
+        return QIcon(ICON_PATH)
 
     def helpUrl(self):
         return HELP_URL

@@ -91,10 +91,10 @@ def plan(sources, extent=None):
     top = coarse.y0 - _ceil((coarse.y0 - top) / step) * step
     blocks_x = int((right - left) / step + 1e-6)
     blocks_y = int((top - bottom) / step + 1e-6)
-    if (blocks_x < 1 or blocks_y < 1) and extent is not None:
-        raise InputError(tr("the extent %s does not overlap the input rasters: choose an area inside the scene")
-                         % (extent,))
     if blocks_x < 1 or blocks_y < 1:
+        if extent is not None:
+            raise InputError(tr("the extent %s does not overlap the input rasters: choose an area inside the scene")
+                             % (extent,))
         raise InputError(tr("the input rasters do not overlap (by at least one %s pixel): choose bands of the same "
                          "scene") % NAMES[coarse.factor])
     offsets = {f: (round((left - s.x0) / s.res), round((s.y0 - top) / s.res)) for f, s in sources.items()}

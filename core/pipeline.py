@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from . import consistency
-from .bands import BANDS_10M, BANDS_20M, BANDS_60M, output_order
+from .bands import BANDS_10M, GROUPS, output_order
 from .errors import Cancelled, InputError, tr
 from .grid import plan as plan_grid, source_of
 from .raster import OutputRaster, invalid, nodata_value, open_input, read_window
@@ -16,8 +16,8 @@ from .. import models
 
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
 TARGETS = {"20m": 2, "60m": 6}
-SCALE_BANDS = {2: BANDS_20M, 6: BANDS_60M}
-COUNTS = {1: 4, 2: 6, 6: 2}  # bands used from each input
+SCALE_BANDS = {scale: GROUPS[scale] for scale in TARGETS.values()}
+COUNTS = {factor: len(bands) for factor, bands in GROUPS.items()}  # bands used from each input
 DEFAULT_TILE = 2 * BLOCK  # 10 m pixels read and written at once
 FILL_SAMPLE = 512  # side of the decimated read that gives the fill values
 
@@ -150,13 +150,13 @@ def _read_tile(datasets, fills, grid, tile):
 def _process_block(arrays, mask, tile, nets, core, read, include_10m, enforce, out, deviation, device):
     """Run the networks on one block's read window (cut from its tile) and write the block's core."""
     top, left = read[0] - tile[0], read[1] - tile[1]
-    tensors = {f: torch.from_numpy(np.ascontiguousarray(
-        a[:, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f]))[None].to(device)
-        for f, a in arrays.items()}
+    windows = {f: np.ascontiguousarray(a[:, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f])
+               for f, a in arrays.items()}
+    tensors = {f: torch.from_numpy(w)[None].to(device) for f, w in windows.items()}
     mask = mask[top : top + read[2], left : left + read[3]]
     r0, c0 = core[0] - read[0], core[1] - read[1]
     crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
-    results = dict(zip(BANDS_10M, tensors[1][0].cpu().numpy())) if include_10m else {}
+    results = dict(zip(BANDS_10M, windows[1])) if include_10m else {}
     with torch.inference_mode():
         for scale, net in nets.items():
             measured = tensors[scale]

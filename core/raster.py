@@ -5,7 +5,7 @@ import tempfile
 import numpy as np
 from osgeo import gdal, gdal_array
 
-from .bands import BANDS_10M, BANDS_20M, BANDS_60M, band_in
+from .bands import BANDS_10M, BANDS_20M, GROUPS, band_in
 from .errors import InputError, tr
 from .grid import NAMES
 
@@ -146,7 +146,7 @@ def stack_by_name(paths, folder="/vsimem/s2sr"):
     if missing:
         raise InputError(tr("missing band(s) %s among the band rasters") % " ".join(missing))
     stacks = {}
-    for factor, bands in ((1, BANDS_10M), (2, BANDS_20M), (6, BANDS_60M)):
+    for factor, bands in GROUPS.items():
         if all(b in found for b in bands):
             stacks[factor] = stack_bands([found[b] for b in bands], "%s/%dm.vrt" % (folder, 10 * factor))
     stacks.setdefault(6, None)

@@ -5,9 +5,9 @@ import shutil
 import subprocess
 import sys
 
-from .. import DEPS_DIR
+from .. import PLUGIN_DIR
 
-REQUIREMENTS = os.path.join(os.path.dirname(DEPS_DIR), "requirements.txt")
+REQUIREMENTS = os.path.join(PLUGIN_DIR, "requirements.txt")
 #: CPU-only builds of torch (PyPI's Linux wheels pull several GB of CUDA libraries)
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 

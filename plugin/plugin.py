@@ -1,14 +1,13 @@
 """The plugin object QGIS creates: registers the Processing provider and a Raster menu entry."""
-import os
-
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
+from .. import ICON_PATH
 from ..core import errors
 from . import dependencies
-from .provider import RESOURCES, S2SRProvider
+from .provider import S2SRProvider
 
 ALGORITHM = "s2sr:superresolve"
 INSTALLER = "s2sr:installdependencies"
@@ -49,7 +48,7 @@ class S2SRPlugin:
                 "Install PyTorch for this plugin."))
 
     def _add_action(self, text, algorithm, tip):
-        action = QAction(QIcon(os.path.join(RESOURCES, "icon.svg")), text, self.iface.mainWindow())
+        action = QAction(QIcon(ICON_PATH), text, self.iface.mainWindow())
         action.setToolTip(tip)
         action.triggered.connect(lambda: self.open_dialog(algorithm))
         self.iface.addPluginToRasterMenu(self.menu_name(), action)

@@ -1,15 +1,13 @@
 """Processing provider `s2sr`."""
-import os
-
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from .. import ICON_PATH
 from ..algorithms.installdependencies import InstallDependenciesAlgorithm
 from ..algorithms.superresolve import SuperResolveAlgorithm
 from . import settings
 
-RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
 
 
 class S2SRProvider(QgsProcessingProvider):
@@ -25,7 +23,7 @@ class S2SRProvider(QgsProcessingProvider):
         return self.name()
 
     def icon(self):
-        return QIcon(os.path.join(RESOURCES, "icon.svg"))
+        return QIcon(ICON_PATH)
 
     def load(self):
         settings.add(self)
