@@ -11,6 +11,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -36,6 +37,7 @@ DEFAULT_TILE = 2 * BLOCK
 class SuperResolveAlgorithm(QgsProcessingAlgorithm):
     """Sharpen the 20 m and 60 m Sentinel-2 bands to 10 m with a DSen2-style network."""
 
+    PRODUCT = "PRODUCT"
     INPUT_10M = "INPUT_10M"
     INPUT_20M = "INPUT_20M"
     INPUT_60M = "INPUT_60M"
@@ -78,11 +80,17 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             "Sharpens the Sentinel-2 20 m bands (B5 B6 B7 B8A B11 B12) and 60 m bands (B1 B9) to 10 m with a "
             "convolutional network guided by the 10 m bands (B2 B3 B4 B8), after DSen2 (Lanaras et al., "
             "ISPRS J. Photogramm. Remote Sens. 146, 2018).\n\n"
-            "Inputs: either the single-band files of one scene as they come (B01 ... B12 JP2 or GeoTIFF files, each "
-            "band told by its file name or description), or three rasters of one scene with the bands in this order: "
-            "10 m: B2 B3 B4 B8; 20 m: B5 B6 B7 B8A B11 B12; 60 m (optional): B1 B9 (a third band B10 is ignored). "
-            "Their pixels must be exactly 1:2:6 in the same CRS, with pixel edges that line up; they are paired by "
-            "georeferencing.\n\n"
+            "Inputs, one of: a Sentinel-2 L1C or L2A product as downloaded (its .SAFE folder, the MTD_MSIL1C.xml or "
+            "MTD_MSIL2A.xml in it, or the .zip), read through GDAL's SENTINEL2 driver; the single-band files of one "
+            "scene as they come (B01 ... B12 JP2 or GeoTIFF files, each band told by its file name or description); "
+            "or three rasters of one scene with the bands in this order: 10 m: B2 B3 B4 B8; 20 m: B5 B6 B7 B8A B11 "
+            "B12; 60 m (optional): B1 B9 (a third band B10 is ignored). Their pixels must be exactly 1:2:6 in the "
+            "same CRS, with pixel edges that line up; they are paired by georeferencing.\n\n"
+            "Products of processing baseline 04.00 and later (since January 2022) store DN + 1000: the offset their "
+            "metadata declares (RADIO_ADD_OFFSET, BOA_ADD_OFFSET) is removed before the network and put back on the "
+            "output, so the output keeps the product's convention (reflectance = (DN - 1000) / 10000) and records "
+            "the offset in its metadata (S2SR_ADD_OFFSET). Band files inside a product folder get the same "
+            "treatment. In L2A products, pixels of scene class 0 (no data) are no-data in the output.\n\n"
             "Output: a GeoTIFF on the 10 m grid over the common area, bands in Sentinel-2 order and named, same "
             "data type and no-data value as the input. Values are digital numbers as in the input. No-data and NaN "
             "input pixels are no-data in the output; integer inputs that declare no no-data value use 0, as "
@@ -100,8 +108,12 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
         ).format(BLOCK, BLOCK)
 
     def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFile(
+            self.PRODUCT, self.tr("Sentinel-2 product: .zip, or MTD_MSIL1C.xml / MTD_MSIL2A.xml in the .SAFE folder"),
+            optional=True,
+            fileFilter=self.tr("Sentinel-2 products (*.zip MTD_MSIL1C.xml MTD_MSIL2A.xml);;All files (*)")))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            self.INPUT_10M, self.tr("10 m bands (B2 B3 B4 B8)"), optional=True))
+            self.INPUT_10M, self.tr("Or: 10 m bands (B2 B3 B4 B8)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.INPUT_20M, self.tr("20 m bands (B5 B6 B7 B8A B11 B12)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
@@ -144,21 +156,23 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
         return None if layer is None else self._path(layer, name)
 
     def _inputs(self, parameters, context, folder):
-        """Paths of the 10, 20 and 60 m stacks: given, or built from BANDS as VRTs in `folder`."""
-        from ..core.raster import stack_by_name
+        """The scene as a core Product: the PRODUCT, the BANDS files (stacked as VRTs in `folder`), or the stacks."""
+        from ..core.product import Product, band_files, open_product
 
-        given = [self._source(parameters, n, context) for n in (self.INPUT_10M, self.INPUT_20M, self.INPUT_60M)]
+        product = self.parameterAsFile(parameters, self.PRODUCT, context)
         layers = self.parameterAsLayerList(parameters, self.BANDS, context)
-        if layers and any(given):
-            raise QgsProcessingException(self.tr("Give either the band stacks (INPUT_10M, INPUT_20M, INPUT_60M) or "
-                                                 "the single-band files (BANDS), not both"))
+        given = [self._source(parameters, n, context) for n in (self.INPUT_10M, self.INPUT_20M, self.INPUT_60M)]
+        if sum((bool(product), bool(layers), any(given))) > 1:
+            raise QgsProcessingException(self.tr("Give one kind of input: a product (PRODUCT), the single-band files "
+                                                 "(BANDS), or the band stacks (INPUT_10M, INPUT_20M, INPUT_60M)"))
+        if product:
+            return open_product(product, folder)
         if layers:
-            stacks = stack_by_name([self._path(layer, self.BANDS) for layer in layers], folder)
-            return stacks[1], stacks[2], stacks[6]
+            return band_files([self._path(layer, self.BANDS) for layer in layers], folder)
         if not (given[0] and given[1]):
-            raise QgsProcessingException(self.tr("Give the 10 m and 20 m band stacks (INPUT_10M, INPUT_20M), or the "
-                                                 "single-band files (BANDS)"))
-        return given
+            raise QgsProcessingException(self.tr("Give a Sentinel-2 product (PRODUCT), the single-band files (BANDS), "
+                                                 "or the 10 m and 20 m band stacks (INPUT_10M, INPUT_20M)"))
+        return Product(dict(zip((1, 2, 6), given)))
 
     def processAlgorithm(self, parameters, context, feedback):
         try:
@@ -187,21 +201,21 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(self.tr("No trained models are installed in {}").format(", ".join(folders)))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         try:
-            input_10m, input_20m, input_60m = self._inputs(parameters, context, folder)
+            scene = self._inputs(parameters, context, folder)
             if parameters.get(self.TARGETS) is None:
-                targets = TARGET_GROUPS[2 if input_60m else 0]
+                targets = TARGET_GROUPS[2 if scene.stacks[6] else 0]
             else:
                 targets = TARGET_GROUPS[self.parameterAsEnum(parameters, self.TARGETS, context)]
             extent = None
             if parameters.get(self.EXTENT) is not None:
-                crs = QgsRasterLayer(input_10m, "10 m", "gdal").crs()
+                crs = QgsRasterLayer(scene.stacks[1], "10 m", "gdal").crs()
                 area = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
                 extent = (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum())
             bands = super_resolve(
-                input_10m,
-                input_20m,
+                scene.stacks[1],
+                scene.stacks[2],
                 output,
-                input_60m=input_60m,
+                input_60m=scene.stacks[6],
                 targets=targets,
                 include_10m=self.parameterAsBoolean(parameters, self.INCLUDE_10M, context),
                 enforce_consistency=self.parameterAsBoolean(parameters, self.CONSISTENCY, context),
@@ -214,6 +228,9 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
                 progress=feedback.setProgress,
                 is_cancelled=feedback.isCanceled,
                 log=feedback.pushInfo,
+                offsets=scene.offsets,
+                valid_mask=scene.valid_mask,
+                extra_metadata=scene.metadata,
             )
         except (InputError, OSError) as err:  # OSError: unreadable weights or output, message names the file
             raise QgsProcessingException(str(err)) from err

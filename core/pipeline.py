@@ -35,7 +35,7 @@ def select_device(name):
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", tile_size=DEFAULT_TILE,
                   enforce_consistency=False, extent=None, threads=0, block=BLOCK, progress=None, is_cancelled=None,
-                  log=print):
+                  log=print, offsets=None, valid_mask=None, extra_metadata=None):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
@@ -44,6 +44,11 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     and processed. threads > 0 sets PyTorch's CPU threads. The networks run on blocks of `block`
     pixels (see core.tiling); `tile_size` sets how much is read and written at once and does not change the
     result. progress(percent) and is_cancelled() are optional callbacks, called once per block.
+
+    offsets (band -> DN, e.g. -1000 for processing baseline 04.00) are added to the input before the network
+    and taken off the output again, so the output keeps the input's convention. valid_mask: a raster on the
+    20 m raster's grid (an L2A scene classification) whose 0 marks no data. extra_metadata: items added to
+    the output's metadata (e.g. the source product).
     """
     if threads > 0:
         torch.set_num_threads(threads)
@@ -57,6 +62,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     if "60m" in targets:
         datasets[6] = open_input(input_60m, 6, (2, 3))
     grid = plan_grid({f: source_of(ds, f) for f, ds in datasets.items()}, extent)
+    offsets = offsets or {}
+    shifts = {f: np.array([offsets.get(b, 0.0) for b in GROUPS[f]], np.float32)[:, None, None] for f in datasets}
+    mask_ds = _open_mask(valid_mask, datasets[2]) if valid_mask else None
     model = model or next(iter(models.available_models(model_dirs)), None)
     if model is None:
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
@@ -65,7 +73,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             for t in targets}
     margin = max(net.margin + (consistency.reach(s) if enforce_consistency else 0) for s, net in nets.items())
     bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
-    fills = {f: _fill_values(ds, grid, f) for f, ds in datasets.items()}
+    fills = {f: _fill_values(ds, grid, f) + shifts[f][:, 0, 0] for f, ds in datasets.items()}
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
@@ -79,13 +87,19 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata)
+    used = {b: v for b, v in offsets.items() if b in bands}
+    if used:
+        metadata["S2SR_ADD_OFFSET"] = " ".join("%s:%g" % (b, used[b]) for b in output_order(used))
+        log("DN offsets of the product (added before the network, taken off the output): %s"
+            % metadata["S2SR_ADD_OFFSET"])
+    metadata.update(extra_metadata or {})
+    out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used)
     deviation = Deviation(nets)
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
         for tile, members in work:
-            arrays, mask = _read_tile(datasets, fills, grid, tile)
+            arrays, mask = _read_tile(datasets, fills, shifts, mask_ds, grid, tile)
             for core, read in members:
                 if is_cancelled and is_cancelled():
                     raise Cancelled()
@@ -135,15 +149,28 @@ class Deviation:
         return " ".join("%s %.2f" % (b, self.total[b] / max(self.count[b], 1)) for b in self.bands)
 
 
-def _read_tile(datasets, fills, grid, tile):
-    """Read a tile of every input, with no-data and NaN pixels filled; returns the arrays and the 10 m mask."""
+def _open_mask(path, reference):
+    """Open the no-data mask raster; it must lie on the 20 m raster's grid."""
+    ds = open_input(path, 2, 1)
+    if ds.GetGeoTransform() != reference.GetGeoTransform() or (ds.RasterXSize, ds.RasterYSize) != (
+            reference.RasterXSize, reference.RasterYSize):
+        raise InputError(tr("the no-data mask %s is not on the 20 m raster's grid") % path)
+    return ds
+
+
+def _read_tile(datasets, fills, shifts, mask_ds, grid, tile):
+    """Read a tile of every input, offsets applied and no-data and NaN pixels filled; returns the arrays and the
+    10 m mask (no-data in any band, or in the valid-mask raster)."""
     arrays, masks = {}, []
     for f, ds in datasets.items():
         data = read_window(ds, grid, f, tile, COUNTS[f])
         bad = invalid(ds, data)
+        data += shifts[f]
         data[bad] = np.broadcast_to(fills[f][:, None, None], data.shape)[bad]
         arrays[f] = data
         masks.append(bad.any(axis=0).repeat(f, 0).repeat(f, 1))
+    if mask_ds is not None:
+        masks.append((read_window(mask_ds, grid, 2, tile, 1)[0] == 0).repeat(2, 0).repeat(2, 1))
     return arrays, np.logical_or.reduce(masks)
 
 

