@@ -12,7 +12,8 @@ from .bands import BANDS_10M, BANDS_20M, GROUPS, band_in
 from .errors import InputError, tr
 from .raster import stack_bands
 
-METADATA_FILES = ("MTD_MSIL1C.xml", "MTD_MSIL2A.xml")
+#: product metadata files: compact naming (since 2016), and the older S2A_OPER_MTD_SAFL1C_....xml
+METADATA_FILE = re.compile(r"^(MTD_MSIL(1C|2A)|S2[A-D]_(OPER|USER)_MTD_SAFL(1C|2A)_.*)\.xml$", re.IGNORECASE)
 #: ESA's band order, which the band_id attributes of the product metadata index
 BAND_IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12")
 #: metadata elements holding the DN offset of processing baseline 04.00 and later
@@ -40,7 +41,7 @@ def metadata_file(path):
             found = next((f for d in gdal.ReadDir(root) or [] if d.upper().endswith(".SAFE")
                           for f in [_find_metadata(root + "/" + d, gdal.ReadDir(root + "/" + d) or [])] if f), None)
     else:
-        found = path if os.path.basename(path) in METADATA_FILES and os.path.isfile(path) else None
+        found = path if os.path.isfile(path) and path.lower().endswith(".xml") else None
     if found is None:
         raise InputError(tr("%s is not a Sentinel-2 L1C or L2A product: give its .SAFE folder, the MTD_MSIL1C.xml or "
                             "MTD_MSIL2A.xml in it, or the product .zip as downloaded") % path)
@@ -48,7 +49,7 @@ def metadata_file(path):
 
 
 def _find_metadata(folder, names):
-    return next(("%s/%s" % (folder, n) for n in METADATA_FILES if n in names), None)
+    return next(("%s/%s" % (folder, n) for n in sorted(names) if METADATA_FILE.match(n)), None)
 
 
 def open_product(path, folder="/vsimem/s2sr"):
