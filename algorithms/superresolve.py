@@ -109,7 +109,7 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
-            self.PRODUCT, self.tr("Sentinel-2 product: .zip, or MTD_MSIL1C.xml / MTD_MSIL2A.xml in the .SAFE folder"),
+            self.PRODUCT, self.tr("Sentinel-2 product (.zip, or MTD_MSIL1C/2A.xml in a .SAFE folder)"),
             optional=True,
             fileFilter=self.tr("Sentinel-2 products (*.zip MTD_MSIL1C.xml MTD_MSIL2A.xml);;All files (*)")))
         self.addParameter(QgsProcessingParameterRasterLayer(
