@@ -25,13 +25,12 @@ from osgeo import gdal
 from .. import ICON_PATH, PLUGIN_DIR, models
 
 from ..core.bands import BANDS_20M, BANDS_60M
-from ..core.tiling import BLOCK
+from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES
 from ..plugin import settings
 from .style import StylePostProcessor, layer_name
 
 HELP_URL = QUrl.fromLocalFile(os.path.join(PLUGIN_DIR, "README.md")).toString()
 TARGET_GROUPS = (("20m",), ("60m",), ("20m", "60m"))
-DEFAULT_TILE = 2 * BLOCK
 
 
 class SuperResolveAlgorithm(QgsProcessingAlgorithm):
@@ -101,11 +100,13 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             "result is corrected so that this difference is zero: the network then only redistributes reflectance "
             "inside each measured pixel.\n\n"
             "Tiles: the network always runs on blocks of {} x {} pixels with overlapping margins, so there are no "
-            "seams; the tile size only sets how much is read and written at once (rounded to whole blocks) and "
-            "does not change the result.\n\n"
+            "seams; the tile size only sets how much is read and written at once (rounded to whole blocks; 0: "
+            "automatic, {} on the CPU and {} on CUDA; at most {}, which bounds memory) and does not change the "
+            "result. If the GPU runs out of memory, the run splits its blocks in four and goes on, saying so in the "
+            "log.\n\n"
             "The networks were trained on L1C scenes by the Wald protocol; their scores at reduced scale are in "
             "the model cards beside the weights. Sharpened bands are an estimate, not a measurement."
-        ).format(BLOCK, BLOCK)
+        ).format(BLOCK, BLOCK, TILE_SIZES["cpu"], TILE_SIZES["cuda"], MAX_TILE)
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
@@ -138,9 +139,10 @@ class SuperResolveAlgorithm(QgsProcessingAlgorithm):
             self.DEVICE, self.tr("Device"), options=list(settings.DEVICES),
             defaultValue=int(settings.value(settings.DEVICE, 0))))
         tile = QgsProcessingParameterNumber(
-            self.TILE_SIZE, self.tr("Tile size: 10 m pixels read and written at once (does not change the result)"),
-            QgsProcessingParameterNumber.Integer, defaultValue=int(settings.value(settings.TILE_SIZE, DEFAULT_TILE)),
-            minValue=36, maxValue=16384)
+            self.TILE_SIZE, self.tr("Tile size: 10 m pixels read and written at once (0: automatic; does not change "
+                                    "the result)"),
+            QgsProcessingParameterNumber.Integer, defaultValue=int(settings.value(settings.TILE_SIZE, 0)),
+            minValue=0, maxValue=16384)
         tile.setFlags(tile.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(tile)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved bands")))

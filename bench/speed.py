@@ -104,7 +104,7 @@ def network_throughput(side=512, repeats=3):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=2048, help="scene side in 10 m pixels (10980: a full tile)")
-    parser.add_argument("--tile", type=int, default=960)
+    parser.add_argument("--tile", type=int, default=0, help="tile size (0: the default for the device)")
     parser.add_argument("--folder", default=os.path.join(REPO, "build", "bench"))
     parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=list(PATHS))
     parser.add_argument("--child", help=argparse.SUPPRESS)

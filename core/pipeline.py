@@ -4,13 +4,14 @@ import os
 
 import numpy as np
 import torch
+from osgeo import gdal
 
 from . import consistency
 from .bands import BANDS_10M, GROUPS, output_order
 from .errors import Cancelled, InputError, tr
 from .grid import plan as plan_grid, source_of
 from .raster import OutputRaster, invalid, nodata_value, open_input, read_window
-from .tiling import BLOCK, tiles
+from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
 from .version import plugin_version
 from .. import models
 
@@ -18,7 +19,7 @@ from .. import models
 TARGETS = {"20m": 2, "60m": 6}
 SCALE_BANDS = {scale: GROUPS[scale] for scale in TARGETS.values()}
 COUNTS = {factor: len(bands) for factor, bands in GROUPS.items()}  # bands used from each input
-DEFAULT_TILE = 2 * BLOCK  # 10 m pixels read and written at once
+GDAL_CACHE = 512 * 2**20  # bytes of GDAL's block cache during a run (a row of output tiles); bounds memory
 FILL_SAMPLE = 512  # side of the decimated read that gives the fill values
 
 
@@ -33,7 +34,7 @@ def select_device(name):
 
 
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
-                  model=None, model_dirs=(models.MODELS_DIR,), device="auto", tile_size=DEFAULT_TILE,
+                  model=None, model_dirs=(models.MODELS_DIR,), device="auto", tile_size=0,
                   enforce_consistency=False, extent=None, threads=0, block=BLOCK, progress=None, is_cancelled=None,
                   log=print, offsets=None, valid_mask=None, extra_metadata=None):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
@@ -42,8 +43,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     network, needs input_60m). With enforce_consistency the sharpened bands average exactly to the
     measured coarse pixels. extent (xmin, ymin, xmax, ymax in the 10 m raster's CRS) limits the area read
     and processed. threads > 0 sets PyTorch's CPU threads. The networks run on blocks of `block`
-    pixels (see core.tiling); `tile_size` sets how much is read and written at once and does not change the
-    result. progress(percent) and is_cancelled() are optional callbacks, called once per block.
+    pixels (see core.tiling); `tile_size` sets how much is read and written at once (0: the device's default,
+    at most MAX_TILE) and does not change the result. progress(percent) and is_cancelled() are optional callbacks, called once per block.
 
     offsets (band -> DN, e.g. -1000 for processing baseline 04.00) are added to the input before the network
     and taken off the output again, so the output keeps the input's convention. valid_mask: a raster on the
@@ -69,6 +70,10 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     if model is None:
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
     device = select_device(device)
+    tile_size = tile_size or TILE_SIZES[device]
+    if tile_size > MAX_TILE:
+        log("tile size %d capped at %d to bound memory (the result does not depend on it)" % (tile_size, MAX_TILE))
+        tile_size = MAX_TILE
     nets = {TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device)
             for t in targets}
     margin = max(net.margin + (consistency.reach(s) if enforce_consistency else 0) for s, net in nets.items())
@@ -94,7 +99,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used)
-    deviation = Deviation(nets)
+    runner = BlockRunner(nets, grid, margin, include_10m, enforce_consistency, out, device, log)
+    cache = gdal.GetCacheMax()
+    gdal.SetCacheMax(min(cache, GDAL_CACHE))
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
@@ -103,18 +110,19 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             for core, read in members:
                 if is_cancelled and is_cancelled():
                     raise Cancelled()
-                _process_block(arrays, mask, tile, nets, core, read, include_10m, enforce_consistency, out,
-                               deviation, device)
+                runner.run(arrays, mask, tile, core, read)
                 done += 1
                 if progress:
                     progress(100.0 * done / total)
-        report = deviation.report()
+        report = runner.deviation.report()
         log("mean |block mean of the sharpened band - measured pixel| (DN): " + report)
         out.ds.SetMetadataItem("S2SR_CONSISTENCY_MAD", report)
         out.commit()
     except BaseException:
         out.discard()
         raise
+    finally:
+        gdal.SetCacheMax(cache)
     return bands
 
 
@@ -174,28 +182,58 @@ def _read_tile(datasets, fills, shifts, mask_ds, grid, tile):
     return arrays, np.logical_or.reduce(masks)
 
 
-def _process_block(arrays, mask, tile, nets, core, read, include_10m, enforce, out, deviation, device):
-    """Run the networks on one block's read window (cut from its tile) and write the block's core."""
-    top, left = read[0] - tile[0], read[1] - tile[1]
-    windows = {f: np.ascontiguousarray(a[:, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f])
-               for f, a in arrays.items()}
-    tensors = {f: torch.from_numpy(w)[None].to(device) for f, w in windows.items()}
-    mask = mask[top : top + read[2], left : left + read[3]]
-    r0, c0 = core[0] - read[0], core[1] - read[1]
-    crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
-    results = dict(zip(BANDS_10M, windows[1])) if include_10m else {}
-    with torch.inference_mode():
-        for scale, net in nets.items():
-            measured = tensors[scale]
-            sharp = net(tensors[1], tensors[2], measured if scale == 6 else None)
-            if enforce:
-                sharp = consistency.enforce(sharp, measured, scale)
+class BlockRunner:
+    """Runs the networks block by block and writes each block's core. On CUDA out-of-memory a block is split
+    in four (with their own margins) and so are all later blocks of that size: the run goes on."""
+
+    def __init__(self, nets, grid, margin, include_10m, enforce, out, device, log):
+        self.nets, self.grid, self.margin, self.include_10m = nets, grid, margin, include_10m
+        self.enforce, self.out, self.device, self.log = enforce, out, device, log
+        self.deviation = Deviation(nets)
+        self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
+
+    def run(self, arrays, mask, tile, core, read):
+        """Process one block (core, read) cut from its tile's arrays."""
+        if self.max_side and max(core[2:]) > self.max_side:
+            parts = split(self.grid, core, self.margin)
+        else:
+            try:
+                return self._process(arrays, mask, tile, core, read)
+            except torch.cuda.OutOfMemoryError:
+                torch.cuda.empty_cache()
+                parts = split(self.grid, core, self.margin)
+                if not parts:
+                    raise InputError(tr("the GPU ran out of memory even on a block of %d x %d pixels: run on the "
+                                        "CPU (DEVICE=cpu)") % (core[2], core[3])) from None
+                self.max_side = max(max(c[2:]) for c, _ in parts)
+                self.log("CUDA out of memory on a block of %d x %d pixels: going on with blocks of at most %d"
+                         % (core[2], core[3], self.max_side))
+        for part in parts:
+            self.run(arrays, mask, tile, *part)
+
+    def _process(self, arrays, mask, tile, core, read):
+        top, left = read[0] - tile[0], read[1] - tile[1]
+        windows = {f: np.ascontiguousarray(a[:, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f])
+                   for f, a in arrays.items()}
+        tensors = {f: torch.from_numpy(w)[None].to(self.device) for f, w in windows.items()}
+        mask = mask[top : top + read[2], left : left + read[3]]
+        r0, c0 = core[0] - read[0], core[1] - read[1]
+        crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
+        results = {b: w[crop] for b, w in zip(BANDS_10M, windows[1])} if self.include_10m else {}
+        sharpened = {}
+        with torch.inference_mode():
+            for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
+                sharp = net(tensors[1], tensors[2], tensors[scale] if scale == 6 else None)
+                if self.enforce:
+                    sharp = consistency.enforce(sharp, tensors[scale], scale)
+                sharpened[scale] = sharp[..., crop[0], crop[1]]
+        for scale, sharp in sharpened.items():
             coarse = (slice(r0 // scale, (r0 + core[2]) // scale), slice(c0 // scale, (c0 + core[3]) // scale))
-            deviation.add(SCALE_BANDS[scale], sharp[..., crop[0], crop[1]], measured[..., coarse[0], coarse[1]],
-                          torch.from_numpy(_coarse_valid(mask[crop], scale)))
+            self.deviation.add(SCALE_BANDS[scale], sharp, tensors[scale][..., coarse[0], coarse[1]],
+                               torch.from_numpy(_coarse_valid(mask[crop], scale)))
             results.update(zip(SCALE_BANDS[scale], sharp[0].float().cpu().numpy()))
-    for name, data in results.items():
-        out.write(name, core[0], core[1], data[crop], mask[crop])
+        for name, data in results.items():
+            self.out.write(name, core[0], core[1], data, mask[crop])
 
 
 def _coarse_valid(mask, factor):

@@ -7,10 +7,21 @@ and blocks leave no seams. Tiles group whole blocks for reading and writing: the
 """
 
 BLOCK = 480  # 10 m pixels; a multiple of 6, so blocks hold whole 20 m and 60 m pixels
+#: tile side (10 m pixels read and written at once) per device, from bench/speed.py; 0 in settings means these
+TILE_SIZES = {"cpu": 2 * BLOCK, "cuda": 4 * BLOCK}
+MAX_TILE = 8 * BLOCK  # larger tiles only cost memory (the result does not depend on the tile size)
 
 
 def _round(value, step, up=False):
     return -(-value // step) * step if up else max(step, value - value % step)
+
+
+def _with_margin(plan, core, margin):
+    """(core, read): the read window is the core grown by the margin, clipped to the grid."""
+    row, col, rows, cols = core
+    r0, c0 = max(0, row - margin), max(0, col - margin)
+    r1, c1 = min(plan.rows, row + rows + margin), min(plan.cols, col + cols + margin)
+    return core, (r0, c0, r1 - r0, c1 - c0)
 
 
 def blocks(plan, block, margin):
@@ -19,10 +30,20 @@ def blocks(plan, block, margin):
     margin = _round(margin, plan.block, up=True)
     for row in range(0, plan.rows, block):
         for col in range(0, plan.cols, block):
-            rows, cols = min(block, plan.rows - row), min(block, plan.cols - col)
-            r0, c0 = max(0, row - margin), max(0, col - margin)
-            r1, c1 = min(plan.rows, row + rows + margin), min(plan.cols, col + cols + margin)
-            yield (row, col, rows, cols), (r0, c0, r1 - r0, c1 - c0)
+            yield _with_margin(plan, (row, col, min(block, plan.rows - row), min(block, plan.cols - col)), margin)
+
+
+def split(plan, core, margin):
+    """(core, read) of the halves or quarters of a block's core (whole coarse pixels); [] if it cannot shrink."""
+    def halves(start, size):
+        half = size // 2 // plan.block * plan.block
+        return [(start, half), (start + half, size - half)] if half else [(start, size)]
+
+    margin = _round(margin, plan.block, up=True)
+    rows, cols = halves(core[0], core[2]), halves(core[1], core[3])
+    if len(rows) * len(cols) == 1:
+        return []
+    return [_with_margin(plan, (r, c, n, m), margin) for r, n in rows for c, m in cols]
 
 
 def tiles(plan, size, block, margin):

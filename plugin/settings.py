@@ -5,7 +5,7 @@ from processing.core.ProcessingConfig import ProcessingConfig, Setting
 from qgis.PyQt.QtCore import QCoreApplication
 
 from .. import models
-from ..core.tiling import BLOCK
+from ..core.tiling import TILE_SIZES
 
 DEVICE = "S2SR_DEVICE"
 TILE_SIZE = "S2SR_TILE_SIZE"
@@ -24,7 +24,8 @@ def add(provider):
     ProcessingConfig.settingIcons[group] = provider.icon()
     for setting in (
         Setting(group, DEVICE, tr("Default device"), DEVICES[0], valuetype=Setting.SELECTION, options=list(DEVICES)),
-        Setting(group, TILE_SIZE, tr("Default tile size (10 m pixels read and written at once)"), 2 * BLOCK),
+        Setting(group, TILE_SIZE, tr("Default tile size (10 m pixels read and written at once; 0: automatic, "
+                                     "%d on the CPU, %d on CUDA)") % (TILE_SIZES["cpu"], TILE_SIZES["cuda"]), 0),
         Setting(group, THREADS, tr("CPU threads (0: PyTorch's default, all cores)"), 0),
         Setting(group, MODELS_FOLDER, tr("Extra folder with user models (<name>_2x.pt and <name>_6x.pt)"), "",
                 valuetype=Setting.FOLDER),

@@ -78,6 +78,67 @@ def test_tiled_run_equals_single_window_run(small_scene, tmp_path):
     assert np.abs(tiled - whole).max() <= 1
 
 
+def _out_of_memory_above(side, monkeypatch):
+    """Make every network raise CUDA's out-of-memory error on inputs wider than `side` 10 m pixels."""
+    import torch
+    from s2sr import models
+
+    load = models.load_network
+
+    def load_failing(path, device):
+        net = load(path, device)
+        forward = net.forward
+
+        def guarded(hi, *rest):
+            if hi.shape[-1] > side:
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+            return forward(hi, *rest)
+
+        net.forward = guarded
+        return net
+
+    monkeypatch.setattr(models, "load_network", load_failing)
+
+
+def test_out_of_memory_splits_the_blocks_and_goes_on(small_scene, tmp_path, monkeypatch):
+    args = (small_scene["10m"], small_scene["20m"])
+    kwargs = dict(input_60m=small_scene["60m"], targets=("20m", "60m"))
+    super_resolve(*args, str(tmp_path / "whole.tif"), log=lambda m: None, **kwargs)
+    _out_of_memory_above(120, monkeypatch)
+    messages = []
+    super_resolve(*args, str(tmp_path / "split.tif"), log=messages.append, **kwargs)
+    assert any(m.startswith("CUDA out of memory on a block of 180 x 192 pixels: going on with blocks of at most")
+               for m in messages), messages
+    whole, split = (gdal.Open(str(tmp_path / n)).ReadAsArray().astype(int) for n in ("whole.tif", "split.tif"))
+    assert split.shape == whole.shape and np.abs(split - whole).max() <= 1
+
+
+def test_out_of_memory_on_the_smallest_block_says_to_use_the_cpu(small_scene, tmp_path, monkeypatch):
+    from s2sr.core.errors import InputError
+
+    _out_of_memory_above(0, monkeypatch)
+    out = tmp_path / "sr.tif"
+    with pytest.raises(InputError, match=r"ran out of memory even on a block of \d+ x \d+ pixels: run on the CPU"):
+        super_resolve(small_scene["10m"], small_scene["20m"], str(out), log=lambda m: None)
+    assert os.listdir(tmp_path) == []
+
+
+def test_large_tile_sizes_are_capped_and_gdal_cache_restored(small_scene, tmp_path):
+    from s2sr.core.pipeline import GDAL_CACHE
+    from s2sr.core.tiling import MAX_TILE
+
+    before = gdal.GetCacheMax()
+    gdal.SetCacheMax(2 * GDAL_CACHE)
+    try:
+        messages = []
+        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), tile_size=16384,
+                      log=messages.append)
+        assert "tile size 16384 capped at %d to bound memory (the result does not depend on it)" % MAX_TILE in messages
+        assert gdal.GetCacheMax() == 2 * GDAL_CACHE
+    finally:
+        gdal.SetCacheMax(before)
+
+
 class CancelAfterFirstTile(QgsProcessingFeedback):
     def setProgress(self, progress):  # noqa: N802
         super().setProgress(progress)
