@@ -44,7 +44,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     measured coarse pixels. extent (xmin, ymin, xmax, ymax in the 10 m raster's CRS) limits the area read
     and processed. threads > 0 sets PyTorch's CPU threads. The networks run on blocks of `block`
     pixels (see core.tiling); `tile_size` sets how much is read and written at once (0: the device's default,
-    at most MAX_TILE) and does not change the result. progress(percent) and is_cancelled() are optional callbacks, called once per block.
+    at most MAX_TILE) and does not change the result. progress(percent) and is_cancelled() are optional
+    callbacks, called once per block.
 
     offsets (band -> DN, e.g. -1000 for processing baseline 04.00) are added to the input before the network
     and taken off the output again, so the output keeps the input's convention. valid_mask: a raster on the

@@ -86,7 +86,7 @@ def test_output_that_cannot_be_written(provider, small_scene, tmp_path):
 
 def test_a_failure_mid_run_leaves_no_file(small_scene, tmp_path, monkeypatch):
     calls = []
-    original = pipeline._process_block
+    original = pipeline.BlockRunner._process
 
     def failing(*args):
         calls.append(1)
@@ -94,7 +94,7 @@ def test_a_failure_mid_run_leaves_no_file(small_scene, tmp_path, monkeypatch):
             raise MemoryError("simulated")
         return original(*args)
 
-    monkeypatch.setattr(pipeline, "_process_block", failing)
+    monkeypatch.setattr(pipeline.BlockRunner, "_process", failing)
     with pytest.raises(MemoryError):
         quiet(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), block=60)
     assert os.listdir(tmp_path) == []
