@@ -12,7 +12,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .. import DEPS_DIR, ICON_PATH
 from ..plugin import dependencies
-from .superresolve import HELP_URL
+from .scene import HELP_URL
 
 
 class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):

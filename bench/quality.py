@@ -12,7 +12,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr import models  # noqa: E402
-from s2sr.training.data import oscd_root, oscd_sites, read_scene, wald_pair  # noqa: E402
+from s2sr.core.degrade import wald_pair  # noqa: E402
+from s2sr.training.data import oscd_root, oscd_sites, read_scene  # noqa: E402
 from s2sr.training.evaluate import evaluate  # noqa: E402
 
 METRICS = (("rmse", "RMSE (DN)", "%.1f"), ("sre", "SRE (dB)", "%.2f"), ("uiq", "UIQ", "%.4f"))

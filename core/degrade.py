@@ -24,3 +24,19 @@ def degrade(img, scale):
         raise ValueError("image size %dx%d is not a multiple of %d" % (cols, rows, scale))
     blurred = gaussian_blur(img, 1.0 / scale)
     return blurred.reshape(bands, rows // scale, scale, cols // scale, scale).mean(axis=(2, 4))
+
+
+def wald_pair(scene, scale):
+    """Inputs degraded by `scale` and the original target bands, cropped to whole coarse cells.
+
+    scale 2: hi = 10 m -> 20 m, mid = 20 m -> 40 m, target = 20 m bands.
+    scale 6: hi = 10 m -> 60 m, mid = 20 m -> 120 m, lo = 60 m -> 360 m, target = 60 m bands.
+    """
+    block = 2 * scale if scale == 2 else 6 * scale  # 10 m pixels per coarsest degraded cell
+    rows, cols = (n - n % block for n in scene[1].shape[1:])
+    crop = {f: a[:, : rows // f, : cols // f] for f, a in scene.items()}
+    pair = {"hi": degrade(crop[1], scale), "mid": degrade(crop[2], scale)}
+    if scale == 6:
+        pair["lo"] = degrade(crop[6], scale)
+    pair["target"] = crop[2] if scale == 2 else crop[6]
+    return pair

@@ -1,5 +1,7 @@
-"""Quality scores used by DSen2: RMSE (DN), SRE (dB), SAM (degrees), UIQ."""
+"""Quality scores used by DSen2: RMSE (DN), SRE (dB), SAM (degrees), UIQ; and PSNR and SSIM."""
 import numpy as np
+
+from .degrade import gaussian_blur
 
 
 def rmse(ref, est):
@@ -30,6 +32,29 @@ def uiq(ref, est):
     vr, ve = ref.var(1), est.var(1)
     cov = ((ref - mr[:, None]) * (est - me[:, None])).mean(1)
     return 4 * cov * mr * me / np.maximum((vr + ve) * (mr ** 2 + me ** 2), 1e-12)
+
+
+def psnr(ref, est):
+    """Per-band peak signal-to-noise ratio in dB, the peak being the band's maximum in the reference."""
+    ref = ref.astype(np.float64)
+    mse = ((ref - est) ** 2).mean(axis=(1, 2))
+    return 10.0 * np.log10(ref.max(axis=(1, 2)) ** 2 / np.maximum(mse, 1e-12))
+
+
+def ssim(ref, est, sigma=1.5):
+    """Per-band mean structural similarity (Wang et al. 2004; Gaussian window of sigma 1.5 px, K1 0.01, K2 0.03,
+    dynamic range = the reference band's range)."""
+    ref = ref.astype(np.float64)
+    span = np.maximum(ref.max(axis=(1, 2)) - ref.min(axis=(1, 2)), 1e-6)[:, None, None]
+    low = ref.min(axis=(1, 2))[:, None, None]
+    ref, est = (ref - low) / span, (est - low) / span  # to [0, 1], where float32 blurs are exact enough
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    mr, me = gaussian_blur(ref, sigma), gaussian_blur(est, sigma)
+    vr = gaussian_blur(ref * ref, sigma) - mr * mr
+    ve = gaussian_blur(est * est, sigma) - me * me
+    cov = gaussian_blur(ref * est, sigma) - mr * me
+    index = (2 * mr * me + c1) * (2 * cov + c2) / ((mr * mr + me * me + c1) * (vr + ve + c2))
+    return index.mean(axis=(1, 2)).astype(np.float64)
 
 
 def scores(ref, est):

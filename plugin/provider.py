@@ -4,6 +4,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from .. import ICON_PATH
+from ..algorithms.evaluate import EvaluateAlgorithm
 from ..algorithms.installdependencies import InstallDependenciesAlgorithm
 from ..algorithms.superresolve import SuperResolveAlgorithm
 from . import settings
@@ -35,4 +36,5 @@ class S2SRProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS's name)
         self.addAlgorithm(SuperResolveAlgorithm())
+        self.addAlgorithm(EvaluateAlgorithm())
         self.addAlgorithm(InstallDependenciesAlgorithm())

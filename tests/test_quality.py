@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from s2sr import models
-from s2sr.training.data import oscd_root, oscd_sites, read_scene, wald_pair
+from s2sr.core.degrade import wald_pair
+from s2sr.training.data import oscd_root, oscd_sites, read_scene
 from s2sr.training.evaluate import evaluate
 
 SITE = "montpellier"

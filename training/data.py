@@ -6,7 +6,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M, file_band_name
-from ..core.degrade import degrade
+from ..core.degrade import wald_pair
 
 DEFAULT_OSCD = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "shared", "data", "oscd")
 
@@ -28,22 +28,6 @@ def read_scene(folder):
         paths = [glob.glob(os.path.join(folder, "*_%s.tif" % file_band_name(b)))[0] for b in bands]
         return np.stack([gdal.Open(p).ReadAsArray().astype(np.float32) for p in paths])
     return {1: stack(BANDS_10M), 2: stack(BANDS_20M), 6: stack(BANDS_60M)}
-
-
-def wald_pair(scene, scale):
-    """Inputs degraded by `scale` and the original target bands, cropped to whole coarse cells.
-
-    scale 2: hi = 10 m -> 20 m, mid = 20 m -> 40 m, target = 20 m bands.
-    scale 6: hi = 10 m -> 60 m, mid = 20 m -> 120 m, lo = 60 m -> 360 m, target = 60 m bands.
-    """
-    block = 2 * scale if scale == 2 else 6 * scale  # 10 m pixels per coarsest degraded cell
-    rows, cols = (n - n % block for n in scene[1].shape[1:])
-    crop = {f: a[:, : rows // f, : cols // f] for f, a in scene.items()}
-    pair = {"hi": degrade(crop[1], scale), "mid": degrade(crop[2], scale)}
-    if scale == 6:
-        pair["lo"] = degrade(crop[6], scale)
-    pair["target"] = crop[2] if scale == 2 else crop[6]
-    return pair
 
 
 def to_uint16(pair):

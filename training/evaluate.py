@@ -1,25 +1,9 @@
 """Reduced-scale scores of a network and of bicubic upsampling on packed Wald pairs."""
 import numpy as np
-import torch
 
-from ..core import consistency
 from ..core.bands import BANDS_20M, BANDS_60M
+from ..core.evaluation import predict
 from ..core.metrics import scores
-from ..models.dsen2 import bicubic
-
-
-def predict(net, pair, consistent=False):
-    """Run `net` over one whole packed pair (float32 arrays) and return (model, bicubic) arrays.
-
-    consistent: enforce that the model's output averages to the measured coarse pixels.
-    """
-    args = [torch.from_numpy(pair[k])[None] for k in ("hi", "mid", "lo") if k in pair]
-    low = args[1] if net.scale == 2 else args[2]
-    with torch.inference_mode():
-        sharp = net(*args)
-        if consistent:
-            sharp = consistency.enforce(sharp, low, net.scale)
-        return sharp[0].numpy(), bicubic(low, net.scale)[0].numpy()
 
 
 def evaluate(net, pairs, consistent=False):

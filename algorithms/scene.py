@@ -1,0 +1,148 @@
+"""Base of the algorithms that read one Sentinel-2 scene: its input parameters (a product, the band files, or
+three band stacks), the area, the model, and the translation of core errors into Processing errors."""
+import os
+import sys
+import uuid
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterRasterLayer,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
+from qgis.PyQt.QtGui import QIcon
+from osgeo import gdal
+
+from .. import ICON_PATH, PLUGIN_DIR, models
+from ..plugin import settings
+
+HELP_URL = QUrl.fromLocalFile(os.path.join(PLUGIN_DIR, "README.md")).toString()
+
+
+class SceneAlgorithm(QgsProcessingAlgorithm):
+    """A Processing algorithm over one Sentinel-2 scene; subclasses implement `process_scene(...)`."""
+
+    PRODUCT = "PRODUCT"
+    INPUT_10M = "INPUT_10M"
+    INPUT_20M = "INPUT_20M"
+    INPUT_60M = "INPUT_60M"
+    BANDS = "BANDS"
+    EXTENT = "EXTENT"
+    MODEL = "MODEL"
+
+    def tr(self, string):
+        return QCoreApplication.translate(type(self).__name__, string)
+
+    def createInstance(self):  # noqa: N802 (QGIS's names from here on)
+        return type(self)()
+
+    def group(self):
+        return self.tr("Super-resolution")
+
+    def groupId(self):
+        return "superresolution"
+
+    def icon(self):
+        return QIcon(ICON_PATH)
+
+    def helpUrl(self):
+        return HELP_URL
+
+    def addSceneParameters(self):
+        """The inputs: a product, or three band stacks, or the single-band files."""
+        self.addParameter(QgsProcessingParameterFile(
+            self.PRODUCT, self.tr("Sentinel-2 product (.zip, or MTD_MSIL1C/2A.xml in a .SAFE folder)"),
+            optional=True,
+            fileFilter=self.tr("Sentinel-2 products (*.zip MTD_MSIL1C.xml MTD_MSIL2A.xml);;All files (*)")))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT_10M, self.tr("Or: 10 m bands (B2 B3 B4 B8)"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT_20M, self.tr("20 m bands (B5 B6 B7 B8A B11 B12)"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT_60M, self.tr("60 m bands (B1 B9, optional B10)"), optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.BANDS, self.tr("Or: single-band files, named by band (B02.jp2, ..._B8A.jp2, ...)"),
+            QgsProcessing.TypeRaster, optional=True))
+
+    def addAreaAndModelParameters(self, area_label):
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, area_label, optional=True))
+        names = models.available_models(settings.model_folders())
+        self.addParameter(QgsProcessingParameterEnum(
+            self.MODEL, self.tr("Model"), options=names, defaultValue=0 if names else None))
+
+    def _path(self, layer, name):
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(self.tr("{}: the layer {} is not a GDAL raster; save it as a GeoTIFF "
+                                                 "first").format(name, layer.name()))
+        return layer.source()
+
+    def _source(self, parameters, name, context):
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        return None if layer is None else self._path(layer, name)
+
+    def scene(self, parameters, context, folder):
+        """The scene as a core Product: the PRODUCT, the BANDS files (stacked as VRTs in `folder`), or the stacks."""
+        from ..core.product import Product, band_files, open_product
+
+        product = self.parameterAsFile(parameters, self.PRODUCT, context)
+        layers = self.parameterAsLayerList(parameters, self.BANDS, context)
+        given = [self._source(parameters, n, context) for n in (self.INPUT_10M, self.INPUT_20M, self.INPUT_60M)]
+        if sum((bool(product), bool(layers), any(given))) > 1:
+            raise QgsProcessingException(self.tr("Give one kind of input: a product (PRODUCT), the single-band files "
+                                                 "(BANDS), or the band stacks (INPUT_10M, INPUT_20M, INPUT_60M)"))
+        if product:
+            return open_product(product, folder)
+        if layers:
+            return band_files([self._path(layer, self.BANDS) for layer in layers], folder)
+        if not (given[0] and given[1]):
+            raise QgsProcessingException(self.tr("Give a Sentinel-2 product (PRODUCT), the single-band files (BANDS), "
+                                                 "or the 10 m and 20 m band stacks (INPUT_10M, INPUT_20M)"))
+        return Product(dict(zip((1, 2, 6), given)))
+
+    def extent(self, parameters, context, scene):
+        """The EXTENT in the 10 m bands' CRS as (xmin, ymin, xmax, ymax), or None."""
+        if parameters.get(self.EXTENT) is None:
+            return None
+        crs = QgsRasterLayer(scene.stacks[1], "10 m", "gdal").crs()
+        area = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
+        return area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum()
+
+    def model(self, parameters, context):
+        """(model name, model folders) chosen."""
+        folders = settings.model_folders()
+        names = models.available_models(folders)
+        if not names:
+            raise QgsProcessingException(self.tr("No trained models are installed in {}").format(", ".join(folders)))
+        return names[self.parameterAsEnum(parameters, self.MODEL, context)], folders
+
+    def processAlgorithm(self, parameters, context, feedback):
+        try:
+            import torch  # noqa: F401
+        except ImportError as err:
+            raise QgsProcessingException(self.tr(
+                "PyTorch is needed but cannot be imported by QGIS's Python ({}): {}. Run the algorithm "
+                "'Install PyTorch for this plugin' (s2sr:installdependencies), or install it yourself for that "
+                "Python: `python3 -m pip install torch` (the CPU build is enough).").format(
+                    sys.version.split()[0], err)) from err
+        from ..core.errors import Cancelled, InputError
+
+        folder = "/vsimem/s2sr_%s" % uuid.uuid4().hex
+        try:
+            return self.process_scene(parameters, context, feedback, folder)
+        except (InputError, OSError) as err:  # OSError: unreadable weights or output, message names the file
+            raise QgsProcessingException(str(err)) from err
+        except Cancelled as err:
+            raise QgsProcessingException(self.tr("Cancelled: no output was written")) from err
+        finally:
+            for name in gdal.ReadDir(folder) or []:
+                gdal.Unlink("%s/%s" % (folder, name))
+
+    def process_scene(self, parameters, context, feedback, folder):
+        """Do the work; `folder` is a /vsimem folder for temporary VRTs, emptied afterwards."""
+        raise NotImplementedError

@@ -1,0 +1,199 @@
+"""Quality of a model on the user's own scene, by the Wald protocol: degrade the measured bands by the model's
+scale, super-resolve them, and compare with the measured bands, beside bicubic upsampling and a classical
+pan-sharpening baseline.
+
+    python -m s2sr.core.evaluation 10m.tif 20m.tif [--input-60m 60m.tif] --csv scores.csv --html report.html
+"""
+import html
+
+import numpy as np
+import torch
+from osgeo import gdal
+
+from . import consistency
+from .bands import BANDS_20M, BANDS_60M, GROUPS
+from .degrade import degrade, wald_pair
+from .errors import InputError, tr
+from .grid import plan as plan_grid, source_of
+from .metrics import psnr, scores, ssim
+from .raster import invalid, open_input, read_window
+from .. import models
+from ..models.dsen2 import bicubic
+
+MAX_PIXELS = 16_000_000  # 10 m pixels evaluated at once (in memory): a 4 x 4 km area or a little more
+METHODS = ("model", "bicubic", "hpf")
+METHOD_NAMES = {"model": "model", "bicubic": "bicubic", "hpf": "HPF pan-sharpening"}
+TARGET_BANDS = {2: BANDS_20M, 6: BANDS_60M}
+
+
+def predict(net, pair, consistent=False):
+    """Run `net` over one whole Wald pair (float32 arrays) and return (model, bicubic) arrays.
+
+    consistent: enforce that the model's output averages to the measured coarse pixels.
+    """
+    args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in ("hi", "mid", "lo") if k in pair]
+    low = args[1] if net.scale == 2 else args[2]
+    with torch.inference_mode():
+        sharp = net(*args)
+        if consistent:
+            sharp = consistency.enforce(sharp, low, net.scale)
+        return sharp[0].numpy(), bicubic(low, net.scale)[0].numpy()
+
+
+def hpf(hi, low, scale):
+    """High-pass-filter pan-sharpening: bicubic upsampling plus the detail of a pan band synthesised for each
+    band from the 10 m bands (least-squares fit at the coarse scale), the detail being the pan minus its own
+    degraded-and-upsampled version (the same Gaussian MTF as the Wald protocol)."""
+    hi = hi.astype(np.float64)
+    coarse_hi = degrade(hi, scale).reshape(hi.shape[0], -1)
+    design = np.vstack([coarse_hi, np.ones(coarse_hi.shape[1])]).T
+    up = bicubic(torch.from_numpy(low.astype(np.float32))[None], scale)[0].numpy()
+    out = np.empty_like(up)
+    for b, band in enumerate(low):
+        weights = np.linalg.lstsq(design, band.reshape(-1).astype(np.float64), rcond=None)[0]
+        pan = np.tensordot(weights[:-1], hi, axes=1) + weights[-1]
+        smooth = bicubic(torch.from_numpy(degrade(pan[None], scale).astype(np.float32))[None], scale)[0, 0].numpy()
+        out[b] = up[b] + pan - smooth
+    return out
+
+
+def read_scene(input_10m, input_20m, input_60m=None, extent=None, offsets=None):
+    """{1, 2, 6: float32 (bands, rows, cols)} over the common grid (and extent), offsets applied; the plan."""
+    datasets = {1: open_input(input_10m, 1, 4), 2: open_input(input_20m, 2, 6)}
+    if input_60m:
+        datasets[6] = open_input(input_60m, 6, (2, 3))
+    grid = plan_grid({f: source_of(ds, f) for f, ds in datasets.items()}, extent)
+    if grid.rows * grid.cols > MAX_PIXELS:
+        raise InputError(tr("the area to evaluate has %d x %d pixels at 10 m; at most %d million can be evaluated "
+                            "at once: choose a smaller EXTENT") % (grid.cols, grid.rows, MAX_PIXELS // 10**6))
+    scene = {}
+    for f, ds in datasets.items():
+        names = GROUPS[f]
+        data = read_window(ds, grid, f, (0, 0, grid.rows, grid.cols), len(names))
+        if invalid(ds, data).any():
+            raise InputError(tr("the area to evaluate holds no-data pixels in the %d m bands: choose an EXTENT "
+                                "inside the swath, with valid data in every band") % (10 * f))
+        scene[f] = data + np.array([(offsets or {}).get(b, 0.0) for b in names], np.float32)[:, None, None]
+    return scene, grid
+
+
+def evaluate_scene(scene, scales, model, model_dirs=(models.MODELS_DIR,), device="cpu"):
+    """Per scale: the target bands, each method's estimate and scores (with PSNR and SSIM), the truth."""
+    results = {}
+    for scale in scales:
+        pair = wald_pair(scene, scale)
+        if min(pair["target"].shape[1:]) < 4 * scale:
+            raise InputError(tr("the area is too small to evaluate the %dx model: choose a larger EXTENT") % scale)
+        net = models.load_network(models.weights_path(model, scale, model_dirs), device)
+        sharp, cubic = predict(net, pair)
+        low = pair["mid"] if scale == 2 else pair["lo"]
+        estimates = {"model": sharp, "bicubic": cubic, "hpf": hpf(pair["hi"], low, scale)}
+        truth = pair["target"]
+        results[scale] = {
+            "bands": list(TARGET_BANDS[scale]), "truth": truth, "estimates": estimates, "version": net.version,
+            "scores": {m: dict(scores(truth, e), psnr=psnr(truth, e), ssim=ssim(truth, e))
+                       for m, e in estimates.items()},
+        }
+    return results
+
+
+ROW_METRICS = (("rmse", "RMSE (DN)", "%.1f"), ("sre", "SRE (dB)", "%.2f"), ("psnr", "PSNR (dB)", "%.2f"),
+               ("uiq", "UIQ", "%.4f"), ("ssim", "SSIM", "%.4f"))
+
+
+def rows(results):
+    """Flat table rows: scale, band ('mean' for the band average, SAM only there), method, metric values."""
+    out = []
+    for scale, r in results.items():
+        for i, band in enumerate(r["bands"] + ["mean"]):
+            for method in METHODS:
+                s = r["scores"][method]
+                values = {k: float(np.mean(s[k]) if band == "mean" else s[k][i]) for k, _, _ in ROW_METRICS}
+                values["sam"] = s["sam"] if band == "mean" else None
+                out.append(dict(scale="%dx" % scale, band=band, method=method, **values))
+    return out
+
+
+def write_csv(results, path):
+    keys = ["scale", "band", "method"] + [k for k, _, _ in ROW_METRICS] + ["sam"]
+    with open(path, "w") as f:
+        f.write(",".join(keys) + "\n")
+        for row in rows(results):
+            f.write(",".join("" if row[k] is None else (row[k] if isinstance(row[k], str) else "%.6g" % row[k])
+                             for k in keys) + "\n")
+
+
+def write_html(results, path, title):
+    """A self-contained HTML report (QGIS's Processing results viewer shows it)."""
+    parts = ["<html><head><meta charset='utf-8'><title>%s</title><style>body{font-family:sans-serif}"
+             "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}"
+             "th{background:#eee}.best{font-weight:bold}</style></head><body><h2>%s</h2>"
+             % (html.escape(title), html.escape(title)),
+             "<p>Wald protocol: the bands were degraded by the model's scale (Gaussian blur of sigma = 1/scale "
+             "pixels, then block mean), super-resolved, and compared with the measured bands. Bold: the best of "
+             "the three methods. HPF: high-pass-filter pan-sharpening with a pan band fitted to each band from "
+             "the 10 m bands.</p>"]
+    table = rows(results)
+    for scale, r in results.items():
+        gain = np.mean(r["scores"]["model"]["sre"]) - np.mean(r["scores"]["bicubic"]["sre"])
+        parts.append("<h3>%dx: %s (model %s)</h3><p>Mean SRE gain over bicubic: <b>%+.2f dB</b>. SAM: %s.</p>"
+                     % (scale, " ".join(r["bands"]), html.escape(r["version"]), gain, ", ".join(
+                         "%s %.3f&deg;" % (METHOD_NAMES[m], r["scores"][m]["sam"]) for m in METHODS)))
+        parts.append("<table><tr><th>band</th><th>method</th>%s</tr>"
+                     % "".join("<th>%s</th>" % label for _, label, _ in ROW_METRICS))
+        for band in r["bands"] + ["mean"]:
+            group = [row for row in table if row["scale"] == "%dx" % scale and row["band"] == band]
+            best = {k: (min if k == "rmse" else max)(row[k] for row in group) for k, _, _ in ROW_METRICS}
+            for row in group:
+                cells = "".join("<td class='%s'>%s</td>" % ("best" if row[k] == best[k] else "", fmt % row[k])
+                                for k, _, fmt in ROW_METRICS)
+                parts.append("<tr><td>%s</td><td>%s</td>%s</tr>" % (band, METHOD_NAMES[row["method"]], cells))
+        parts.append("</table>")
+    parts.append("</body></html>")
+    with open(path, "w") as f:
+        f.write("\n".join(parts))
+
+
+def write_errors(result, grid, scale, path):
+    """|model - measured| per band, Float32 GeoTIFF on the measured bands' grid."""
+    error = np.abs(result["estimates"]["model"] - result["truth"]).astype(np.float32)
+    res = grid.res * (2 if scale == 2 else 6)
+    ds = gdal.GetDriverByName("GTiff").Create(path, error.shape[2], error.shape[1], error.shape[0], gdal.GDT_Float32,
+                                              ["COMPRESS=DEFLATE", "PREDICTOR=3", "TILED=YES"])
+    if ds is None:
+        raise InputError(tr("cannot write %s: %s") % (path, gdal.GetLastErrorMsg()))
+    ds.SetGeoTransform((grid.x0, res, 0, grid.y0, 0, -res))
+    ds.SetProjection(grid.wkt)
+    for i, band in enumerate(result["bands"]):
+        ds.GetRasterBand(i + 1).SetDescription("|error| %s" % band)
+        ds.GetRasterBand(i + 1).WriteArray(error[i])
+    ds = None
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("input_10m")
+    parser.add_argument("input_20m")
+    parser.add_argument("--input-60m")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"))
+    parser.add_argument("--csv")
+    parser.add_argument("--html")
+    args = parser.parse_args(argv)
+    scene, grid = read_scene(args.input_10m, args.input_20m, args.input_60m, args.extent)
+    model = args.model or models.available_models()[0]
+    results = evaluate_scene(scene, (2, 6) if args.input_60m else (2,), model)
+    for row in rows(results):
+        if row["band"] == "mean":
+            print("%s %-8s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (row["scale"], row["method"], row["sre"],
+                                                                   row["rmse"], row["sam"]))
+    if args.csv:
+        write_csv(results, args.csv)
+    if args.html:
+        write_html(results, args.html, "Super-resolution quality of %s" % model)
+
+
+if __name__ == "__main__":
+    main()
