@@ -16,6 +16,7 @@ from .degrade import degrade, wald_pair
 from .errors import InputError, tr
 from .grid import plan as plan_grid, source_of
 from .metrics import psnr, scores, ssim
+from .pipeline import bounded_gdal_cache
 from .raster import invalid, open_input, read_window
 from .. import models
 from ..models.dsen2 import bicubic
@@ -57,6 +58,7 @@ def hpf(hi, low, scale):
     return out
 
 
+@bounded_gdal_cache
 def read_scene(input_10m, input_20m, input_60m=None, extent=None, offsets=None):
     """{1, 2, 6: float32 (bands, rows, cols)} over the common grid (and extent), offsets applied; the plan."""
     datasets = {1: open_input(input_10m, 1, 4), 2: open_input(input_20m, 2, 6)}

@@ -1,5 +1,6 @@
 """Super-resolve Sentinel-2 band rasters to 10 m: plan the grid, infer tile by tile, write a GeoTIFF."""
 import datetime
+import functools
 import os
 
 import numpy as np
@@ -19,8 +20,8 @@ from .. import models
 TARGETS = {"20m": 2, "60m": 6}
 SCALE_BANDS = {scale: GROUPS[scale] for scale in TARGETS.values()}
 COUNTS = {factor: len(bands) for factor, bands in GROUPS.items()}  # bands used from each input
-GDAL_CACHE = 512 * 2**20  # bytes of GDAL's block cache during a run (a row of output tiles); bounds memory
-FILL_SAMPLE = 512  # side of the decimated read that gives the fill values
+GDAL_CACHE = 512 * 2**20  # bytes of GDAL's block cache during a run (input tiles, blocks being written)
+FILL_SAMPLES = 8  # windows per side of the area whose valid pixels give the fill values
 
 
 def select_device(name):
@@ -33,6 +34,21 @@ def select_device(name):
     return name
 
 
+def bounded_gdal_cache(function):
+    """Run `function` with GDAL's block cache at most GDAL_CACHE bytes (its default is 5 % of the machine's
+    memory, gigabytes on large machines), restored afterwards."""
+    @functools.wraps(function)
+    def bounded(*args, **kwargs):
+        cache = gdal.GetCacheMax()
+        gdal.SetCacheMax(min(cache, GDAL_CACHE))
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gdal.SetCacheMax(cache)
+    return bounded
+
+
+@bounded_gdal_cache
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", tile_size=0,
                   enforce_consistency=False, extent=None, threads=0, block=BLOCK, progress=None, is_cancelled=None,
@@ -99,10 +115,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         log("DN offsets of the product (added before the network, taken off the output): %s"
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
-    out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used)
+    out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used, block)
     runner = BlockRunner(nets, grid, margin, include_10m, enforce_consistency, out, device, log)
-    cache = gdal.GetCacheMax()
-    gdal.SetCacheMax(min(cache, GDAL_CACHE))
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
@@ -122,22 +136,30 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     except BaseException:
         out.discard()
         raise
-    finally:
-        gdal.SetCacheMax(cache)
     return bands
 
 
 def _fill_values(ds, grid, factor):
-    """Per-band mean of the valid pixels over the whole output area (from a decimated read).
+    """Per-band mean of the valid pixels in FILL_SAMPLES x FILL_SAMPLES small windows spread over the output
+    area (reading the whole raster would cost a pass over a full tile).
 
     No-data and NaN pixels are replaced by these before the network, the same in every tile.
     """
-    count = COUNTS[factor]
-    cols, rows = grid.cols // factor, grid.rows // factor
-    size = (min(cols, FILL_SAMPLE), min(rows, FILL_SAMPLE))
-    data = read_window(ds, grid, factor, (0, 0, grid.rows, grid.cols), count, size)
-    bad = invalid(ds, data)
-    return np.array([band[~b].mean() if (~b).any() else 0.0 for band, b in zip(data, bad)], np.float32)
+    side = 8 * grid.block  # 10 m pixels; whole coarse pixels
+
+    def starts(size):
+        return sorted({min(size - min(side, size), round(i * size / FILL_SAMPLES) // grid.block * grid.block)
+                       for i in range(FILL_SAMPLES)})
+
+    total, count = np.zeros(COUNTS[factor]), np.zeros(COUNTS[factor])
+    for row in starts(grid.rows):
+        for col in starts(grid.cols):
+            data = read_window(ds, grid, factor, (row, col, min(side, grid.rows), min(side, grid.cols)),
+                               COUNTS[factor])
+            valid = ~invalid(ds, data)
+            total += np.where(valid, data, 0).sum(axis=(1, 2))
+            count += valid.sum(axis=(1, 2))
+    return (total / np.maximum(count, 1)).astype(np.float32)
 
 
 class Deviation:

@@ -24,20 +24,16 @@ def open_input(path, factor, bands):
     return ds
 
 
-def read_window(ds, plan, factor, window, count, size=None):
-    """First `count` bands of `ds` over a window of the plan's 10 m grid, as float32 (bands, rows, cols).
-
-    With `size` (cols, rows) the window is read decimated to that size.
-    """
+def read_window(ds, plan, factor, window, count):
+    """First `count` bands of `ds` over a window of the plan's 10 m grid, as float32 (bands, rows, cols)."""
     row, col, rows, cols = window
     x, y = plan.offsets[factor]
-    shape = size or (cols // factor, rows // factor)
     data = ds.ReadAsArray(x + col // factor, y + row // factor, cols // factor, rows // factor,
-                          buf_xsize=shape[0], buf_ysize=shape[1], band_list=list(range(1, count + 1)))
+                          band_list=list(range(1, count + 1)))
     if data is None:
         raise InputError(tr("cannot read the %s raster %s: %s")
                          % (NAMES[factor], ds.GetDescription(), gdal.GetLastErrorMsg()))
-    return np.asarray(data, dtype=np.float32).reshape(count, shape[1], shape[0])
+    return np.asarray(data, dtype=np.float32).reshape(count, rows // factor, cols // factor)
 
 
 def nodata_value(ds):
@@ -70,7 +66,7 @@ def to_type(data, dtype):
 class OutputRaster:
     """A GeoTIFF written under a temporary name beside the target and renamed only by `commit()`."""
 
-    def __init__(self, path, plan, bands, gdal_type, nodata, metadata, offsets=None):
+    def __init__(self, path, plan, bands, gdal_type, nodata, metadata, offsets=None, block=256):
         folder = os.path.dirname(os.path.abspath(path)) or "."
         if not os.access(folder, os.W_OK):
             raise InputError(tr("cannot write the output %s: its folder does not exist or is not writable") % path)
@@ -83,7 +79,9 @@ class OutputRaster:
         self.dtype = gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type)
         self.nodata = nodata
         self.offsets = offsets or {}
-        options = ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
+        # GeoTIFF tiles of the compute block's size (when TIFF allows it) are written whole, once
+        side = block if block % 16 == 0 else 256
+        options = ["TILED=YES", "BLOCKXSIZE=%d" % side, "BLOCKYSIZE=%d" % side, "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER",
                    "PREDICTOR=%d" % (2 if np.issubdtype(self.dtype, np.integer) else 3)]
         self.ds = gdal.GetDriverByName("GTiff").Create(self.tmp, plan.cols, plan.rows, len(bands), gdal_type,
                                                         options)

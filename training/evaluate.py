@@ -2,18 +2,21 @@
 import numpy as np
 
 from ..core.bands import BANDS_20M, BANDS_60M
-from ..core.evaluation import predict
+from ..core.evaluation import hpf, predict
 from ..core.metrics import scores
 
 
 def evaluate(net, pairs, consistent=False):
-    """Mean over scenes of per-band RMSE, SRE, UIQ and of SAM, for the model and for bicubic."""
+    """Mean over scenes of per-band RMSE, SRE, UIQ and of SAM, for the model, for bicubic and for HPF
+    pan-sharpening."""
     net.eval()
-    per_scene = {"model": [], "bicubic": []}
+    per_scene = {"model": [], "bicubic": [], "hpf": []}
     for pair in pairs.values():
         model, cubic = predict(net, pair, consistent)
         per_scene["model"].append(scores(pair["target"], model))
         per_scene["bicubic"].append(scores(pair["target"], cubic))
+        per_scene["hpf"].append(scores(pair["target"], hpf(pair["hi"], pair["mid" if net.scale == 2 else "lo"],
+                                                            net.scale)))
     bands = BANDS_20M if net.scale == 2 else BANDS_60M
     result = {"bands": list(bands), "scenes": len(pairs)}
     for method, rows in per_scene.items():
