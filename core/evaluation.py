@@ -2,7 +2,9 @@
 scale, super-resolve them, and compare with the measured bands, beside bicubic upsampling and a classical
 pan-sharpening baseline.
 
-    python -m s2sr.core.evaluation 10m.tif 20m.tif [--input-60m 60m.tif] --csv scores.csv --html report.html
+    python -m s2sr.core.evaluation 10m.tif 20m.tif [--input-60m 60m.tif] [--csv scores.csv] [--html report.html]
+
+prints the scores as Markdown tables.
 """
 import html
 
@@ -116,6 +118,21 @@ def rows(results):
     return out
 
 
+def markdown(results):
+    """Per scale, a Markdown table: one row per band and the mean, RMSE / SRE / SSIM of every method."""
+    table, out = rows(results), []
+    metrics = [m for m in ROW_METRICS if m[0] in ("rmse", "sre", "ssim")]
+    for scale, r in results.items():
+        head = ["band"] + ["%s %s" % (label, METHOD_NAMES[m]) for _, label, _ in metrics for m in METHODS]
+        out += ["%dx (%s)\n" % (scale, r["version"]), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for band in r["bands"] + ["mean"]:
+            by = {row["method"]: row for row in table if row["scale"] == "%dx" % scale and row["band"] == band}
+            out.append("| " + " | ".join([band] + [fmt % by[m][k] for k, _, fmt in metrics for m in METHODS]) + " |")
+        out.append("\nSAM (degrees): " + ", ".join("%s %.3f" % (METHOD_NAMES[m], r["scores"][m]["sam"])
+                                                   for m in METHODS) + "\n")
+    return "\n".join(out)
+
+
 def write_csv(results, path):
     keys = ["scale", "band", "method"] + [k for k, _, _ in ROW_METRICS] + ["sam"]
     with open(path, "w") as f:
@@ -187,10 +204,7 @@ def main(argv=None):
     scene, grid = read_scene(args.input_10m, args.input_20m, args.input_60m, args.extent)
     model = args.model or models.available_models()[0]
     results = evaluate_scene(scene, (2, 6) if args.input_60m else (2,), model)
-    for row in rows(results):
-        if row["band"] == "mean":
-            print("%s %-8s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (row["scale"], row["method"], row["sre"],
-                                                                   row["rmse"], row["sam"]))
+    print(markdown(results))
     if args.csv:
         write_csv(results, args.csv)
     if args.html:

@@ -7,8 +7,10 @@ and blocks leave no seams. Tiles group whole blocks for reading and writing: the
 """
 
 BLOCK = 480  # 10 m pixels; a multiple of 6, so blocks hold whole 20 m and 60 m pixels
-#: tile side (10 m pixels read and written at once) per device, from bench/speed.py; 0 in settings means these
-TILE_SIZES = {"cpu": 2 * BLOCK, "cuda": 4 * BLOCK}
+#: tile side (10 m pixels read and written at once) per device; 0 in settings means these. CPU: the fastest
+#: in bench/speed.py (docs/benchmarks.md); CUDA: not measured yet (no GPU lent), the largest tile, as the
+#: network is then no longer the bottleneck and fewer, larger reads and writes should pay
+TILE_SIZES = {"cpu": 4 * BLOCK, "cuda": 8 * BLOCK}
 MAX_TILE = 8 * BLOCK  # larger tiles only cost memory (the result does not depend on the tile size)
 
 
