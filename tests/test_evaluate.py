@@ -42,6 +42,7 @@ def test_evaluate_is_registered(provider):
     assert alg is not None and "Wald protocol" in alg.shortHelpString()
     assert {"PRODUCT", "BANDS", "INPUT_10M", "EXTENT", "MODEL", "OUTPUT_HTML", "OUTPUT_CSV", "ERRORS_20M",
             "ERRORS_60M"} <= {p.name() for p in alg.parameterDefinitions()}
+    assert alg.outputDefinition("OUTPUT_HTML").type() == "outputHtml"  # shown in the Processing results viewer
 
 
 def test_evaluate_writes_report_table_and_error_rasters(provider, scene, tmp_path):

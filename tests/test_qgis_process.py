@@ -70,3 +70,13 @@ def test_product_zip_with_an_extent_in_another_crs(qgis_env, tmp_path, level):
     # the extent, reprojected to UTM 18N, covers about 2.5 x 2.5 km: snapped to whole 60 m pixels
     assert 250 <= ds.RasterXSize <= 290 and 250 <= ds.RasterYSize <= 290
     assert "DN offsets of the product" in proc.stdout + proc.stderr
+
+
+def test_evaluate_writes_the_report(qgis_env, small_scene, tmp_path):
+    report, table = str(tmp_path / "report.html"), str(tmp_path / "scores.csv")
+    proc = qgis_process(qgis_env, "run", "s2sr:evaluate", "--", "INPUT_10M=" + small_scene["10m"],
+                        "INPUT_20M=" + small_scene["20m"], "INPUT_60M=" + small_scene["60m"],
+                        "OUTPUT_HTML=" + report, "OUTPUT_CSV=" + table)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Mean SRE gain over bicubic" in open(report).read()
+    assert open(table).readline().startswith("scale,band,method,rmse,sre")
