@@ -13,7 +13,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr import models  # noqa: E402
-from s2sr.core.degrade import degrade, wald_pair  # noqa: E402
+from s2sr.core.degrade import coarser, wald_pair  # noqa: E402
 from s2sr.training.data import oscd_root, oscd_sites, read_scene  # noqa: E402
 from s2sr.training.evaluate import evaluate  # noqa: E402
 
@@ -58,14 +58,6 @@ def main():
         print(section(scale, results))
         print("\n(%.0f s)\n" % (time.time() - start))
     print(scale_check(scenes, args.model))
-
-
-def coarser(scene, factor):
-    """The scene as a sensor with `factor` times coarser pixels (Wald degradation), cut to whole 120 m cells."""
-    if factor == 1:
-        return scene
-    rows, cols = (n - n % (12 * factor) for n in scene[1].shape[1:])
-    return {f: degrade(a[:, : rows // f, : cols // f], factor) for f, a in scene.items()}
 
 
 def scale_check(scenes, model):

@@ -40,3 +40,11 @@ def wald_pair(scene, scale):
         pair["lo"] = degrade(crop[6], scale)
     pair["target"] = crop[2] if scale == 2 else crop[6]
     return pair
+
+
+def coarser(scene, factor):
+    """The scene as a sensor with `factor` times coarser pixels (Wald degradation), cut to whole 120 m cells."""
+    if factor == 1:
+        return scene
+    rows, cols = (n - n % (12 * factor) for n in scene[1].shape[1:])
+    return {f: degrade(a[:, : rows // f, : cols // f], factor) for f, a in scene.items()}

@@ -6,7 +6,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M, file_band_name
-from ..core.degrade import wald_pair
+from ..core.degrade import coarser, wald_pair
 
 DEFAULT_OSCD = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "shared", "data", "oscd")
 
@@ -34,14 +34,18 @@ def to_uint16(pair):
     return {k: np.clip(np.rint(v), 0, 65535).astype(np.uint16) for k, v in pair.items()}
 
 
-def pack(out_dir, root=None):
-    """Write <out_dir>/<scale>x/<split>/<site>_<date>.npz for both scales, splits and dates."""
+def pack(out_dir, root=None, octaves=0, scales=(2, 6)):
+    """Write <out_dir>/<scale>x/<split>/<site>_<date>.npz for the scales, both splits and dates.
+
+    octaves > 0: every scene is first made 2**octaves times coarser (the scale-invariance check: e.g. 80 -> 40 m
+    pairs for the 2x network).
+    """
     root = root or oscd_root()
     for split in ("train", "test"):
         for site in oscd_sites(split, root):
             for date in (1, 2):
-                scene = read_scene(os.path.join(root, site, "imgs_%d" % date))
-                for scale in (2, 6):
+                scene = coarser(read_scene(os.path.join(root, site, "imgs_%d" % date)), 2 ** octaves)
+                for scale in scales:
                     folder = os.path.join(out_dir, "%dx" % scale, split)
                     os.makedirs(folder, exist_ok=True)
                     np.savez(os.path.join(folder, "%s_%d.npz" % (site, date)), **to_uint16(wald_pair(scene, scale)))
@@ -62,4 +66,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="data/packed")
-    pack(parser.parse_args().out)
+    parser.add_argument("--octaves", type=int, default=0, help="make the scenes 2**octaves times coarser first")
+    parser.add_argument("--scales", type=int, nargs="+", default=[2, 6], choices=[2, 6])
+    args = parser.parse_args()
+    pack(args.out, octaves=args.octaves, scales=args.scales)
