@@ -28,8 +28,9 @@ as in training, output compared with the original {native} bands.
 
 Limits: trained on L1C top-of-atmosphere DN of 2015-2018, without the offset that products of processing
 baseline 04.00 and later carry (RADIO_ADD_OFFSET / BOA_ADD_OFFSET = -1000: their DN are 1000 higher for
-the same reflectance). Subtract 1000 DN from such inputs first; the plugin does not read the offset from
-product metadata yet. Not trained on L2A. OSCD's bands were
+the same reflectance). The plugin reads the offset from the product metadata and removes it before the
+network (PRODUCT input, or band files inside their product folder); other inputs are taken as they are.
+Not trained on L2A. OSCD's bands were
 resampled nearest-neighbour by its authors, so a few percent of pixels are shifted duplicates. Scores at
 reduced scale assume the mapping is nearly scale-invariant; at full resolution there is no reference.
 """

@@ -25,20 +25,22 @@ def evaluate(net, pairs, consistent=False):
 
 
 def table(result):
-    """Markdown table: one row per band and a mean row, model beside bicubic."""
-    m, b = result["model"], result["bicubic"]
-    lines = [
-        "| band | RMSE bicubic | RMSE model | SRE bicubic (dB) | SRE model (dB) | gain (dB) | UIQ bicubic "
-        "| UIQ model |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    """Markdown table: one row per band and a mean row; bicubic, HPF pan-sharpening (when scored) and model."""
+    methods = [m for m in ("bicubic", "hpf", "model") if m in result]
+    names = {"bicubic": "bicubic", "hpf": "HPF", "model": "model"}
+    head = ["band"] + ["RMSE %s" % names[m] for m in methods] + ["SRE %s (dB)" % names[m] for m in methods] + [
+        "gain over bicubic (dB)"] + ["UIQ %s" % names[m] for m in methods]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for i, band in enumerate(result["bands"] + ["mean"]):
         pick = (lambda v: float(np.mean(v))) if band == "mean" else (lambda v: v[i])
-        lines.append("| %s | %.1f | %.1f | %.2f | %.2f | %+.2f | %.4f | %.4f |" % (
-            band, pick(b["rmse"]), pick(m["rmse"]), pick(b["sre"]), pick(m["sre"]),
-            pick(m["sre"]) - pick(b["sre"]), pick(b["uiq"]), pick(m["uiq"])))
+        cells = ["%.1f" % pick(result[m]["rmse"]) for m in methods] + [
+            "%.2f" % pick(result[m]["sre"]) for m in methods] + [
+            "%+.2f" % (pick(result["model"]["sre"]) - pick(result["bicubic"]["sre"]))] + [
+            "%.4f" % pick(result[m]["uiq"]) for m in methods]
+        lines.append("| " + " | ".join([band] + cells) + " |")
     lines.append("")
-    lines.append("SAM: bicubic %.3f deg, model %.3f deg (mean over scenes)." % (b["sam"], m["sam"]))
+    lines.append("SAM: " + ", ".join("%s %.3f deg" % (names[m], result[m]["sam"]) for m in methods)
+                 + " (mean over scenes).")
     return "\n".join(lines)
 
 

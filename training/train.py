@@ -3,8 +3,11 @@
     python -m s2sr.training.train --scale 2 --minutes 60 --out models/s2sr_2x.pt
 
 If --out exists, training resumes from it (weights, optimizer state and training record), so runs
-add up across sessions. The learning rate follows a cosine from --lr down to 1/50 of it over the
-run's time budget. At the end the network is scored on the test sites and the model card is written.
+add up across sessions. The learning rate ramps up over the first 5 % of the run's time budget (a resumed
+optimizer jumping straight to --lr once wiped out a trained network), then follows a cosine down to 1/50
+of --lr. Progress is saved every 5 minutes to <out>.partial. At the end the network is scored on the test
+sites; --out and its model card are replaced only if the run scores at least as well as the checkpoint
+(otherwise the run stays in <out>.partial).
 """
 import argparse
 import datetime
@@ -23,6 +26,7 @@ from .evaluate import evaluate, sre_gain
 
 PATCH = {2: 32, 6: 18}  # patch size on the network's (20 m-equivalent) grid
 BATCH = {2: 16, 6: 32}
+WARMUP = 0.05  # share of the time budget over which the learning rate ramps up
 
 
 class PatchSampler:
@@ -82,7 +86,8 @@ def train(args):
         elapsed = time.time() - start
         if elapsed >= budget or (args.steps and steps >= args.steps):
             break
-        lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * min(elapsed / budget, 1.0)))))
+        warmup = min(1.0, 0.02 + elapsed / (WARMUP * budget))  # a resumed Adam must not jump to full lr
+        lr = args.lr * warmup * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * min(elapsed / budget, 1.0)))))
         for group in opt.param_groups:
             group["lr"] = lr
         b = sampler.batch(BATCH[args.scale])
@@ -95,15 +100,22 @@ def train(args):
         if steps % 200 == 0:
             print("step %d  %.0f s  lr %.2e  L1 %.5f" % (record["steps"] + steps, elapsed, lr, loss.item()), flush=True)
         if time.time() - last_save > 300:
-            save(args.out, net, opt, record, steps, time.time() - start, args, None)
+            save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, None)
             last_save = time.time()
     result = evaluate(net, test_pairs)
-    save(args.out, net, opt, record, steps, time.time() - start, args, result)
     print("test sites: SRE gain over bicubic %+.2f dB" % sre_gain(result), flush=True)
+    if "scores" in record and sre_gain(result) < sre_gain(record["scores"]):
+        save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result)
+        print("below the checkpoint's %+.2f dB: %s kept, this run left in %s.partial"
+              % (sre_gain(record["scores"]), args.out, args.out), flush=True)
+        return
+    save(args.out, net, opt, record, steps, time.time() - start, args, result)
+    if os.path.exists(args.out + ".partial"):
+        os.remove(args.out + ".partial")
 
 
 def save(path, net, opt, record, steps, seconds, args, result):
-    """Write the checkpoint atomically; with a result, also close the run and write the model card."""
+    """Write a checkpoint atomically; with a result, also close the run and write the model card beside it."""
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
            "lr": args.lr, "threads": args.threads, "device": "cpu", "patch": PATCH[args.scale],
            "batch": BATCH[args.scale]}
@@ -114,7 +126,7 @@ def save(path, net, opt, record, steps, seconds, args, result):
     ckpt = {"config": net.config, "state_dict": net.state_dict(), "optimizer": opt.state_dict(), "record": rec}
     torch.save(ckpt, path + ".tmp")
     os.replace(path + ".tmp", path)
-    if result is not None:
+    if result is not None and path.endswith(".pt"):
         write_card(path, ckpt)
 
 
