@@ -79,6 +79,11 @@ def train(args):
         record = ckpt["record"]
         print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
 
+    net.to(args.device)
+    for state in opt.state.values():  # a resumed optimizer's moments follow the network to the device
+        for k, v in state.items():
+            if torch.is_tensor(v) and k != "step":
+                state[k] = v.to(args.device)
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng)
     budget, start, steps, last_save = args.minutes * 60.0, time.time(), 0, time.time()
     net.train()
@@ -90,7 +95,7 @@ def train(args):
         lr = args.lr * warmup * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * min(elapsed / budget, 1.0)))))
         for group in opt.param_groups:
             group["lr"] = lr
-        b = sampler.batch(BATCH[args.scale])
+        b = {k: v.to(args.device) for k, v in sampler.batch(BATCH[args.scale]).items()}
         out = net(b["hi"], b["mid"], b.get("lo"))
         loss = F.l1_loss(out / SCALE_DN, b["target"] / SCALE_DN)
         opt.zero_grad()
@@ -102,6 +107,7 @@ def train(args):
         if time.time() - last_save > 300:
             save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, None)
             last_save = time.time()
+    net.cpu()
     result = evaluate(net, test_pairs)
     print("test sites: SRE gain over bicubic %+.2f dB" % sre_gain(result), flush=True)
     if "scores" in record and sre_gain(result) < sre_gain(record["scores"]):
@@ -117,7 +123,7 @@ def train(args):
 def save(path, net, opt, record, steps, seconds, args, result):
     """Write a checkpoint atomically; with a result, also close the run and write the model card beside it."""
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
-           "lr": args.lr, "threads": args.threads, "device": "cpu", "patch": PATCH[args.scale],
+           "lr": args.lr, "threads": args.threads, "device": args.device, "patch": PATCH[args.scale],
            "batch": BATCH[args.scale]}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
@@ -142,6 +148,7 @@ def main():
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (a lent GPU); the weights run on CPU either way")
     train(parser.parse_args())
 
 
