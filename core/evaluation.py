@@ -13,34 +13,35 @@ import torch
 from osgeo import gdal
 
 from . import consistency
-from .bands import BANDS_20M, BANDS_60M, GROUPS
+from .bands import GROUPS
 from .degrade import degrade, wald_pair
 from .errors import InputError, tr
-from .grid import plan as plan_grid, source_of
 from .metrics import psnr, scores, ssim
 from .pipeline import bounded_gdal_cache
-from .raster import invalid, open_input, read_window
+from .raster import band_offsets, invalid, open_scene, read_window
 from .. import models
 from ..models.dsen2 import bicubic
 
 MAX_PIXELS = 16_000_000  # 10 m pixels evaluated at once (in memory): a 4 x 4 km area or a little more
 METHODS = ("model", "bicubic", "hpf")
 METHOD_NAMES = {"model": "model", "bicubic": "bicubic", "hpf": "HPF pan-sharpening"}
-TARGET_BANDS = {2: BANDS_20M, 6: BANDS_60M}
 
 
-def predict(net, pair, consistent=False):
-    """Run `net` over one whole Wald pair (float32 arrays) and return (model, bicubic) arrays.
+def estimates(net, pair, consistent=False):
+    """The target bands of one whole Wald pair (float32 arrays) as estimated by `net`, by bicubic upsampling
+    and by HPF pan-sharpening: {method: array}.
 
     consistent: enforce that the model's output averages to the measured coarse pixels.
     """
     args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in ("hi", "mid", "lo") if k in pair]
-    low = args[1] if net.scale == 2 else args[2]
+    low = args[1] if net.scale == 2 else args[2]  # the measured bands the network sharpens
     with torch.inference_mode():
         sharp = net(*args)
         if consistent:
             sharp = consistency.enforce(sharp, low, net.scale)
-        return sharp[0].numpy(), bicubic(low, net.scale)[0].numpy()
+        cubic = bicubic(low, net.scale)
+    return {"model": sharp[0].numpy(), "bicubic": cubic[0].numpy(),
+            "hpf": hpf(pair["hi"], low[0].numpy(), net.scale)}
 
 
 def hpf(hi, low, scale):
@@ -63,10 +64,7 @@ def hpf(hi, low, scale):
 @bounded_gdal_cache
 def read_scene(input_10m, input_20m, input_60m=None, extent=None, offsets=None):
     """{1, 2, 6: float32 (bands, rows, cols)} over the common grid (and extent), offsets applied; the plan."""
-    datasets = {1: open_input(input_10m, 1, 4), 2: open_input(input_20m, 2, 6)}
-    if input_60m:
-        datasets[6] = open_input(input_60m, 6, (2, 3))
-    grid = plan_grid({f: source_of(ds, f) for f, ds in datasets.items()}, extent)
+    datasets, grid = open_scene(input_10m, input_20m, input_60m, extent)
     if grid.rows * grid.cols > MAX_PIXELS:
         raise InputError(tr("the area to evaluate has %d x %d pixels at 10 m; at most %d million can be evaluated "
                             "at once: choose a smaller EXTENT") % (grid.cols, grid.rows, MAX_PIXELS // 10**6))
@@ -77,7 +75,7 @@ def read_scene(input_10m, input_20m, input_60m=None, extent=None, offsets=None):
         if invalid(ds, data).any():
             raise InputError(tr("the area to evaluate holds no-data pixels in the %d m bands: choose an EXTENT "
                                 "inside the swath, with valid data in every band") % (10 * f))
-        scene[f] = data + np.array([(offsets or {}).get(b, 0.0) for b in names], np.float32)[:, None, None]
+        scene[f] = data + band_offsets(offsets, f)
     return scene, grid
 
 
@@ -89,14 +87,11 @@ def evaluate_scene(scene, scales, model, model_dirs=(models.MODELS_DIR,), device
         if min(pair["target"].shape[1:]) < 4 * scale:
             raise InputError(tr("the area is too small to evaluate the %dx model: choose a larger EXTENT") % scale)
         net = models.load_network(models.weights_path(model, scale, model_dirs), device)
-        sharp, cubic = predict(net, pair)
-        low = pair["mid"] if scale == 2 else pair["lo"]
-        estimates = {"model": sharp, "bicubic": cubic, "hpf": hpf(pair["hi"], low, scale)}
-        truth = pair["target"]
+        guesses, truth = estimates(net, pair), pair["target"]
         results[scale] = {
-            "bands": list(TARGET_BANDS[scale]), "truth": truth, "estimates": estimates, "version": net.version,
+            "bands": list(GROUPS[scale]), "truth": truth, "estimates": guesses, "version": net.version,
             "scores": {m: dict(scores(truth, e), psnr=psnr(truth, e), ssim=ssim(truth, e))
-                       for m, e in estimates.items()},
+                       for m, e in guesses.items()},
         }
     return results
 

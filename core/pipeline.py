@@ -10,8 +10,7 @@ from osgeo import gdal
 from . import consistency
 from .bands import BANDS_10M, GROUPS, output_order
 from .errors import Cancelled, InputError, tr
-from .grid import plan as plan_grid, source_of
-from .raster import OutputRaster, invalid, nodata_value, open_input, read_window
+from .raster import OutputRaster, band_offsets, invalid, nodata_value, open_input, open_scene, read_window
 from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
 from .version import plugin_version
 from .. import models
@@ -76,12 +75,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     if "60m" in targets and not input_60m:
         raise InputError(tr("super-resolving the 60 m bands needs the 60 m raster (B1 B9): give INPUT_60M or "
                          "choose the 20 m bands only"))
-    datasets = {1: open_input(input_10m, 1, 4), 2: open_input(input_20m, 2, 6)}
-    if "60m" in targets:
-        datasets[6] = open_input(input_60m, 6, (2, 3))
-    grid = plan_grid({f: source_of(ds, f) for f, ds in datasets.items()}, extent)
+    datasets, grid = open_scene(input_10m, input_20m, input_60m if "60m" in targets else None, extent)
     offsets = offsets or {}
-    shifts = {f: np.array([offsets.get(b, 0.0) for b in GROUPS[f]], np.float32)[:, None, None] for f in datasets}
+    shifts = {f: band_offsets(offsets, f) for f in datasets}
     mask_ds = _open_mask(valid_mask, datasets[2]) if valid_mask else None
     model = model or next(iter(models.available_models(model_dirs)), None)
     if model is None:

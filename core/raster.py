@@ -6,7 +6,8 @@ import numpy as np
 from osgeo import gdal, gdal_array
 
 from .errors import InputError, tr
-from .grid import NAMES
+from .bands import GROUPS
+from .grid import NAMES, plan as plan_grid, source_of
 
 # GDAL's Python bindings are left in QGIS's mode (no exceptions, which other plugins rely on): every call
 # that can fail is checked for None, and gdal.GetLastErrorMsg() says why.
@@ -22,6 +23,19 @@ def open_input(path, factor, bands):
         raise InputError(tr("the %s raster %s has %d band(s); it must have %s (see the algorithm help for the order)")
                          % (NAMES[factor], path, ds.RasterCount, " or ".join(map(str, allowed))))
     return ds
+
+
+def open_scene(input_10m, input_20m, input_60m=None, extent=None):
+    """Open the 10, 20 (and 60) m rasters and plan their common 10 m grid: ({factor: dataset}, plan)."""
+    datasets = {1: open_input(input_10m, 1, 4), 2: open_input(input_20m, 2, 6)}
+    if input_60m:
+        datasets[6] = open_input(input_60m, 6, (2, 3))
+    return datasets, plan_grid({f: source_of(ds, f) for f, ds in datasets.items()}, extent)
+
+
+def band_offsets(offsets, factor):
+    """The DN offsets (band -> DN, absent: 0) of the bands of one input group, shaped (bands, 1, 1)."""
+    return np.array([(offsets or {}).get(b, 0.0) for b in GROUPS[factor]], np.float32)[:, None, None]
 
 
 def read_window(ds, plan, factor, window, count):

@@ -1,8 +1,8 @@
 """Reduced-scale scores of a network and of bicubic upsampling on packed Wald pairs."""
 import numpy as np
 
-from ..core.bands import BANDS_20M, BANDS_60M
-from ..core.evaluation import hpf, predict
+from ..core.bands import GROUPS
+from ..core.evaluation import estimates
 from ..core.metrics import scores
 
 
@@ -12,13 +12,9 @@ def evaluate(net, pairs, consistent=False):
     net.eval()
     per_scene = {"model": [], "bicubic": [], "hpf": []}
     for pair in pairs.values():
-        model, cubic = predict(net, pair, consistent)
-        per_scene["model"].append(scores(pair["target"], model))
-        per_scene["bicubic"].append(scores(pair["target"], cubic))
-        per_scene["hpf"].append(scores(pair["target"], hpf(pair["hi"], pair["mid" if net.scale == 2 else "lo"],
-                                                            net.scale)))
-    bands = BANDS_20M if net.scale == 2 else BANDS_60M
-    result = {"bands": list(bands), "scenes": len(pairs)}
+        for method, estimate in estimates(net, pair, consistent).items():
+            per_scene[method].append(scores(pair["target"], estimate))
+    result = {"bands": list(GROUPS[net.scale]), "scenes": len(pairs)}
     for method, rows in per_scene.items():
         result[method] = {k: np.mean([r[k] for r in rows], axis=0).tolist() for k in rows[0]}
     return result
