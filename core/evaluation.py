@@ -6,6 +6,7 @@ pan-sharpening baseline.
 
 prints the scores as Markdown tables.
 """
+import dataclasses
 import html
 
 import numpy as np
@@ -18,7 +19,7 @@ from .degrade import degrade, wald_pair
 from .errors import InputError, tr
 from .metrics import psnr, scores, ssim
 from .pipeline import bounded_gdal_cache
-from .raster import band_offsets, invalid, open_scene, read_window
+from .raster import OutputRaster, band_offsets, invalid, open_scene, read_window
 from .. import models
 from ..models.dsen2 import bicubic
 
@@ -169,19 +170,19 @@ def write_html(results, path, title):
 
 
 def write_errors(result, grid, scale, path):
-    """|model - measured| per band, Float32 GeoTIFF on the measured bands' grid."""
+    """|model - measured| per band, Float32 GeoTIFF on the measured bands' grid (written as the pipeline's
+    output is: under a temporary name, renamed when complete)."""
     error = np.abs(result["estimates"]["model"] - result["truth"]).astype(np.float32)
-    res = grid.res * (2 if scale == 2 else 6)
-    ds = gdal.GetDriverByName("GTiff").Create(path, error.shape[2], error.shape[1], error.shape[0], gdal.GDT_Float32,
-                                              ["COMPRESS=DEFLATE", "PREDICTOR=3", "TILED=YES"])
-    if ds is None:
-        raise InputError(tr("cannot write %s: %s") % (path, gdal.GetLastErrorMsg()))
-    ds.SetGeoTransform((grid.x0, res, 0, grid.y0, 0, -res))
-    ds.SetProjection(grid.wkt)
-    for i, band in enumerate(result["bands"]):
-        ds.GetRasterBand(i + 1).SetDescription("|error| %s" % band)
-        ds.GetRasterBand(i + 1).WriteArray(error[i])
-    ds = None
+    coarse = dataclasses.replace(grid, res=grid.res * scale, cols=error.shape[2], rows=error.shape[1])
+    names = ["|error| %s" % band for band in result["bands"]]
+    out = OutputRaster(path, coarse, names, gdal.GDT_Float32, None, {})
+    try:
+        for name, band in zip(names, error):
+            out.write(name, 0, 0, band, np.zeros(band.shape, bool))
+        out.commit()
+    except BaseException:
+        out.discard()
+        raise
 
 
 def main(argv=None):
