@@ -5,6 +5,7 @@ Prints a Markdown section for docs/benchmarks.md.
     make bench-quality      (runs: python bench/quality.py)
 """
 import argparse
+import glob
 import os
 import sys
 import time
@@ -58,6 +59,8 @@ def main():
         print(section(scale, results))
         print("\n(%.0f s)\n" % (time.time() - start))
     print(scale_check(scenes, args.model))
+    print()
+    print(l2a_check(args.model))
 
 
 def scale_check(scenes, model):
@@ -72,6 +75,25 @@ def scale_check(scenes, model):
              "| inputs -> target | SRE bicubic (dB) | SRE model (dB) | gain (dB) |", "|---|---|---|---|"]
     lines += ["| %s | %.2f | %.2f | %+.2f |" % (k, b, m, m - b) for k, (b, m) in gains.items()]
     return "\n".join(lines)
+
+
+def l2a_check(model):
+    """The 2x network (trained on L1C) on the BigEarthNet L2A patches of ../shared/data: bottom-of-atmosphere
+    reflectance, 120 x 120 px at 10 m, so the scores are a domain check, not a benchmark (edges weigh much)."""
+    folders = sorted(glob.glob(os.path.join(os.path.dirname(oscd_root()), "bigearthnet", "*", "S2*")))
+    if not folders:
+        return "(no BigEarthNet patches beside the OSCD data: L2A check skipped)"
+    pairs = {os.path.basename(f): wald_pair(read_scene(f), 2) for f in folders}
+    result = evaluate(models.load_network(models.weights_path(model, 2)), pairs)
+    sre = {m: np.mean(result[m]["sre"]) for m in ("bicubic", "hpf", "model")}
+    return "\n".join([
+        "### L2A check: the 2x network on %d BigEarthNet L2A patches (120 x 120 px at 10 m), inputs degraded by 2\n"
+        % len(pairs),
+        "| | bicubic | HPF | model |", "|---|---|---|---|",
+        "| SRE (dB), mean over bands and patches | %.2f | %.2f | %.2f |" % (sre["bicubic"], sre["hpf"], sre["model"]),
+        "| SRE B11 / B12 (dB) | %s |" % " | ".join("%.2f / %.2f" % tuple(result[m]["sre"][4:6])
+                                                   for m in ("bicubic", "hpf", "model")),
+        "| SAM (degrees) | %.3f | %.3f | %.3f |" % tuple(result[m]["sam"] for m in ("bicubic", "hpf", "model"))])
 
 
 if __name__ == "__main__":

@@ -58,6 +58,42 @@ class PatchSampler:
         return {k: torch.stack([c[k] for c in crops]) for k in crops[0]}
 
 
+def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", on_save=None):
+    """Train for `budget` seconds (or `max_steps`): L1 loss, lr warm-up then cosine; returns the steps taken.
+
+    on_save(steps) is called every 5 minutes (progress kept in case the run is cut off).
+    """
+    net.to(device)
+    for state in opt.state.values():  # a resumed optimizer's moments follow the network to the device
+        for k, v in state.items():
+            if torch.is_tensor(v) and k != "step":
+                state[k] = v.to(device)
+    start, steps, last_save = time.time(), 0, time.time()
+    net.train()
+    while True:
+        elapsed = time.time() - start
+        if elapsed >= budget or (max_steps and steps >= max_steps):
+            break
+        warmup = min(1.0, 0.02 + elapsed / (WARMUP * budget))  # a resumed Adam must not jump to full lr
+        lr = lr_max * warmup * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * min(elapsed / budget, 1.0)))))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        b = {k: v.to(device) for k, v in sampler.batch(batch).items()}
+        out = net(b["hi"], b["mid"], b.get("lo"))
+        loss = F.l1_loss(out / SCALE_DN, b["target"] / SCALE_DN)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        steps += 1
+        if steps % 200 == 0:
+            print("step %d  %.0f s  lr %.2e  L1 %.5f" % (steps, elapsed, lr, loss.item()), flush=True)
+        if on_save and time.time() - last_save > 300:
+            on_save(steps)
+            last_save = time.time()
+    net.cpu()
+    return steps
+
+
 def train(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -79,38 +115,13 @@ def train(args):
         record = ckpt["record"]
         print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
 
-    net.to(args.device)
-    for state in opt.state.values():  # a resumed optimizer's moments follow the network to the device
-        for k, v in state.items():
-            if torch.is_tensor(v) and k != "step":
-                state[k] = v.to(args.device)
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng)
-    budget, start, steps, last_save = args.minutes * 60.0, time.time(), 0, time.time()
-    net.train()
-    while True:
-        elapsed = time.time() - start
-        if elapsed >= budget or (args.steps and steps >= args.steps):
-            break
-        warmup = min(1.0, 0.02 + elapsed / (WARMUP * budget))  # a resumed Adam must not jump to full lr
-        lr = args.lr * warmup * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * min(elapsed / budget, 1.0)))))
-        for group in opt.param_groups:
-            group["lr"] = lr
-        b = {k: v.to(args.device) for k, v in sampler.batch(BATCH[args.scale]).items()}
-        out = net(b["hi"], b["mid"], b.get("lo"))
-        loss = F.l1_loss(out / SCALE_DN, b["target"] / SCALE_DN)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        steps += 1
-        if steps % 200 == 0:
-            print("step %d  %.0f s  lr %.2e  L1 %.5f" % (record["steps"] + steps, elapsed, lr, loss.item()), flush=True)
-        if time.time() - last_save > 300:
-            save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, None)
-            last_save = time.time()
-    net.cpu()
+    start = time.time()
+    steps = fit(net, opt, sampler, BATCH[args.scale], args.minutes * 60.0, args.lr, args.steps, args.device,
+                lambda n: save(args.out + ".partial", net, opt, record, n, time.time() - start, args, None))
     result = evaluate(net, test_pairs)
     print("test sites: SRE gain over bicubic %+.2f dB" % sre_gain(result), flush=True)
-    if "scores" in record and sre_gain(result) < sre_gain(record["scores"]):
+    if "scores" in record and not sre_gain(result) >= sre_gain(record["scores"]):  # a diverged run scores NaN
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result)
         print("below the checkpoint's %+.2f dB: %s kept, this run left in %s.partial"
               % (sre_gain(record["scores"]), args.out, args.out), flush=True)

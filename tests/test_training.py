@@ -1,0 +1,82 @@
+"""Training runs add up across sessions, keep the better weights, and the search holds validation sites out."""
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from s2sr.core.degrade import wald_pair
+from s2sr.models import load_checkpoint
+from s2sr.training import search, train
+
+
+def smooth_scene(rng, size=96):
+    """A random but spatially correlated scene: {1, 2, 6: (bands, rows, cols)} DN."""
+    def field(bands, n):
+        base = rng.random((bands, n // 8 + 1, n // 8 + 1)).astype(np.float32)
+        up = torch.nn.functional.interpolate(torch.from_numpy(base)[None], size=(n, n), mode="bicubic")[0].numpy()
+        return 500 + 3000 * up
+    return {1: field(4, size), 2: field(6, size // 2), 6: field(2, size // 6)}
+
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("packed")
+    rng = np.random.default_rng(1)
+    for split, names in (("train", ("siteA_1", "siteA_2", "siteB_1")), ("test", ("siteC_1",))):
+        folder = root / "2x" / split
+        folder.mkdir(parents=True)
+        for name in names:
+            np.savez(folder / (name + ".npz"), **wald_pair(smooth_scene(rng), 2))
+    return str(root)
+
+
+def run_train(packed, out, *extra):
+
+    argv = ["train", "--scale", "2", "--out", out, "--data", packed, "--width", "8", "--depth", "1",
+            "--threads", "1", "--minutes", "5"] + list(extra)
+    old, sys.argv = sys.argv, argv
+    try:
+        train.main()
+    finally:
+        sys.argv = old
+
+
+@pytest.mark.parametrize("bad_lr", ["1e6", "1e30"])  # diverged far off; overflowed (scores NaN)
+def test_runs_add_up_and_a_worse_run_leaves_the_checkpoint(packed, tmp_path, bad_lr):
+    out = str(tmp_path / "net_2x.pt")
+    run_train(packed, out, "--steps", "30")
+    first = load_checkpoint(out)
+    assert first["record"]["steps"] == 30 and len(first["record"]["runs"]) == 1
+    assert os.path.exists(out[:-3] + ".md")
+
+    run_train(packed, out, "--steps", "20", "--lr", "1e-4")
+    second = load_checkpoint(out)
+    assert second["record"]["steps"] == 50 and len(second["record"]["runs"]) == 2
+
+    run_train(packed, out, "--steps", "20", "--lr", bad_lr)
+    kept = load_checkpoint(out)
+    assert kept["record"]["steps"] == 50
+    for k, v in second["state_dict"].items():
+        assert torch.equal(v, kept["state_dict"][k])
+    assert load_checkpoint(out + ".partial")["record"]["steps"] == 70
+
+
+def test_search_holds_the_validation_sites_out():
+    pairs = {"bordeaux_1": 1, "bordeaux_2": 2, "paris_1": 3, "saclay_e_2": 4}
+    trained, held = search.split_sites(pairs, ["bordeaux", "saclay"])
+    assert set(held) == {"bordeaux_1", "bordeaux_2"}
+    assert set(trained) == {"paris_1", "saclay_e_2"}
+    assert search.parse_config("96x6@5e-4") == (96, 6, 5e-4)
+    assert search.parse_config("64x4") == (64, 4, 1e-3)
+
+
+def test_search_row(packed):
+    from s2sr.training.data import load_pairs
+    pairs = load_pairs(os.path.join(packed, "2x", "train"))
+    trained, held = search.split_sites(pairs, ["siteB"])
+    row = search.run(2, "8x1", trained, held, minutes=0.02)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:2] == ["8", "1"] and int(cells[4]) > 0
+    assert np.isfinite(float(cells[6]))
