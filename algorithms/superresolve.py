@@ -8,6 +8,7 @@ from qgis.core import (
 )
 
 from ..core.bands import BANDS_20M, BANDS_60M
+from ..core.devices import DEVICES, PRECISIONS
 from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES
 from ..plugin import settings
 from .scene import SceneAlgorithm
@@ -23,6 +24,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
     INCLUDE_10M = "INCLUDE_10M"
     CONSISTENCY = "CONSISTENCY"
     DEVICE = "DEVICE"
+    PRECISION = "PRECISION"
     TILE_SIZE = "TILE_SIZE"
     OUTPUT = "OUTPUT"
 
@@ -62,6 +64,11 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             "automatic, {} on the CPU and {} on CUDA; at most {}, which bounds memory) and does not change the "
             "result. If the GPU runs out of memory, the run splits its blocks in four and goes on, saying so in the "
             "log.\n\n"
+            "Precision: automatic runs the network's convolutions in bfloat16 where the device computes it natively "
+            "(CPUs with AVX-512 BF16 or AMX, recent NVIDIA GPUs), which about halves the network's time; the "
+            "upsampling the network corrects stays in float32, and the result differs from float32 by a few DN "
+            "(0.01 dB of SRE on the OSCD test sites). Choose float32 for bit-for-bit the same result on every "
+            "machine. The output metadata records the precision used (S2SR_PRECISION).\n\n"
             "The networks were trained on L1C scenes by the Wald protocol; their scores at reduced scale are in "
             "the model cards beside the weights. Sharpened bands are an estimate, not a measurement."
         ).format(BLOCK, BLOCK, TILE_SIZES["cpu"], TILE_SIZES["cuda"], MAX_TILE)
@@ -78,8 +85,13 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             self.CONSISTENCY, self.tr("Enforce consistency with the measured 20 m / 60 m pixels"), defaultValue=False))
         self.addAreaAndModelParameters(self.tr("Area to process (default: all the inputs cover)"))
         self.addParameter(QgsProcessingParameterEnum(
-            self.DEVICE, self.tr("Device"), options=list(settings.DEVICES),
+            self.DEVICE, self.tr("Device"), options=list(DEVICES),
             defaultValue=int(settings.value(settings.DEVICE, 0))))
+        precision = QgsProcessingParameterEnum(
+            self.PRECISION, self.tr("Precision (automatic: bfloat16 where the device computes it natively)"),
+            options=[self.tr("automatic"), "float32", "bfloat16"], defaultValue=0)
+        precision.setFlags(precision.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(precision)
         tile = QgsProcessingParameterNumber(
             self.TILE_SIZE, self.tr("Tile size: 10 m pixels read and written at once (0: automatic; does not change "
                                     "the result)"),
@@ -110,7 +122,8 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             extent=self.extent(parameters, context, scene),
             model=model,
             model_dirs=folders,
-            device=settings.DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+            device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+            precision=PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
             threads=int(settings.value(settings.THREADS, 0)),
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
             progress=feedback.setProgress,

@@ -54,12 +54,16 @@ class DSen2(nn.Module):
         return 2 * convs + bicubic
 
     def forward(self, hi, mid, lo=None):
-        x = [F.pixel_unshuffle(hi / SCALE_DN, 2), mid / SCALE_DN]
-        if self.scale == 6:
-            x.append(F.interpolate(lo / SCALE_DN, scale_factor=3, mode="bicubic", align_corners=False))
-        residual = F.pixel_shuffle(self.tail(self.body(self.head(torch.cat(x, 1)))), 2)
-        base = bicubic(mid if self.scale == 2 else lo, self.scale)
-        return base + SCALE_DN * residual
+        """Under an autocast (bfloat16) only the convolutions change precision: the input scaling, the
+        bicubic base and the sum stay float32 (bfloat16 would round DN of 2000-4000 to steps of 16)."""
+        with torch.autocast(hi.device.type, enabled=False):
+            x = [F.pixel_unshuffle(hi / SCALE_DN, 2), mid / SCALE_DN]
+            if self.scale == 6:
+                x.append(F.interpolate(lo / SCALE_DN, scale_factor=3, mode="bicubic", align_corners=False))
+            x = torch.cat(x, 1)
+        residual = F.pixel_shuffle(self.tail(self.body(self.head(x))), 2).float()
+        with torch.autocast(hi.device.type, enabled=False):
+            return bicubic(mid if self.scale == 2 else lo, self.scale) + SCALE_DN * residual
 
 
 def bicubic(x, scale):

@@ -5,13 +5,13 @@ from processing.core.ProcessingConfig import ProcessingConfig, Setting
 from qgis.PyQt.QtCore import QCoreApplication
 
 from .. import models
+from ..core.devices import DEVICES
 from ..core.tiling import TILE_SIZES
 
 DEVICE = "S2SR_DEVICE"
 TILE_SIZE = "S2SR_TILE_SIZE"
 THREADS = "S2SR_THREADS"
 MODELS_FOLDER = "S2SR_MODELS_FOLDER"
-DEVICES = ("auto", "cpu", "cuda")
 
 
 def tr(string):

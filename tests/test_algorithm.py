@@ -11,7 +11,7 @@ import processing
 from s2sr.core.pipeline import super_resolve
 
 PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY",
-              "EXTENT", "MODEL", "DEVICE", "TILE_SIZE", "OUTPUT"}
+              "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT"}
 
 
 def run(**params):
@@ -76,6 +76,35 @@ def test_tiled_run_equals_single_window_run(small_scene, tmp_path):
     tiled, whole = (gdal.Open(p).ReadAsArray().astype(int) for p in outputs)
     assert tiled.shape == whole.shape and whole.shape[1] >= 150
     assert np.abs(tiled - whole).max() <= 1
+
+
+def test_bfloat16_stays_within_a_few_dn_of_float32(provider, small_scene, tmp_path):
+    outputs = {}
+    for index, precision in ((1, "float32"), (2, "bfloat16")):
+        outputs[precision] = str(tmp_path / ("%s.tif" % precision))
+        run(INPUT_10M=small_scene["10m"], INPUT_20M=small_scene["20m"], INPUT_60M=small_scene["60m"],
+            PRECISION=index, OUTPUT=outputs[precision])
+        assert gdal.Open(outputs[precision]).GetMetadataItem("S2SR_PRECISION") == precision
+    exact, fast = (gdal.Open(outputs[p]).ReadAsArray().astype(float) for p in ("float32", "bfloat16"))
+    diff = fast - exact
+    assert np.all(diff[[1, 2, 3, 7]] == 0)  # the 10 m bands are copied
+    sharpened = diff[[0, 4, 5, 6, 8, 9, 10, 11]]
+    assert 0 < np.sqrt(np.mean(sharpened ** 2)) < 10 and np.abs(sharpened).max() < 100
+
+
+def test_precision_auto_falls_back_to_float32_without_native_bfloat16(monkeypatch):
+    import torch
+    from s2sr.core.devices import select_precision
+    from s2sr.core.errors import InputError
+
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+    assert select_precision("auto", "cpu") == "float32"
+    assert select_precision("bfloat16", "cpu") == "bfloat16"
+    for native, expected in ((True, "bfloat16"), (False, "float32")):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: native)
+        assert select_precision("auto", "cuda") == expected
+    with pytest.raises(InputError, match="unknown precision 'fp8'"):
+        select_precision("fp8", "cpu")
 
 
 def _out_of_memory_above(side, monkeypatch):

@@ -76,7 +76,8 @@ def test_search_row(packed):
     from s2sr.training.data import load_pairs
     pairs = load_pairs(os.path.join(packed, "2x", "train"))
     trained, held = search.split_sites(pairs, ["siteB"])
-    row = search.run(2, "8x1", trained, held, minutes=0.02)
+    row = search.run(2, "8x1", trained, held, reference_steps=2)
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[:2] == ["8", "1"] and int(cells[4]) > 0
+    ratio = search.parameters(search.DSen2(scale=2)) / int(cells[3].replace(",", ""))
+    assert cells[:2] == ["8", "1"] and int(cells[4]) == round(2 * ratio)  # equal compute: more steps
     assert np.isfinite(float(cells[6]))

@@ -3,7 +3,7 @@
     python -m s2sr.training.train --scale 2 --minutes 60 --out models/s2sr_2x.pt
 
 If --out exists, training resumes from it (weights, optimizer state and training record), so runs
-add up across sessions. The learning rate ramps up over the first 5 % of the run's time budget (a resumed
+add up across sessions. The learning rate ramps up over the first 5 % of the run's budget (a resumed
 optimizer jumping straight to --lr once wiped out a trained network), then follows a cosine down to 1/50
 of --lr. Progress is saved every 5 minutes to <out>.partial. At the end the network is scored on the test
 sites; --out and its model card are replaced only if the run scores at least as well as the checkpoint
@@ -59,7 +59,8 @@ class PatchSampler:
 
 
 def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", on_save=None):
-    """Train for `budget` seconds (or `max_steps`): L1 loss, lr warm-up then cosine; returns the steps taken.
+    """Train for `budget` seconds or `max_steps`, whichever ends first: L1 loss, lr warm-up then cosine over
+    that budget; returns the steps taken.
 
     on_save(steps) is called every 5 minutes (progress kept in case the run is cut off).
     """
@@ -72,10 +73,11 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", on_
     net.train()
     while True:
         elapsed = time.time() - start
-        if elapsed >= budget or (max_steps and steps >= max_steps):
+        progress = max(elapsed / budget, steps / max_steps if max_steps else 0.0)  # share of the budget spent
+        if progress >= 1.0:
             break
-        warmup = min(1.0, 0.02 + elapsed / (WARMUP * budget))  # a resumed Adam must not jump to full lr
-        lr = lr_max * warmup * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * min(elapsed / budget, 1.0)))))
+        warmup = min(1.0, 0.02 + progress / WARMUP)  # a resumed Adam must not jump to full lr
+        lr = lr_max * warmup * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * progress))))
         for group in opt.param_groups:
             group["lr"] = lr
         b = {k: v.to(device) for k, v in sampler.batch(batch).items()}

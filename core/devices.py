@@ -1,0 +1,33 @@
+"""Which device and numeric precision a run uses (importable without PyTorch: the Processing widgets list these)."""
+from .errors import InputError, tr
+
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def select_device(name):
+    """'auto' -> CUDA when torch sees a GPU, else CPU; 'cuda' without a GPU is an error."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InputError(tr("DEVICE is cuda but this PyTorch sees no CUDA GPU: choose auto or cpu, or install a "
+                         "CUDA build of PyTorch"))
+    return name
+
+
+def select_precision(name, device):
+    """'auto' -> 'bfloat16' where the device computes it natively (CUDA GPUs that support it, CPUs with
+    AVX-512 BF16 or AMX), else 'float32'. bfloat16 runs only the network's convolutions in that precision."""
+    import torch
+
+    if name not in PRECISIONS:
+        raise InputError(tr("unknown precision %r: choose one of %s") % (name, ", ".join(PRECISIONS)))
+    if name != "auto":
+        return name
+    if device == "cuda":
+        native = torch.cuda.is_bf16_supported()
+    else:
+        native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return "bfloat16" if native else "float32"
