@@ -42,8 +42,9 @@ def write_card(weights, ckpt):
 
     cfg, rec = ckpt["config"], ckpt["record"]
     scale = cfg["scale"]
-    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s" % (
-        r["date"], r["steps"], r["seconds"] / 60, r["threads"], r["device"]) for r in rec["runs"])
+    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s" % (
+        r["date"], r["steps"], r["seconds"] / 60, r["threads"], r["device"],
+        " in bfloat16 autocast" if r.get("precision") == "bfloat16" else "") for r in rec["runs"])
     text = TEMPLATE.format(
         name=os.path.basename(weights),
         what="20 m bands (" + " ".join(BANDS_20M) + ")" if scale == 2 else "60 m bands (" + " ".join(BANDS_60M) + ")",

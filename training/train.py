@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..core.devices import PRECISIONS, select_precision
 from ..models import load_checkpoint
 from ..models.card import write_card
 from ..models.dsen2 import DSen2, SCALE_DN
@@ -58,10 +59,12 @@ class PatchSampler:
         return {k: torch.stack([c[k] for c in crops]) for k in crops[0]}
 
 
-def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", on_save=None):
+def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", precision="float32", on_save=None):
     """Train for `budget` seconds or `max_steps`, whichever ends first: L1 loss, lr warm-up then cosine over
     that budget; returns the steps taken.
 
+    precision "bfloat16": forward and backward convolutions under bfloat16 autocast (the weights, the optimizer
+    and the loss stay float32), about twice as fast where the device computes bfloat16 natively.
     on_save(steps) is called every 5 minutes (progress kept in case the run is cut off).
     """
     net.to(device)
@@ -81,7 +84,8 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", on_
         for group in opt.param_groups:
             group["lr"] = lr
         b = {k: v.to(device) for k, v in sampler.batch(batch).items()}
-        out = net(b["hi"], b["mid"], b.get("lo"))
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            out = net(b["hi"], b["mid"], b.get("lo"))
         loss = F.l1_loss(out / SCALE_DN, b["target"] / SCALE_DN)
         opt.zero_grad()
         loss.backward()
@@ -119,8 +123,11 @@ def train(args):
 
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng)
     start = time.time()
+    def keep(steps):
+        save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, None)
+
     steps = fit(net, opt, sampler, BATCH[args.scale], args.minutes * 60.0, args.lr, args.steps, args.device,
-                lambda n: save(args.out + ".partial", net, opt, record, n, time.time() - start, args, None))
+                args.precision, keep)
     result = evaluate(net, test_pairs)
     print("test sites: SRE gain over bicubic %+.2f dB" % sre_gain(result), flush=True)
     if "scores" in record and not sre_gain(result) >= sre_gain(record["scores"]):  # a diverged run scores NaN
@@ -136,8 +143,8 @@ def train(args):
 def save(path, net, opt, record, steps, seconds, args, result):
     """Write a checkpoint atomically; with a result, also close the run and write the model card beside it."""
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
-           "lr": args.lr, "threads": args.threads, "device": args.device, "patch": PATCH[args.scale],
-           "batch": BATCH[args.scale]}
+           "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
+           "patch": PATCH[args.scale], "batch": BATCH[args.scale]}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
@@ -162,7 +169,11 @@ def main():
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (a lent GPU); the weights run on CPU either way")
-    train(parser.parse_args())
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="bfloat16: autocast convolutions (auto: where the device computes bfloat16 natively)")
+    args = parser.parse_args()
+    args.precision = select_precision(args.precision, args.device)
+    train(args)
 
 
 if __name__ == "__main__":
