@@ -1,5 +1,6 @@
 """Reduced-scale quality on the held-out OSCD test sites: bicubic, HPF pan-sharpening (the classical
-baseline of core.evaluation), the model, and the model with radiometric consistency enforced, per band.
+baseline of core.evaluation), the model, the model with radiometric consistency enforced, and the model
+with its convolutions in bfloat16 (PRECISION automatic on CPUs with native bfloat16), per band.
 Prints a Markdown section for docs/benchmarks.md.
 
     make bench-quality      (runs: python bench/quality.py)
@@ -50,10 +51,12 @@ def main():
         pairs = {k: wald_pair(s, scale) for k, s in scenes.items()}
         net = models.load_network(models.weights_path(args.model, scale))
         free, exact = evaluate(net, pairs), evaluate(net, pairs, consistent=True)
+        fast = evaluate(net, pairs, precision="bfloat16")
         results = {"bicubic": {"bands": free["bands"], "scores": free["bicubic"]},
                    "HPF": {"bands": free["bands"], "scores": free["hpf"]},
                    "model": {"bands": free["bands"], "scores": free["model"]},
-                   "model + consistency": {"bands": free["bands"], "scores": exact["model"]}}
+                   "model + consistency": {"bands": free["bands"], "scores": exact["model"]},
+                   "model bfloat16": {"bands": free["bands"], "scores": fast["model"]}}
         print("### %dx: %s, %d scenes (10 OSCD test sites x 2 dates), inputs degraded by %d\n"
               % (scale, args.model, len(pairs), scale))
         print(section(scale, results))

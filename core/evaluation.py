@@ -28,16 +28,18 @@ METHODS = ("model", "bicubic", "hpf")
 METHOD_NAMES = {"model": "model", "bicubic": "bicubic", "hpf": "HPF pan-sharpening"}
 
 
-def estimates(net, pair, consistent=False):
+def estimates(net, pair, consistent=False, precision="float32"):
     """The target bands of one whole Wald pair (float32 arrays) as estimated by `net`, by bicubic upsampling
     and by HPF pan-sharpening: {method: array}.
 
-    consistent: enforce that the model's output averages to the measured coarse pixels.
+    consistent: enforce that the model's output averages to the measured coarse pixels. precision: the
+    network's, as in core.pipeline.super_resolve ("float32" or "bfloat16").
     """
     args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in ("hi", "mid", "lo") if k in pair]
     low = args[1] if net.scale == 2 else args[2]  # the measured bands the network sharpens
     with torch.inference_mode():
-        sharp = net(*args)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            sharp = net(*args)
         if consistent:
             sharp = consistency.enforce(sharp, low, net.scale)
         cubic = bicubic(low, net.scale)
