@@ -25,7 +25,7 @@ from osgeo import gdal, osr
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "build", "plugins"))
 from s2sr.core.bands import BANDS_10M, BANDS_20M, file_band_name  # noqa: E402
-from s2sr.core.devices import PRECISIONS, select_precision  # noqa: E402
+from s2sr.core.devices import PRECISIONS, autocast, select_precision  # noqa: E402
 from s2sr.models import load_network, weights_path  # noqa: E402
 from s2sr.models.dsen2 import ResBlock  # noqa: E402
 
@@ -97,7 +97,7 @@ def network_throughput(precision, side=512, repeats=3):
     up = torch.nn.functional.interpolate(mid, scale_factor=2, mode="bicubic")
     rates = {}
     for name, call in (("ours", lambda: ours(hi, mid)), ("reference", lambda: reference(torch.cat([hi, up], 1)))):
-        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=precision == "bfloat16"):
+        with torch.inference_mode(), autocast("cpu", precision):
             call()
             start = time.time()
             for _ in range(repeats):

@@ -31,3 +31,11 @@ def select_precision(name, device):
     else:
         native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
     return "bfloat16" if native else "float32"
+
+
+def autocast(device, precision):
+    """The context a network runs in at `precision` ("float32" or "bfloat16") on `device` ("cpu", "cuda"):
+    bfloat16 autocast, or nothing changed for float32."""
+    import torch
+
+    return torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bfloat16")

@@ -16,6 +16,7 @@ from osgeo import gdal
 from . import consistency
 from .bands import GROUPS
 from .degrade import degrade, wald_pair
+from .devices import autocast
 from .errors import InputError, tr
 from .metrics import psnr, scores, ssim
 from .pipeline import bounded_gdal_cache
@@ -38,7 +39,7 @@ def estimates(net, pair, consistent=False, precision="float32"):
     args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in ("hi", "mid", "lo") if k in pair]
     low = args[1] if net.scale == 2 else args[2]  # the measured bands the network sharpens
     with torch.inference_mode():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+        with autocast("cpu", precision):
             sharp = net(*args)
         if consistent:
             sharp = consistency.enforce(sharp, low, net.scale)

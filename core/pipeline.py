@@ -9,7 +9,7 @@ from osgeo import gdal
 
 from . import consistency
 from .bands import BANDS_10M, GROUPS, output_order
-from .devices import select_device, select_precision
+from .devices import autocast, select_device, select_precision
 from .errors import Cancelled, InputError, tr
 from .raster import OutputRaster, band_offsets, invalid, nodata_value, open_input, open_scene, read_window
 from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
@@ -202,8 +202,7 @@ class BlockRunner:
 
     def __init__(self, nets, grid, margin, include_10m, enforce, out, device, precision, log):
         self.nets, self.grid, self.margin, self.include_10m = nets, grid, margin, include_10m
-        self.enforce, self.out, self.device, self.log = enforce, out, device, log
-        self.bf16 = precision == "bfloat16"
+        self.enforce, self.out, self.device, self.precision, self.log = enforce, out, device, precision, log
         self.deviation = Deviation(nets)
         self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
 
@@ -238,7 +237,7 @@ class BlockRunner:
         sharpened = {}
         with torch.inference_mode():
             for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
-                with torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.bf16):
+                with autocast(self.device, self.precision):
                     sharp = net(tensors[1], tensors[2], tensors[scale] if scale == 6 else None)
                 if self.enforce:
                     sharp = consistency.enforce(sharp, tensors[scale], scale)

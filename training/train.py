@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ..core.devices import PRECISIONS, select_precision
+from ..core.devices import PRECISIONS, autocast, select_precision
 from ..models import load_checkpoint
 from ..models.card import write_card
 from ..models.dsen2 import DSen2, SCALE_DN
@@ -27,7 +27,7 @@ from .evaluate import evaluate, sre_gain
 
 PATCH = {2: 32, 6: 18}  # patch size on the network's (20 m-equivalent) grid
 BATCH = {2: 16, 6: 32}
-WARMUP = 0.05  # share of the time budget over which the learning rate ramps up
+WARMUP = 0.05  # share of the budget (time or steps) over which the learning rate ramps up
 
 
 class PatchSampler:
@@ -84,7 +84,7 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", pre
         for group in opt.param_groups:
             group["lr"] = lr
         b = {k: v.to(device) for k, v in sampler.batch(batch).items()}
-        with torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+        with autocast(device, precision):
             out = net(b["hi"], b["mid"], b.get("lo"))
         loss = F.l1_loss(out / SCALE_DN, b["target"] / SCALE_DN)
         opt.zero_grad()
@@ -123,6 +123,7 @@ def train(args):
 
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng)
     start = time.time()
+
     def keep(steps):
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, None)
 
