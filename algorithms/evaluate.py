@@ -55,9 +55,16 @@ class EvaluateAlgorithm(SceneAlgorithm):
 
     def process_scene(self, parameters, context, feedback, folder):
         from ..core import evaluation
+        from ..core.outputs import check_outputs
 
         model, folders = self.model(parameters, context)
         scene = self.scene(parameters, context, folder)
+        targets = {self.OUTPUT_HTML: self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
+                   self.OUTPUT_CSV: self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context),
+                   self.ERRORS_20M: self.parameterAsOutputLayer(parameters, self.ERRORS_20M, context),
+                   self.ERRORS_60M: self.parameterAsOutputLayer(parameters, self.ERRORS_60M, context)}
+        check_outputs(targets, list(scene.stacks.values()) + [scene.valid_mask],
+                      rasters=(self.ERRORS_20M, self.ERRORS_60M))
         pixels, grid = evaluation.read_scene(scene.stacks[1], scene.stacks[2], scene.stacks[6],
                                              self.extent(parameters, context, scene), scene.offsets)
         scales = (2, 6) if scene.stacks[6] else (2,)
@@ -68,16 +75,14 @@ class EvaluateAlgorithm(SceneAlgorithm):
             if row["band"] == "mean":
                 feedback.pushInfo("%s %-8s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (
                     row["scale"], row["method"], row["sre"], row["rmse"], row["sam"]))
-        outputs = {self.OUTPUT_HTML: self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)}
+        outputs = {self.OUTPUT_HTML: targets[self.OUTPUT_HTML]}
         evaluation.write_html(results, outputs[self.OUTPUT_HTML],
                               self.tr("Super-resolution quality of {} on this scene").format(model))
-        csv = self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context)
-        if csv:
-            evaluation.write_csv(results, csv)
-            outputs[self.OUTPUT_CSV] = csv
+        if targets[self.OUTPUT_CSV]:
+            evaluation.write_csv(results, targets[self.OUTPUT_CSV])
+            outputs[self.OUTPUT_CSV] = targets[self.OUTPUT_CSV]
         for scale, name in ((2, self.ERRORS_20M), (6, self.ERRORS_60M)):
-            path = self.parameterAsOutputLayer(parameters, name, context)
-            if path and scale in results:
-                evaluation.write_errors(results[scale], grid, scale, path)
-                outputs[name] = path
+            if targets[name] and scale in results:
+                evaluation.write_errors(results[scale], grid, scale, targets[name])
+                outputs[name] = targets[name]
         return outputs

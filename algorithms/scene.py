@@ -5,6 +5,7 @@ import sys
 import uuid
 
 from qgis.core import (
+    QgsCoordinateTransform,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
@@ -109,8 +110,17 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
         """The EXTENT in the 10 m bands' CRS as (xmin, ymin, xmax, ymax), or None."""
         if parameters.get(self.EXTENT) is None:
             return None
-        crs = QgsRasterLayer(scene.stacks[1], "10 m", "gdal").crs()
-        area = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
+        layer = QgsRasterLayer(scene.stacks[1], "10 m", "gdal")
+        area = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs())
+        given_crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        given_crs = given_crs if given_crs.isValid() else layer.crs()
+        given = self.parameterAsExtent(parameters, self.EXTENT, context, given_crs)
+        cover = QgsCoordinateTransform(layer.crs(), given_crs, context.transformContext()).transformBoundingBox(
+            layer.extent())
+        digits = 6 if given_crs.isGeographic() else 1
+        self.outside = self.tr("The area {} [{}] does not overlap the input rasters, whose 10 m bands cover {} [{}]: "
+                               "choose an area inside the scene").format(
+            given.toString(digits), given_crs.authid(), cover.toString(digits), given_crs.authid())
         return area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum()
 
     def model(self, parameters, context):
@@ -130,11 +140,13 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
                 "'Install PyTorch for this plugin' (s2sr:installdependencies), or install it yourself for that "
                 "Python: `python3 -m pip install torch` (the CPU build is enough).").format(
                     sys.version.split()[0], err)) from err
-        from ..core.errors import Cancelled, InputError
+        from ..core.errors import Cancelled, ExtentError, InputError
 
         folder = "/vsimem/s2sr_%s" % uuid.uuid4().hex
         try:
             return self.process_scene(parameters, context, feedback, folder)
+        except ExtentError as err:  # the core names the extent in the rasters' CRS; the user's words instead
+            raise QgsProcessingException(self.outside) from err
         except (InputError, OSError) as err:  # OSError: unreadable weights or output, message names the file
             raise QgsProcessingException(str(err)) from err
         except Cancelled as err:

@@ -1,12 +1,12 @@
-"""Reduced-scale quality on the held-out OSCD test sites: bicubic, HPF pan-sharpening (the classical
-baseline of core.evaluation), the model, the model with radiometric consistency enforced, and the model
-with its convolutions in bfloat16 (PRECISION automatic on CPUs with native bfloat16), per band.
-Prints a Markdown section for docs/benchmarks.md.
+"""Reduced-scale quality (Wald protocol) on the held-out OSCD test sites and on the out-of-distribution check
+set: bicubic, HPF pan-sharpening (the classical baseline of core.evaluation) and the model, per band and per
+scene, at brightness gains 0.5 to 2; on the OSCD sites also the model with radiometric consistency enforced and
+with its convolutions in bfloat16 (PRECISION automatic on CPUs with native bfloat16). Prints Markdown sections
+for docs/benchmarks.md.
 
     make bench-quality      (runs: python bench/quality.py)
 """
 import argparse
-import glob
 import os
 import sys
 import time
@@ -16,7 +16,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr import models  # noqa: E402
 from s2sr.core.degrade import coarser, wald_pair  # noqa: E402
-from s2sr.training.data import oscd_root, oscd_sites, read_scene  # noqa: E402
+from s2sr.training import checkset  # noqa: E402
 from s2sr.training.evaluate import evaluate  # noqa: E402
 
 METRICS = (("rmse", "RMSE (DN)", "%.1f"), ("sre", "SRE (dB)", "%.2f"), ("uiq", "UIQ", "%.4f"))
@@ -44,8 +44,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="dsen2_oscd")
     args = parser.parse_args()
-    scenes = {"%s_%d" % (site, d): read_scene(os.path.join(oscd_root(), site, "imgs_%d" % d))
-              for site in oscd_sites("test") for d in (1, 2)}
+    oscd, check = checkset.oscd_test_scenes(), checkset.check_scenes()
+    scenes = {k: s for k, (_, s) in oscd.items()}
     for scale in (2, 6):
         start = time.time()
         pairs = {k: wald_pair(s, scale) for k, s in scenes.items()}
@@ -60,10 +60,14 @@ def main():
         print("### %dx: %s, %d scenes (10 OSCD test sites x 2 dates), inputs degraded by %d\n"
               % (scale, args.model, len(pairs), scale))
         print(section(scale, results))
+        for name, group in (("the OSCD test sites", oscd), ("the check set", check)):
+            rows = checkset.score_scenes(net, group)
+            print("\n#### %dx per scene: %s (SRE in dB)\n" % (scale, name))
+            print(checkset.scene_table(rows, scale))
+            print("\nBrightness: every band multiplied by a gain before the protocol\n")
+            print(checkset.gain_table(rows))
         print("\n(%.0f s)\n" % (time.time() - start))
     print(scale_check(scenes, args.model))
-    print()
-    print(l2a_check(args.model))
 
 
 def scale_check(scenes, model):
@@ -78,25 +82,6 @@ def scale_check(scenes, model):
              "| inputs -> target | SRE bicubic (dB) | SRE model (dB) | gain (dB) |", "|---|---|---|---|"]
     lines += ["| %s | %.2f | %.2f | %+.2f |" % (k, b, m, m - b) for k, (b, m) in gains.items()]
     return "\n".join(lines)
-
-
-def l2a_check(model):
-    """The 2x network (trained on L1C) on the BigEarthNet L2A patches of ../shared/data: bottom-of-atmosphere
-    reflectance, 120 x 120 px at 10 m, so the scores are a domain check, not a benchmark (edges weigh much)."""
-    folders = sorted(glob.glob(os.path.join(os.path.dirname(oscd_root()), "bigearthnet", "*", "S2*")))
-    if not folders:
-        return "(no BigEarthNet patches beside the OSCD data: L2A check skipped)"
-    pairs = {os.path.basename(f): wald_pair(read_scene(f), 2) for f in folders}
-    result = evaluate(models.load_network(models.weights_path(model, 2)), pairs)
-    sre = {m: np.mean(result[m]["sre"]) for m in ("bicubic", "hpf", "model")}
-    return "\n".join([
-        "### L2A check: the 2x network on %d BigEarthNet L2A patches (120 x 120 px at 10 m), inputs degraded by 2\n"
-        % len(pairs),
-        "| | bicubic | HPF | model |", "|---|---|---|---|",
-        "| SRE (dB), mean over bands and patches | %.2f | %.2f | %.2f |" % (sre["bicubic"], sre["hpf"], sre["model"]),
-        "| SRE B11 / B12 (dB) | %s |" % " | ".join("%.2f / %.2f" % tuple(result[m]["sre"][4:6])
-                                                   for m in ("bicubic", "hpf", "model")),
-        "| SAM (degrees) | %.3f | %.3f | %.3f |" % tuple(result[m]["sam"] for m in ("bicubic", "hpf", "model"))])
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 octave finer, assuming the mapping is close to scale-invariant. Train the same 2x network with the same budget
 at 40 -> 20 m and at 80 -> 40 m, then score both on the held-out OSCD test scenes at both scales:
 
-    python -m s2sr.training.data --out data/packed_octave --octaves 1 --scales 2
-    python -m s2sr.training.train --scale 2 --data data/packed --out build/scale/at_40_20.pt --minutes 10
+    python -m s2sr.training.data --out data/packed_oscd --scales 2 --coarser-copies 0 --no-extra
+    python -m s2sr.training.data --out data/packed_octave --octaves 1 --scales 2 --coarser-copies 0 --no-extra
+    python -m s2sr.training.train --scale 2 --data data/packed_oscd --out build/scale/at_40_20.pt --minutes 10
     python -m s2sr.training.train --scale 2 --data data/packed_octave --out build/scale/at_80_40.pt --minutes 10
     python bench/scale_invariance.py build/scale/at_40_20.pt build/scale/at_80_40.pt
 
@@ -21,7 +22,7 @@ from s2sr.models import load_network  # noqa: E402
 from s2sr.training.data import load_pairs  # noqa: E402
 from s2sr.training.evaluate import evaluate  # noqa: E402
 
-TESTS = {"40 -> 20 m": "data/packed/2x/test", "80 -> 40 m": "data/packed_octave/2x/test"}
+TESTS = {"40 -> 20 m": "data/packed_oscd/2x/test", "80 -> 40 m": "data/packed_octave/2x/test"}
 
 
 def main():

@@ -22,5 +22,9 @@ class InputError(ValueError):
     """Bad input: the message says what is wrong and what to do."""
 
 
+class ExtentError(InputError):
+    """The area asked for (in the 10 m raster's CRS) does not overlap the inputs."""
+
+
 class Cancelled(Exception):
     """The user cancelled the run."""

@@ -19,6 +19,7 @@ from .degrade import degrade, wald_pair
 from .devices import autocast
 from .errors import InputError, tr
 from .metrics import psnr, scores, ssim
+from .outputs import check_outputs, write_text
 from .pipeline import bounded_gdal_cache
 from .raster import OutputRaster, band_offsets, invalid, open_scene, read_window
 from .. import models
@@ -134,11 +135,9 @@ def markdown(results):
 
 def write_csv(results, path):
     keys = ["scale", "band", "method"] + [k for k, _, _ in ROW_METRICS] + ["sam"]
-    with open(path, "w") as f:
-        f.write(",".join(keys) + "\n")
-        for row in rows(results):
-            f.write(",".join("" if row[k] is None else (row[k] if isinstance(row[k], str) else "%.6g" % row[k])
-                             for k in keys) + "\n")
+    lines = [",".join(keys)] + [",".join("" if row[k] is None else (row[k] if isinstance(row[k], str) else "%.6g" % row[k])
+                                         for k in keys) for row in rows(results)]
+    write_text(path, "\n".join(lines) + "\n")
 
 
 def write_html(results, path, title):
@@ -168,8 +167,7 @@ def write_html(results, path, title):
                 parts.append("<tr><td>%s</td><td>%s</td>%s</tr>" % (band, METHOD_NAMES[row["method"]], cells))
         parts.append("</table>")
     parts.append("</body></html>")
-    with open(path, "w") as f:
-        f.write("\n".join(parts))
+    write_text(path, "\n".join(parts))
 
 
 def write_errors(result, grid, scale, path):
@@ -200,6 +198,7 @@ def main(argv=None):
     parser.add_argument("--csv")
     parser.add_argument("--html")
     args = parser.parse_args(argv)
+    check_outputs({"--csv": args.csv, "--html": args.html}, (args.input_10m, args.input_20m, args.input_60m))
     scene, grid = read_scene(args.input_10m, args.input_20m, args.input_60m, args.extent)
     model = args.model or models.available_models()[0]
     results = evaluate_scene(scene, (2, 6) if args.input_60m else (2,), model)

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from osgeo import osr
 
-from .errors import InputError, tr
+from .errors import ExtentError, InputError, tr
 
 NAMES = {1: "10 m", 2: "20 m", 6: "60 m"}
 
@@ -93,8 +93,8 @@ def plan(sources, extent=None):
     blocks_y = int((top - bottom) / step + 1e-6)
     if blocks_x < 1 or blocks_y < 1:
         if extent is not None:
-            raise InputError(tr("the extent %s does not overlap the input rasters: choose an area inside the scene")
-                             % (extent,))
+            raise ExtentError(tr("the extent %s does not overlap the input rasters: choose an area inside the scene")
+                              % (extent,))
         raise InputError(tr("the input rasters do not overlap (by at least one %s pixel): choose bands of the same "
                          "scene") % NAMES[coarse.factor])
     offsets = {f: (round((left - s.x0) / s.res), round((s.y0 - top) / s.res)) for f, s in sources.items()}

@@ -11,17 +11,19 @@ from . import consistency
 from .bands import BANDS_10M, GROUPS, output_order
 from .devices import autocast, select_device, select_precision
 from .errors import Cancelled, InputError, tr
+from .outputs import check_outputs
 from .raster import OutputRaster, band_offsets, invalid, nodata_value, open_input, open_scene, read_window
 from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
 from .version import plugin_version
 from .. import models
+from ..models.scene import scene_stats
 
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
 TARGETS = {"20m": 2, "60m": 6}
 SCALE_BANDS = {scale: GROUPS[scale] for scale in TARGETS.values()}
 COUNTS = {factor: len(bands) for factor, bands in GROUPS.items()}  # bands used from each input
 GDAL_CACHE = 512 * 2**20  # bytes of GDAL's block cache during a run (input tiles, blocks being written)
-FILL_SAMPLES = 8  # windows per side of the area whose valid pixels give the fill values
+STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the scene statistics
 
 
 def bounded_gdal_cache(function):
@@ -68,6 +70,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     if "60m" in targets and not input_60m:
         raise InputError(tr("super-resolving the 60 m bands needs the 60 m raster (B1 B9): give INPUT_60M or "
                          "choose the 20 m bands only"))
+    check_outputs({"OUTPUT": output}, (input_10m, input_20m, input_60m, valid_mask), rasters=("OUTPUT",))
     datasets, grid = open_scene(input_10m, input_20m, input_60m if "60m" in targets else None, extent)
     offsets = offsets or {}
     shifts = {f: band_offsets(offsets, f) for f in datasets}
@@ -85,7 +88,11 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             for t in targets}
     margin = max(net.margin + (consistency.reach(s) if enforce_consistency else 0) for s, net in nets.items())
     bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
-    fills = {f: _fill_values(ds, grid, f) + shifts[f][:, 0, 0] for f, ds in datasets.items()}
+    windows = _sample_windows(datasets, shifts, grid)
+    stats = {scale: scene_stats([[w[f] for f in sorted(datasets)[: 3 if scale == 6 else 2]] for w in windows], scale)
+             for scale in nets}
+    means = np.split(stats[max(nets)].mean[0].numpy(), np.cumsum([COUNTS[f] for f in sorted(datasets)])[:-1])
+    fills = dict(zip(sorted(datasets), means))  # no-data pixels are given the scene's mean
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
@@ -107,7 +114,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used, block)
-    runner = BlockRunner(nets, grid, margin, include_10m, enforce_consistency, out, device, precision, log)
+    runner = BlockRunner(nets, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m, enforce_consistency, out, device, precision, log)
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
@@ -130,27 +137,26 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     return bands
 
 
-def _fill_values(ds, grid, factor):
-    """Per-band mean of the valid pixels in FILL_SAMPLES x FILL_SAMPLES small windows spread over the output
-    area (reading the whole raster would cost a pass over a full tile).
-
-    No-data and NaN pixels are replaced by these before the network, the same in every tile.
-    """
+def _sample_windows(datasets, shifts, grid):
+    """[{factor: float64 (bands, rows, cols)}]: STAT_SAMPLES x STAT_SAMPLES small windows of every input spread
+    over the output area, offsets added, NaN where no data; the scene statistics that standardise every tile
+    alike, and the fill values of no-data pixels, come from them (reading the whole raster would cost a pass
+    over a full tile)."""
     side = 8 * grid.block  # 10 m pixels; whole coarse pixels
 
     def starts(size):
-        return sorted({min(size - min(side, size), round(i * size / FILL_SAMPLES) // grid.block * grid.block)
-                       for i in range(FILL_SAMPLES)})
+        return sorted({min(size - min(side, size), round(i * size / STAT_SAMPLES) // grid.block * grid.block)
+                       for i in range(STAT_SAMPLES)})
 
-    total, count = np.zeros(COUNTS[factor]), np.zeros(COUNTS[factor])
+    windows = []
     for row in starts(grid.rows):
         for col in starts(grid.cols):
-            data = read_window(ds, grid, factor, (row, col, min(side, grid.rows), min(side, grid.cols)),
-                               COUNTS[factor])
-            valid = ~invalid(ds, data)
-            total += np.where(valid, data, 0).sum(axis=(1, 2))
-            count += valid.sum(axis=(1, 2))
-    return (total / np.maximum(count, 1)).astype(np.float32)
+            window = {}
+            for f, ds in datasets.items():
+                data = read_window(ds, grid, f, (row, col, min(side, grid.rows), min(side, grid.cols)), COUNTS[f])
+                window[f] = np.where(invalid(ds, data), np.nan, data + shifts[f]).astype(np.float64)
+            windows.append(window)
+    return windows
 
 
 class Deviation:
@@ -200,8 +206,8 @@ class BlockRunner:
     """Runs the networks block by block and writes each block's core. On CUDA out-of-memory a block is split
     in four (with their own margins) and so are all later blocks of that size: the run goes on."""
 
-    def __init__(self, nets, grid, margin, include_10m, enforce, out, device, precision, log):
-        self.nets, self.grid, self.margin, self.include_10m = nets, grid, margin, include_10m
+    def __init__(self, nets, stats, grid, margin, include_10m, enforce, out, device, precision, log):
+        self.nets, self.stats, self.grid, self.margin, self.include_10m = nets, stats, grid, margin, include_10m
         self.enforce, self.out, self.device, self.precision, self.log = enforce, out, device, precision, log
         self.deviation = Deviation(nets)
         self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
@@ -238,7 +244,7 @@ class BlockRunner:
         with torch.inference_mode():
             for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
                 with autocast(self.device, self.precision):
-                    sharp = net(tensors[1], tensors[2], tensors[scale] if scale == 6 else None)
+                    sharp = net(tensors[1], tensors[2], tensors[scale] if scale == 6 else None, self.stats[scale])
                 if self.enforce:
                     sharp = consistency.enforce(sharp, tensors[scale], scale)
                 sharpened[scale] = sharp[..., crop[0], crop[1]]

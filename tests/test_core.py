@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 from osgeo import gdal
+from torch.nn import functional as F
 
 from s2sr.core.degrade import degrade
 from s2sr.core.errors import InputError
@@ -10,6 +11,7 @@ from s2sr.core.grid import Plan, Source, plan, source_of
 from s2sr.core.metrics import scores
 from s2sr.core.tiling import blocks, tiles
 from s2sr.models.dsen2 import DSen2
+from s2sr.models.scene import scene_stats
 
 
 def test_degrade_keeps_constant_images_and_divides_size():
@@ -99,17 +101,58 @@ def test_margin_covers_the_networks_reach(scale):
     net = DSen2(scale=scale, width=8, depth=2).eval()
     n = 144
     hi, mid, lo = (torch.rand(1, c, n // f, n // f) * 3000 for c, f in ((4, 1), (6, 2), (2, 6)))
+    stats = scene_stats([[a[0].numpy() for a in (hi, mid, lo)[: 3 if scale == 6 else 2]]], scale)  # fixed, as in a tiled run
     with torch.no_grad():
-        before = net(hi, mid, lo)
+        before = net(hi, mid, lo, stats)
         edge = 72 + net.margin  # the region is columns < 72; change everything from `edge` on
         edge += -edge % 6
         hi2, mid2, lo2 = hi.clone(), mid.clone(), lo.clone()
         hi2[..., edge:] = 0
         mid2[..., edge // 2 :] = 0
         lo2[..., edge // 6 :] = 0
-        after = net(hi2, mid2, lo2)
+        after = net(hi2, mid2, lo2, stats)
     torch.testing.assert_close(after[..., :72], before[..., :72])
     assert not torch.allclose(after[..., 72:], before[..., 72:])
+
+
+@pytest.mark.parametrize("scale", [2, 6])
+def test_a_gain_and_offset_per_band_carry_through_the_network(scale):
+    """Radiometric robustness by design: bands changed by a * DN + b (a brightness or season change, an
+    atmospheric path term) give the output changed by the same a and b of each target band."""
+    torch.manual_seed(0)
+    net = DSen2(scale=scale, width=8, depth=2).eval()
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.2)  # far from zero: the detail is a large part of the output
+    n = 72
+    inputs = [torch.rand(1, c, n // f, n // f) * 3000 + 500 for c, f in ((4, 1), (6, 2), (2, 6))][: 3 if scale == 6 else 2]
+    gains, offsets = torch.rand(12) * 1.5 + 0.5, torch.rand(12) * 1000 - 800
+    changed, start = [], 0
+    for x in inputs:
+        a, b = gains[start : start + len(x[0])], offsets[start : start + len(x[0])]
+        changed.append(x * a[:, None, None] + b[:, None, None])
+        start += len(x[0])
+    with torch.no_grad():
+        before, after = net(*inputs), net(*changed)
+    n_out = len(inputs[-1][0])
+    a, b = gains[start - n_out : start, None, None], offsets[start - n_out : start, None, None]
+    assert (before - F.interpolate(inputs[-1], scale_factor=scale, mode="bicubic")).abs().mean() > 100
+    torch.testing.assert_close(after, before * a + b, atol=0.05, rtol=1e-4)
+
+
+def test_the_scene_pan_band_is_fitted_from_the_10m_bands():
+    """A target band that is a linear mix of the 10 m bands (at its own pixel size) gets that mix as its pan band,
+    also when windows with no-data (NaN) pixels are among the samples."""
+    rng = np.random.default_rng(0)
+    hi = rng.uniform(500, 3000, (4, 60, 60))
+    weights, intercept = np.array([0.5, -0.2, 0.1, 0.8]), 120.0
+    coarse = hi.reshape(4, 10, 6, 10, 6).mean(axis=(2, 4))
+    lo = np.stack([np.tensordot(weights, coarse, 1) + intercept, coarse[0]])
+    mid = hi.reshape(4, 30, 2, 30, 2).mean(axis=(2, 4))[:3].repeat(2, 0)
+    holed = [a.copy() for a in (hi, mid, lo)]
+    holed[2][:, 0, 0] = np.nan
+    stats = scene_stats([(hi, mid, lo), holed], 6)
+    np.testing.assert_allclose(stats.pan[0, 0].numpy(), np.append(weights, intercept), rtol=1e-4, atol=0.05)
+    np.testing.assert_allclose(stats.mean[0, -2].item(), np.nanmean([lo[0], holed[2][0]]), rtol=1e-5)
 
 
 def test_messages_pass_through_the_translation_hook():

@@ -80,3 +80,18 @@ def test_evaluate_writes_the_report(qgis_env, small_scene, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Mean SRE gain over bicubic" in open(report).read()
     assert open(table).readline().startswith("scale,band,method,rmse,sre")
+
+
+def test_output_equal_to_an_input_exits_non_zero_and_keeps_the_input(qgis_env, small_scene, tmp_path):
+    import hashlib
+    import shutil
+
+    same = shutil.copy(small_scene["20m"], str(tmp_path / "same.tif"))
+    before = hashlib.sha256(open(same, "rb").read()).hexdigest()
+    proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["10m"],
+                        "INPUT_20M=" + same, "OUTPUT=" + same)
+    assert proc.returncode != 0
+    assert "OUTPUT %s is one of the input files" % same in proc.stdout + proc.stderr
+    assert hashlib.sha256(open(same, "rb").read()).hexdigest() == before
+    # nothing else written (QGIS itself keeps an input layer's statistics in same.tif.aux.xml)
+    assert [f for f in os.listdir(str(tmp_path)) if not f.endswith(".aux.xml")] == ["same.tif"]

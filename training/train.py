@@ -21,12 +21,14 @@ from torch.nn import functional as F
 from ..core.devices import PRECISIONS, autocast, select_precision
 from ..models import load_checkpoint
 from ..models.card import write_card
-from ..models.dsen2 import DSen2, SCALE_DN
+from ..models.dsen2 import DSen2
+from ..models.scene import SceneStats, scene_stats
 from .data import load_pairs
 from .evaluate import evaluate, sre_gain
 
 PATCH = {2: 32, 6: 18}  # patch size on the network's (20 m-equivalent) grid
 BATCH = {2: 16, 6: 32}
+STATS_JITTER = 0.15  # per crop and band: mean moved by N(0, this) std, std scaled by exp(N(0, this))
 WARMUP = 0.05  # share of the budget (time or steps) over which the learning rate ramps up
 
 
@@ -41,6 +43,8 @@ class PatchSampler:
         self.weights /= self.weights.sum()
         smallest = min(min(p["mid"].shape[1:]) for p in self.pairs)
         self.patch = min(patch, smallest - smallest % self.step)
+        inputs = ("hi", "mid", "lo")[: 3 if scale == 6 else 2]
+        self.stats = [scene_stats([[p[k].numpy() for k in inputs]], scale) for p in self.pairs]
 
     def crop(self, pair):
         _, rows, cols = pair["mid"].shape
@@ -55,8 +59,14 @@ class PatchSampler:
         return {key: torch.rot90(v.flip(-1) if flip else v, k, (-2, -1)) for key, v in out.items()}
 
     def batch(self, size):
-        crops = [self.crop(self.pairs[i]) for i in self.rng.choice(len(self.pairs), size=size, p=self.weights)]
-        return {k: torch.stack([c[k] for c in crops]) for k in crops[0]}
+        """Crops with the scene statistics of their pair, jittered as if the scene were cut to another extent."""
+        picks = self.rng.choice(len(self.pairs), size=size, p=self.weights)
+        crops = [self.crop(self.pairs[i]) for i in picks]
+        out = {k: torch.stack([c[k] for c in crops]) for k in crops[0]}
+        mean, std, pan = SceneStats.stack([self.stats[i] for i in picks])
+        noise = torch.from_numpy(self.rng.normal(0.0, STATS_JITTER, (2,) + mean.shape).astype(np.float32))
+        out["stats"] = SceneStats(mean + noise[0] * std, std * torch.exp(noise[1]), pan)
+        return out
 
 
 def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", precision="float32", on_save=None):
@@ -85,8 +95,9 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", pre
             group["lr"] = lr
         b = {k: v.to(device) for k, v in sampler.batch(batch).items()}
         with autocast(device, precision):
-            out = net(b["hi"], b["mid"], b.get("lo"))
-        loss = F.l1_loss(out / SCALE_DN, b["target"] / SCALE_DN)
+            out = net(b["hi"], b["mid"], b.get("lo"), b["stats"])
+        scale = b["stats"].std[:, -net.n_out :, None, None]  # the loss in standard deviations of each target band
+        loss = F.l1_loss(out / scale, b["target"] / scale)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -154,7 +165,7 @@ def save(path, net, opt, record, steps, seconds, args, result):
     torch.save(ckpt, path + ".tmp")
     os.replace(path + ".tmp", path)
     if result is not None and path.endswith(".pt"):
-        write_card(path, ckpt)
+        write_card(path, ckpt, args.check_set)
 
 
 def main():
@@ -172,6 +183,8 @@ def main():
     parser.add_argument("--device", default="cpu", help="cpu or cuda (a lent GPU); the weights run on CPU either way")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="bfloat16: autocast convolutions (auto: where the device computes bfloat16 natively)")
+    parser.add_argument("--no-check-set", dest="check_set", action="store_false",
+                        help="leave the out-of-distribution check set out of the model card (quicker)")
     args = parser.parse_args()
     args.precision = select_precision(args.precision, args.device)
     train(args)
