@@ -45,6 +45,7 @@ train: setup
 
 bench-quality: setup
 	$(PY) bench/quality.py
+	$(PY) bench/selfcheck.py
 
 bench-speed: setup
 	$(PY) bench/speed.py --size $(or $(SIZE),2048)

@@ -8,6 +8,7 @@ from qgis.core import (
     QgsSingleBandGrayRenderer,
 )
 from qgis.PyQt.QtCore import QCoreApplication
+from osgeo import gdal
 
 from .. import RESOURCES_DIR
 from ..core.bands import BANDS_10M
@@ -55,6 +56,18 @@ def apply_style(layer, bands):
     layer.triggerRepaint()
 
 
+def describe(layer):
+    """The layer's metadata (Layer Properties > Metadata): its abstract lists what made it, the model, the
+    self-check's verdict per band, the source product, from the file's S2SR_ metadata items."""
+    ds = gdal.Open(layer.source())
+    items = {k: v for k, v in (ds.GetMetadata() if ds else {}).items() if k.startswith("S2SR_")}
+    metadata = layer.metadata()
+    metadata.setTitle(layer.name())
+    metadata.setAbstract("\n".join("%s: %s" % (k[len("S2SR_"):].replace("_", " ").lower(), v)
+                                    for k, v in sorted(items.items())))
+    layer.setMetadata(metadata)
+
+
 class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
     """Styles the output layer once Processing has loaded it (on the main thread)."""
 
@@ -66,7 +79,9 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         apply_style(layer, self.bands)
+        describe(layer)
         layer.saveDefaultStyle()  # <output>.qml beside the file: the style also applies when it is opened later
+        layer.saveDefaultMetadata()  # <output>.qmd beside it: so does the description
 
     @classmethod
     def create(cls, bands):

@@ -23,6 +23,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
     TARGETS = "TARGETS"
     INCLUDE_10M = "INCLUDE_10M"
     CONSISTENCY = "CONSISTENCY"
+    SELF_CHECK = "SELF_CHECK"
     DEVICE = "DEVICE"
     PRECISION = "PRECISION"
     TILE_SIZE = "TILE_SIZE"
@@ -69,8 +70,17 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             "upsampling the network corrects stays in float32, and the result differs from float32 by a few DN "
             "(0.01 dB of SRE on the OSCD test sites). Choose float32 for bit-for-bit the same result on every "
             "machine. The output metadata records the precision used (S2SR_PRECISION).\n\n"
-            "The networks were trained on L1C scenes by the Wald protocol; their scores at reduced scale are in "
-            "the model cards beside the weights. Sharpened bands are an estimate, not a measurement."
+            "Self-check (on by default): before the output is written, each network is scored on this scene by the "
+            "Wald protocol (16 windows spread over the area, every band degraded by the network's scale and "
+            "restored), per band beside bicubic upsampling and HPF pan-sharpening. A band where the network loses "
+            "to the better classical method is produced by that method instead; the log and the output metadata "
+            "(S2SR_SELF_CHECK) give the scores and what was used. An area too small to check (about 2.6 x 2.6 km "
+            "for the 60 m bands) is left to the network, and the log says so.\n\n"
+            "The networks standardise every band by its statistics over the area processed and see a pan band "
+            "fitted from the 10 m bands, so a darker or brighter scene, and L1C or L2A, are all the same to them; "
+            "the result therefore depends a little on the area processed. Their scores at reduced scale, on "
+            "held-out L1C and L2A scenes, are in the model cards beside the weights. Sharpened bands are an "
+            "estimate, not a measurement."
         ).format(BLOCK, BLOCK, TILE_SIZES["cpu"], TILE_SIZES["cuda"], MAX_TILE)
 
     def initAlgorithm(self, config=None):
@@ -83,6 +93,9 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             self.INCLUDE_10M, self.tr("Include the original 10 m bands in the output"), defaultValue=True))
         self.addParameter(QgsProcessingParameterBoolean(
             self.CONSISTENCY, self.tr("Enforce consistency with the measured 20 m / 60 m pixels"), defaultValue=False))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.SELF_CHECK, self.tr("Self-check: score the networks on this scene first, and use bicubic or HPF "
+                                     "pan-sharpening for a band where they do better"), defaultValue=True))
         self.addAreaAndModelParameters(self.tr("Area to process (default: all the inputs cover)"))
         self.addParameter(QgsProcessingParameterEnum(
             self.DEVICE, self.tr("Device"), options=list(DEVICES),
@@ -132,6 +145,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             offsets=scene.offsets,
             valid_mask=scene.valid_mask,
             extra_metadata=scene.metadata,
+            self_check=self.parameterAsBoolean(parameters, self.SELF_CHECK, context),
         )
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)

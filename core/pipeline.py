@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from osgeo import gdal
 
-from . import consistency
+from . import consistency, pansharpen, selfcheck
 from .bands import BANDS_10M, GROUPS, output_order
 from .devices import autocast, select_device, select_precision
 from .errors import Cancelled, InputError, tr
@@ -44,7 +44,7 @@ def bounded_gdal_cache(function):
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", precision="auto", tile_size=0,
                   enforce_consistency=False, extent=None, threads=0, block=BLOCK, progress=None, is_cancelled=None,
-                  log=print, offsets=None, valid_mask=None, extra_metadata=None):
+                  log=print, offsets=None, valid_mask=None, extra_metadata=None, self_check=True):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
@@ -56,6 +56,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     callbacks, called once per block. precision: "float32", "bfloat16" (the convolutions only: about twice as
     fast where the device computes bfloat16 natively, within a few DN of float32) or "auto" (bfloat16 where
     native, see select_precision).
+
+    self_check: score each network on the scene first (core.selfcheck) and produce a band where it loses to the
+    better of bicubic and HPF pan-sharpening by that method instead.
 
     offsets (band -> DN, e.g. -1000 for processing baseline 04.00) are added to the input before the network
     and taken off the output again, so the output keeps the input's convention. valid_mask: a raster on the
@@ -86,13 +89,18 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         tile_size = MAX_TILE
     nets = {TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device)
             for t in targets}
-    margin = max(net.margin + (consistency.reach(s) if enforce_consistency else 0) for s, net in nets.items())
+    margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
+                 for s, net in nets.items())
     bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
     windows = _sample_windows(datasets, shifts, grid)
     stats = {scale: scene_stats([[w[f] for f in sorted(datasets)[: 3 if scale == 6 else 2]] for w in windows], scale)
              for scale in nets}
     means = np.split(stats[max(nets)].mean[0].numpy(), np.cumsum([COUNTS[f] for f in sorted(datasets)])[:-1])
     fills = dict(zip(sorted(datasets), means))  # no-data pixels are given the scene's mean
+    checks = {s: selfcheck.self_check(net, datasets, shifts, grid, device, precision) for s, net in nets.items()
+              } if self_check else {}
+    for check in checks.values():
+        log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
@@ -104,6 +112,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         "S2SR_SCALES": " ".join("%dx:%s" % (s, ",".join(SCALE_BANDS[s])) for s in nets),
         "S2SR_MODEL_VERSION": "; ".join("%dx: %s" % (s, net.version) for s, net in nets.items()),
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
+        "S2SR_SELF_CHECK": " | ".join(c.report() for c in checks.values()) or "off",
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -114,7 +123,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used, block)
-    runner = BlockRunner(nets, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m, enforce_consistency, out, device, precision, log)
+    runner = BlockRunner(nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m, enforce_consistency, out, device, precision, log)
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
@@ -206,8 +215,9 @@ class BlockRunner:
     """Runs the networks block by block and writes each block's core. On CUDA out-of-memory a block is split
     in four (with their own margins) and so are all later blocks of that size: the run goes on."""
 
-    def __init__(self, nets, stats, grid, margin, include_10m, enforce, out, device, precision, log):
-        self.nets, self.stats, self.grid, self.margin, self.include_10m = nets, stats, grid, margin, include_10m
+    def __init__(self, nets, checks, stats, grid, margin, include_10m, enforce, out, device, precision, log):
+        self.nets, self.checks, self.stats, self.grid = nets, checks, stats, grid
+        self.margin, self.include_10m = margin, include_10m
         self.enforce, self.out, self.device, self.precision, self.log = enforce, out, device, precision, log
         self.deviation = Deviation(nets)
         self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
@@ -245,6 +255,8 @@ class BlockRunner:
             for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
                 with autocast(self.device, self.precision):
                     sharp = net(tensors[1], tensors[2], tensors[scale] if scale == 6 else None, self.stats[scale])
+                if scale in self.checks:
+                    sharp = self.checks[scale].replace(sharp, tensors[1], tensors[scale], self.stats[scale])
                 if self.enforce:
                     sharp = consistency.enforce(sharp, tensors[scale], scale)
                 sharpened[scale] = sharp[..., crop[0], crop[1]]

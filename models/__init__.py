@@ -45,7 +45,8 @@ def load_network(path, device="cpu"):
         net = DSen2(**ckpt["config"])
         net.load_state_dict(ckpt["state_dict"])
     except (KeyError, TypeError, RuntimeError) as err:
-        raise IOError(tr("cannot read model weights %s: not a network of this plugin (%s)") % (path, err)) from err
+        raise IOError(tr("cannot read model weights %s: not a network of this plugin version (weights made before "
+                         "0.2 lack the scene standardisation and must be trained again) (%s)") % (path, err)) from err
     record = ckpt.get("record", {})
     net.version = "%d steps, last trained %s" % (record.get("steps", 0), (record.get("runs") or [{}])[-1].get("date"))
     return net.eval().to(device)

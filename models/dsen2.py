@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .scene import SceneStats, scene_stats
+from .scene import SceneStats, pan_bands, scene_stats
 
 
 class ResBlock(nn.Module):
@@ -72,7 +72,7 @@ class DSen2(nn.Module):
         with torch.autocast(hi.device.type, enabled=False):
             mean, std = stats.mean[..., None, None], stats.std[..., None, None]
             z = [(x - m) / s for x, m, s in zip(inputs, mean.split(self.groups, 1), std.split(self.groups, 1))]
-            pan = torch.einsum("nbk,nkhw->nbhw", stats.pan[..., :-1], hi) + stats.pan[..., -1:, None]
+            pan = pan_bands(stats, hi)
             x = [F.pixel_unshuffle(z[0], 2), z[1]]
             if self.scale == 6:
                 x.append(F.interpolate(z[2], scale_factor=3, mode="bicubic", align_corners=False))

@@ -26,6 +26,11 @@ class SceneStats(NamedTuple):
         return SceneStats(*(torch.cat(parts) for parts in zip(*items)))
 
 
+def pan_bands(stats, hi):
+    """Every target band's fitted pan band at 10 m, DN (N, target bands, H, W), from the 10 m bands `hi`."""
+    return torch.einsum("nbk,nkhw->nbhw", stats.pan[..., :-1], hi) + stats.pan[..., -1:, None]
+
+
 def scene_stats(windows, scale):
     """SceneStats (batch of one) from windows of the scene: [(hi, mid) or (hi, mid, lo)] float arrays
     (bands, rows, cols) on nested grids (10, 20, 60 m or the same degraded by the Wald protocol), NaN where no

@@ -11,7 +11,7 @@ import processing
 from s2sr.core.pipeline import super_resolve
 
 PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY",
-              "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT"}
+              "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT", "SELF_CHECK"}
 
 
 def run(**params):
@@ -41,7 +41,7 @@ def test_real_scene_with_real_weights(provider, scene, tmp_path):
     assert names == ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12"]
     assert all(ds.GetRasterBand(i + 1).DataType == gdal.GDT_UInt16 for i in range(ds.RasterCount))
     meta = ds.GetMetadata()
-    assert meta["S2SR_MODEL"] == "dsen2_oscd" and meta["S2SR_VERSION"] == "0.1.0"
+    assert meta["S2SR_MODEL"] == "dsen2_oscd" and meta["S2SR_VERSION"] == "0.2.0"
     assert meta["S2SR_SCALES"] == "2x:B5,B6,B7,B8A,B11,B12 6x:B1,B9"
     assert re.fullmatch(r"2x: \d+ steps, last trained \d{4}-\d\d-\d\d; 6x: \d+ steps, last trained .+",
                         meta["S2SR_MODEL_VERSION"])
@@ -132,7 +132,8 @@ def _out_of_memory_above(side, monkeypatch):
 def test_out_of_memory_splits_the_blocks_and_goes_on(small_scene, tmp_path, monkeypatch):
     args = (small_scene["10m"], small_scene["20m"])
     # float32: in bfloat16 the rounding of the convolutions moves a few DN with the block size
-    kwargs = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), precision="float32")
+    # (the self-check, off here, runs the networks on windows of at most 128 px, far below any GPU's limit)
+    kwargs = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), precision="float32", self_check=False)
     super_resolve(*args, str(tmp_path / "whole.tif"), log=lambda m: None, **kwargs)
     _out_of_memory_above(120, monkeypatch)
     messages = []
@@ -149,7 +150,7 @@ def test_out_of_memory_on_the_smallest_block_says_to_use_the_cpu(small_scene, tm
     _out_of_memory_above(0, monkeypatch)
     out = tmp_path / "sr.tif"
     with pytest.raises(InputError, match=r"ran out of memory even on a block of \d+ x \d+ pixels: run on the CPU"):
-        super_resolve(small_scene["10m"], small_scene["20m"], str(out), log=lambda m: None)
+        super_resolve(small_scene["10m"], small_scene["20m"], str(out), log=lambda m: None, self_check=False)
     assert os.listdir(tmp_path) == []
 
 
@@ -228,6 +229,9 @@ def test_toolbox_run_loads_a_named_styled_layer(provider, small_scene, tmp_path)
         assert 0 < ce.minimumValue() < ce.maximumValue() < 20000
     assert renderer.minMaxOrigin().limits() == renderer.minMaxOrigin().CumulativeCut
     assert os.path.exists(str(tmp_path / "sr.qml"))  # the style travels with the file
+    abstract = layers[0].metadata().abstract()  # Layer Properties > Metadata: what made it, the self-check
+    assert "self check: 2x: B5 " in abstract and "model: dsen2_oscd" in abstract, abstract
+    assert os.path.exists(str(tmp_path / "sr.qmd"))
     QgsProject.instance().removeAllMapLayers()
 
 

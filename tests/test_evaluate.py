@@ -1,6 +1,7 @@
 """s2sr:evaluate and the core evaluation: Wald-protocol scores of the model beside bicubic and HPF."""
 import csv
 import os
+import re
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ from qgis.core import QgsApplication, QgsProcessingException
 
 import processing
 from s2sr.core.degrade import degrade
-from s2sr.core.evaluation import hpf
+from s2sr.core.pansharpen import hpf
+from s2sr.models.scene import scene_stats
 from s2sr.core.metrics import psnr, ssim
 
 AREA = "440000,442000,4168200,4170000 [EPSG:32618]"
@@ -32,7 +34,8 @@ def test_hpf_injects_the_detail_of_a_band_that_the_pan_explains():
     import torch
 
     cubic = bicubic(torch.from_numpy(low)[None], 2)[0].numpy()
-    sharp = hpf(hi, low, 2)
+    stats = scene_stats([[hi, np.repeat(low, 6, 0)]], 2)  # the pan fitted to each band over the scene
+    sharp = hpf(torch.from_numpy(hi)[None], torch.from_numpy(np.repeat(low, 6, 0))[None], stats, 2)[0, :1].numpy()
     error = lambda e: np.sqrt(((e - truth) ** 2).mean())  # noqa: E731
     assert error(sharp) < 0.2 * error(cubic)
 
@@ -63,6 +66,7 @@ def test_evaluate_writes_report_table_and_error_rasters(provider, scene, tmp_pat
         assert 0 < float(mean[scale, "model"]["ssim"]) <= 1
     html = open(out["OUTPUT_HTML"]).read()
     assert "Mean SRE gain over bicubic" in html and "HPF pan-sharpening" in html and "<table>" in html
+    assert re.search(r"Best per band .*B5: (model|HPF pan-sharpening|bicubic), B6: ", html)
     e20, e60 = gdal.Open(out["ERRORS_20M"]), gdal.Open(out["ERRORS_60M"])
     assert e20.RasterCount == 6 and e60.RasterCount == 2
     assert e20.GetGeoTransform()[1] == 20 and e60.GetGeoTransform()[1] == 60

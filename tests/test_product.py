@@ -106,7 +106,7 @@ def test_product_half_outside_the_swath(provider, tmp_path):
     outs = {}
     for name, path in (("full", str(tmp_path / "full.SAFE")), ("half", half)):
         outs[name] = str(tmp_path / (name + ".tif"))
-        run(PRODUCT=path, OUTPUT=outs[name])
+        run(PRODUCT=path, OUTPUT=outs[name], SELF_CHECK=False)  # the check may choose otherwise on half the area
     ds = gdal.Open(outs["half"])
     x0 = ds.GetGeoTransform()[0]
     split = int((edge - x0) / 10)

@@ -67,6 +67,21 @@ def test_unreadable_input(small_scene, tmp_path):
     assert not os.path.exists(tmp_path / "sr.tif")
 
 
+def test_weights_of_the_first_version_are_refused_with_the_reason(small_scene, tmp_path):
+    """0.1 networks took DN / 2000 and no pan band: their head has fewer input channels."""
+    import torch
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for scale in (2, 6):
+        ckpt = torch.load(models.weights_path("dsen2_oscd", scale), weights_only=True)
+        pans = 4 * (6 if scale == 2 else 2)
+        ckpt["state_dict"]["head.weight"] = ckpt["state_dict"]["head.weight"][:, :-pans]
+        torch.save(ckpt, str(folder / ("old_%dx.pt" % scale)))
+    with pytest.raises(OSError, match="old_2x.pt: not a network of this plugin version .*made before 0.2"):
+        quiet(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), model="old", model_dirs=(str(folder),))
+
+
 def test_truncated_input(small_scene, tmp_path):
     path = str(tmp_path / "20m.tif")
     gdal.Translate(path, small_scene["20m"], creationOptions=["COMPRESS=DEFLATE", "TILED=YES", "BLOCKXSIZE=16",

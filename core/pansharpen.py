@@ -1,0 +1,21 @@
+"""HPF pan-sharpening (high-pass filtering), the classical baseline the networks are scored against and that the
+self-check falls back on: bicubic upsampling plus the detail of a pan band fitted to each band from the 10 m bands
+over the scene (`models.scene`), the detail being the pan band minus its own degraded (Wald protocol) and
+bicubic-upsampled self. Local: it runs tile by tile like the networks, within their margins."""
+from torch.nn import functional as F
+
+from .degrade import blur
+from ..models.dsen2 import bicubic
+from ..models.scene import pan_bands
+
+def margin(scale):
+    """10 m pixels of context HPF needs on each side: the blur, a block, and bicubic's reach of 2 coarse pixels."""
+    return int(4.0 / scale + 0.5) + 3 * scale
+
+
+def hpf(hi, low, stats, scale):
+    """hi (N, 4, H, W) DN of the 10 m bands, low (N, bands, H/scale, W/scale) the bands to sharpen, stats the scene's
+    SceneStats (their pan weights are used): the sharpened bands (N, bands, H, W)."""
+    pan = pan_bands(stats, hi)
+    smooth = bicubic(F.avg_pool2d(blur(pan, 1.0 / scale), scale), scale)
+    return bicubic(low, scale) + pan - smooth

@@ -1,0 +1,98 @@
+"""Self-check: before a run writes its output, each network is scored on the user's own scene by the Wald protocol
+(windows spread over the area, every band degraded by the network's scale and restored), per band beside bicubic
+upsampling and HPF pan-sharpening. A band where the network loses to the better classical method is produced by
+that method instead, so the output is never worse than a classical method on the scene's own evidence."""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import pansharpen
+from .bands import GROUPS
+from .degrade import wald_pair
+from .devices import autocast
+from .errors import tr
+from .raster import invalid, read_window
+from ..models.dsen2 import bicubic
+from ..models.scene import scene_stats
+
+WINDOWS = 4  # per side: up to 16 windows spread over the area
+SIDE = {2: 256, 6: 576}  # 10 m pixels a side of a window: whole cells of the degraded coarsest band
+CELL = {2: 4, 6: 36}  # 10 m pixels of one cell of the degraded coarsest band
+MIN_CELLS = 4  # a window must hold at least this many such cells a side
+NAMES = {"model": "model", "hpf": "HPF", "bicubic": "bicubic"}
+
+
+@dataclass
+class Check:
+    """The outcome for one network: per band the SRE (dB) of each method, and the method the output takes."""
+    scale: int
+    sre: dict  # method -> per-band SRE; empty when the area could not be checked
+    use: tuple  # per band: "model", "hpf" or "bicubic"
+    note: str = ""  # why the area could not be checked
+
+    def report(self):
+        if self.note:
+            return "%dx: %s" % (self.scale, self.note)
+        return "%dx: " % self.scale + "; ".join(
+            "%s %s (%s)" % (band, NAMES[use], ", ".join("%s %.2f dB" % (NAMES[m], self.sre[m][i]) for m in self.sre))
+            for i, (band, use) in enumerate(zip(GROUPS[self.scale], self.use)))
+
+    def replace(self, sharp, hi, low, stats):
+        """The network's output (N, bands, H, W) with the bands the check gave to a classical method computed by it
+        (`stats`: the scene's, for HPF's pan bands)."""
+        if set(self.use) == {"model"}:
+            return sharp
+        classical = {"hpf": pansharpen.hpf(hi, low, stats, self.scale), "bicubic": bicubic(low, self.scale)}
+        return torch.stack([sharp[:, i] if m == "model" else classical[m][:, i].to(sharp.dtype)
+                            for i, m in enumerate(self.use)], 1)
+
+
+def self_check(net, datasets, shifts, grid, device, precision):
+    """Check `net` on windows of the area of `grid` (the inputs `datasets` with their offsets `shifts`)."""
+    scale, bands = net.scale, GROUPS[net.scale]
+    factors = (1, 2, 6) if scale == 6 else (1, 2)
+    side = min(SIDE[scale], grid.rows - grid.rows % CELL[scale], grid.cols - grid.cols % CELL[scale])
+    model_only = ("model",) * len(bands)
+    if side < MIN_CELLS * CELL[scale]:
+        return Check(scale, {}, model_only, tr("the area is too small to check the network (it needs %d x %d pixels "
+                                               "at 10 m): the network is used") % ((MIN_CELLS * CELL[scale],) * 2))
+    pairs = []
+    for row in _starts(grid.rows, side, grid.block):
+        for col in _starts(grid.cols, side, grid.block):
+            scene = {}
+            for f in factors:
+                data = read_window(datasets[f], grid, f, (row, col, side, side), len(GROUPS[f]))
+                if invalid(datasets[f], data).any():
+                    break
+                scene[f] = data + shifts[f]
+            else:
+                pairs.append(wald_pair(scene, scale))
+    if not pairs:
+        return Check(scale, {}, model_only, tr("every checked window holds no-data pixels: the network is used"))
+    keys = ("hi", "mid", "lo")[: len(factors)]
+    stats = scene_stats([[p[k] for k in keys] for p in pairs], scale).to(device)
+    errors = {m: np.zeros(len(bands)) for m in NAMES}
+    truth, count = np.zeros(len(bands)), 0
+    with torch.inference_mode():
+        for pair in pairs:
+            args = [torch.from_numpy(pair[k])[None].to(device) for k in keys]
+            with autocast(device, precision):
+                model = net(*args, stats=stats)
+            guesses = {"model": model.float(), "hpf": pansharpen.hpf(args[0], args[-1], stats, scale),
+                       "bicubic": bicubic(args[-1], scale)}
+            target = torch.from_numpy(pair["target"])[None].to(device).double()
+            for m, guess in guesses.items():
+                errors[m] += ((guess.double() - target) ** 2).sum((0, 2, 3)).cpu().numpy()
+            truth += target.sum((0, 2, 3)).cpu().numpy()
+            count += target[0, 0].numel()
+    sre = {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
+    use = tuple("model" if sre["model"][i] >= max(sre["hpf"][i], sre["bicubic"][i])
+                else max(("hpf", "bicubic"), key=lambda m: sre[m][i]) for i in range(len(bands)))
+    return Check(scale, sre, use)
+
+
+def _starts(size, side, step):
+    """Up to WINDOWS window starts spread over `size`, on whole coarse pixels (`step`)."""
+    return sorted({min(size - side, round(i * (size - side) / max(WINDOWS - 1, 1))) // step * step
+                   for i in range(WINDOWS)})

@@ -1,0 +1,77 @@
+"""The self-check: a band where the network does worse than a classical method on the user's scene is produced by
+that method, and the log and the output metadata say so."""
+import numpy as np
+import pytest
+import torch
+from osgeo import gdal
+
+import processing
+from s2sr import models
+from s2sr.core.pipeline import super_resolve
+
+B11 = 4  # index of B11 among the 2x network's bands
+
+
+def run(scene, out, messages=None, **kwargs):
+    super_resolve(scene["10m"], scene["20m"], out, input_60m=scene["60m"], targets=("20m", "60m"),
+                  log=(messages.append if messages is not None else lambda m: None), precision="float32", **kwargs)
+    ds = gdal.Open(out)
+    names = [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
+    return dict(zip(names, ds.ReadAsArray().astype(np.float64))), ds.GetMetadataItem("S2SR_SELF_CHECK")
+
+
+@pytest.fixture(scope="module")
+def broken_models(tmp_path_factory):
+    """The shipped model, its 2x network's B11 made far worse than bicubic (detail x 30); and the same with no detail
+    at all (its B11 is bicubic upsampling)."""
+    folder = tmp_path_factory.mktemp("models")
+    for name, factor in (("broken", 30.0), ("flat", 0.0)):
+        for scale in (2, 6):
+            ckpt = torch.load(models.weights_path("dsen2_oscd", scale), weights_only=True)
+            if scale == 2:
+                for key in ("tail.weight", "tail.bias"):
+                    ckpt["state_dict"][key][4 * B11 : 4 * B11 + 4] *= factor
+            torch.save(ckpt, str(folder / ("%s_%dx.pt" % (name, scale))))
+    return str(folder)
+
+
+def test_a_band_the_network_gets_wrong_is_replaced_and_reported(small_scene, broken_models, tmp_path):
+    messages = []
+    checked, report = run(small_scene, str(tmp_path / "checked.tif"), messages, model="broken",
+                          model_dirs=(broken_models,))
+    unchecked, off = run(small_scene, str(tmp_path / "unchecked.tif"), model="broken", model_dirs=(broken_models,),
+                         self_check=False)
+    cubic, _ = run(small_scene, str(tmp_path / "flat.tif"), model="flat", model_dirs=(broken_models,),
+                   self_check=False)
+    assert off == "off"
+    assert "B11 HPF" in report or "B11 bicubic" in report, report
+    assert "B5 model" in report and "B12 model" in report, report
+    assert any(m.startswith("self-check") and "B11" in m for m in messages)
+    error = {k: np.sqrt(np.mean((v["B11"] - cubic["B11"]) ** 2)) for k, v in (("checked", checked),
+                                                                               ("unchecked", unchecked))}
+    assert error["unchecked"] > 5 * error["checked"], error  # the broken band is gone, a classical one is there
+    for band in ("B5", "B12", "B2"):  # the others are the network's, as without the check
+        np.testing.assert_array_equal(checked[band], unchecked[band])
+
+
+def test_without_the_check_or_where_the_network_wins_the_output_is_the_networks(small_scene, tmp_path):
+    checked, report = run(small_scene, str(tmp_path / "checked.tif"))
+    plain, off = run(small_scene, str(tmp_path / "plain.tif"), self_check=False)
+    kept = [b for b in checked if "%s model" % b in report]
+    assert off == "off" and kept, report
+    for band in kept:
+        np.testing.assert_array_equal(checked[band], plain[band])
+
+
+def test_an_area_too_small_to_check_is_left_to_the_network_and_said(small_scene, tmp_path):
+    box = (440300.0, 4168700.0, 440900.0, 4169300.0)  # 600 m: enough for 2x, too small for 6x
+    out, report = run(small_scene, str(tmp_path / "small.tif"), extent=box)
+    assert "6x: the area is too small to check the network" in report
+    assert "2x: B5 " in report
+
+
+def test_the_algorithm_has_the_switch(provider, small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    processing.run("s2sr:superresolve", {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
+                                         "SELF_CHECK": False, "OUTPUT": out})
+    assert gdal.Open(out).GetMetadataItem("S2SR_SELF_CHECK") == "off"
