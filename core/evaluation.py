@@ -187,10 +187,13 @@ def main(argv=None):
     parser.add_argument("--csv")
     parser.add_argument("--html")
     args = parser.parse_args(argv)
-    check_outputs({"--csv": args.csv, "--html": args.html}, (args.input_10m, args.input_20m, args.input_60m))
-    scene, grid = read_scene(args.input_10m, args.input_20m, args.input_60m, args.extent)
-    model = args.model or models.available_models()[0]
-    results = evaluate_scene(scene, (2, 6) if args.input_60m else (2,), model)
+    try:
+        check_outputs({"--csv": args.csv, "--html": args.html}, (args.input_10m, args.input_20m, args.input_60m))
+        scene, grid = read_scene(args.input_10m, args.input_20m, args.input_60m, args.extent)
+        model = args.model or models.available_models()[0]
+        results = evaluate_scene(scene, (2, 6) if args.input_60m else (2,), model)
+    except InputError as err:
+        parser.exit(2, "error: %s\n" % err)
     print(markdown(results))
     if args.csv:
         write_csv(results, args.csv)

@@ -43,7 +43,8 @@ class Check:
         (`stats`: the scene's, for HPF's pan bands)."""
         if set(self.use) == {"model"}:
             return sharp
-        classical = {"hpf": pansharpen.hpf(hi, low, stats, self.scale), "bicubic": bicubic(low, self.scale)}
+        methods = {"hpf": lambda: pansharpen.hpf(hi, low, stats, self.scale), "bicubic": lambda: bicubic(low, self.scale)}
+        classical = {m: methods[m]() for m in set(self.use) - {"model"}}
         return torch.stack([sharp[:, i] if m == "model" else classical[m][:, i].to(sharp.dtype)
                             for i, m in enumerate(self.use)], 1)
 

@@ -206,3 +206,13 @@ def test_an_extent_outside_the_scene_is_named_in_the_users_crs(provider, small_s
     assert "120.500000,30.000000 : 121.000000,30.500000 [EPSG:4326]" in message, message
     assert "does not overlap" in message and "-75." in message  # the scene's cover, in degrees too
     assert not glob.glob(str(tmp_path / "*"))
+
+
+def test_the_evaluation_command_refuses_an_input_as_output(copied, capsys):
+    from s2sr.core import evaluation
+
+    before = digest(copied["20m"])
+    with pytest.raises(SystemExit) as exit_:
+        evaluation.main([copied["10m"], copied["20m"], "--csv", copied["20m"]])
+    assert exit_.value.code == 2 and "--csv %s is one of the input files" % copied["20m"] in capsys.readouterr().err
+    assert digest(copied["20m"]) == before
