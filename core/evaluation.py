@@ -20,8 +20,7 @@ from .devices import autocast
 from .errors import InputError, tr
 from .metrics import psnr, scores, ssim
 from .outputs import check_outputs, write_text
-from .pipeline import bounded_gdal_cache
-from .raster import OutputRaster, band_offsets, invalid, open_scene, read_window
+from .raster import OutputRaster, band_offsets, bounded_gdal_cache, invalid, open_scene, read_window
 from .. import models
 from ..models.dsen2 import bicubic
 from ..models.scene import scene_stats
@@ -31,24 +30,29 @@ METHODS = ("model", "bicubic", "hpf")
 METHOD_NAMES = {"model": "model", "bicubic": "bicubic", "hpf": "HPF pan-sharpening"}
 
 
-def estimates(net, pair, consistent=False, precision="float32"):
-    """The target bands of one whole Wald pair (float32 arrays) as estimated by `net`, by bicubic upsampling
-    and by HPF pan-sharpening: {method: array}.
+def estimates(net, pair, consistent=False, precision="float32", stats=None):
+    """The target bands of one whole Wald pair (float32 arrays) as estimated by `net` (on its device), by bicubic
+    upsampling and by HPF pan-sharpening: {method: array}.
 
     consistent: enforce that the model's output averages to the measured coarse pixels. precision: the
-    network's, as in core.pipeline.super_resolve ("float32" or "bfloat16").
+    network's, as in core.pipeline.super_resolve ("float32" or "bfloat16"). stats: the SceneStats to use
+    (default: the pair's own; the self-check passes those of all its windows).
     """
+    device = next(net.parameters()).device
     args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in ("hi", "mid", "lo") if k in pair]
+    if stats is None:
+        stats = scene_stats([[a[0].numpy() for a in args]], net.scale)
+    stats = stats.to(device)
+    args = [a.to(device) for a in args]
     low = args[1] if net.scale == 2 else args[2]  # the measured bands the network sharpens
-    stats = scene_stats([[a[0].numpy() for a in args]], net.scale)
     with torch.inference_mode():
-        with autocast("cpu", precision):
+        with autocast(device.type, precision):
             sharp = net(*args, stats=stats)
         if consistent:
             sharp = consistency.enforce(sharp, low, net.scale)
         cubic = bicubic(low, net.scale)
         classical = pansharpen.hpf(args[0], low, stats, net.scale)
-    return {"model": sharp[0].numpy(), "bicubic": cubic[0].numpy(), "hpf": classical[0].numpy()}
+    return {m: e[0].cpu().numpy() for m, e in (("model", sharp), ("bicubic", cubic), ("hpf", classical))}
 
 
 @bounded_gdal_cache

@@ -1,18 +1,17 @@
 """Super-resolve Sentinel-2 band rasters to 10 m: plan the grid, infer tile by tile, write a GeoTIFF."""
 import datetime
-import functools
 import os
 
 import numpy as np
 import torch
-from osgeo import gdal
 
 from . import consistency, pansharpen, selfcheck
 from .bands import BANDS_10M, GROUPS, output_order
 from .devices import autocast, select_device, select_precision
 from .errors import Cancelled, InputError, tr
 from .outputs import check_outputs
-from .raster import OutputRaster, band_offsets, invalid, nodata_value, open_input, open_scene, read_window
+from .raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input, open_scene,
+                     read_window)
 from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
 from .version import plugin_version
 from .. import models
@@ -22,22 +21,7 @@ from ..models.scene import scene_stats
 TARGETS = {"20m": 2, "60m": 6}
 SCALE_BANDS = {scale: GROUPS[scale] for scale in TARGETS.values()}
 COUNTS = {factor: len(bands) for factor, bands in GROUPS.items()}  # bands used from each input
-GDAL_CACHE = 512 * 2**20  # bytes of GDAL's block cache during a run (input tiles, blocks being written)
 STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the scene statistics
-
-
-def bounded_gdal_cache(function):
-    """Run `function` with GDAL's block cache at most GDAL_CACHE bytes (its default is 5 % of the machine's
-    memory, gigabytes on large machines), restored afterwards."""
-    @functools.wraps(function)
-    def bounded(*args, **kwargs):
-        cache = gdal.GetCacheMax()
-        gdal.SetCacheMax(min(cache, GDAL_CACHE))
-        try:
-            return function(*args, **kwargs)
-        finally:
-            gdal.SetCacheMax(cache)
-    return bounded
 
 
 @bounded_gdal_cache
@@ -97,7 +81,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
              for scale in nets}
     means = np.split(stats[max(nets)].mean[0].numpy(), np.cumsum([COUNTS[f] for f in sorted(datasets)])[:-1])
     fills = dict(zip(sorted(datasets), means))  # no-data pixels are given the scene's mean
-    checks = {s: selfcheck.self_check(net, datasets, shifts, grid, device, precision) for s, net in nets.items()
+    checks = {s: selfcheck.self_check(net, datasets, shifts, grid, precision) for s, net in nets.items()
               } if self_check else {}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
@@ -123,7 +107,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used, block)
-    runner = BlockRunner(nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m, enforce_consistency, out, device, precision, log)
+    runner = BlockRunner(nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m,
+                         enforce_consistency, out, device, precision, log)
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0

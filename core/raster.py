@@ -1,4 +1,5 @@
 """GDAL raster access: opening inputs, reading windows of the planned grid, writing the GeoTIFF."""
+import functools
 import os
 
 import numpy as np
@@ -9,8 +10,24 @@ from .bands import GROUPS
 from .grid import NAMES, plan as plan_grid, source_of
 from .outputs import temporary_file
 
+GDAL_CACHE = 512 * 2**20  # bytes of GDAL's block cache during a run (input tiles, blocks being written)
+
 # GDAL's Python bindings are left in QGIS's mode (no exceptions, which other plugins rely on): every call
 # that can fail is checked for None, and gdal.GetLastErrorMsg() says why.
+
+
+def bounded_gdal_cache(function):
+    """Run `function` with GDAL's block cache at most GDAL_CACHE bytes (its default is 5 % of the machine's
+    memory, gigabytes on large machines), restored afterwards."""
+    @functools.wraps(function)
+    def bounded(*args, **kwargs):
+        cache = gdal.GetCacheMax()
+        gdal.SetCacheMax(min(cache, GDAL_CACHE))
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gdal.SetCacheMax(cache)
+    return bounded
 
 
 def open_input(path, factor, bands):

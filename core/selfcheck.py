@@ -10,7 +10,7 @@ import torch
 from . import pansharpen
 from .bands import GROUPS
 from .degrade import wald_pair
-from .devices import autocast
+from .evaluation import estimates
 from .errors import tr
 from .raster import invalid, read_window
 from ..models.dsen2 import bicubic
@@ -43,14 +43,16 @@ class Check:
         (`stats`: the scene's, for HPF's pan bands)."""
         if set(self.use) == {"model"}:
             return sharp
-        methods = {"hpf": lambda: pansharpen.hpf(hi, low, stats, self.scale), "bicubic": lambda: bicubic(low, self.scale)}
+        methods = {"hpf": lambda: pansharpen.hpf(hi, low, stats, self.scale),
+                   "bicubic": lambda: bicubic(low, self.scale)}
         classical = {m: methods[m]() for m in set(self.use) - {"model"}}
         return torch.stack([sharp[:, i] if m == "model" else classical[m][:, i].to(sharp.dtype)
                             for i, m in enumerate(self.use)], 1)
 
 
-def self_check(net, datasets, shifts, grid, device, precision):
-    """Check `net` on windows of the area of `grid` (the inputs `datasets` with their offsets `shifts`)."""
+def self_check(net, datasets, shifts, grid, precision):
+    """Check `net` (on its device) on windows of the area of `grid` (the inputs `datasets` with their offsets
+    `shifts`)."""
     scale, bands = net.scale, GROUPS[net.scale]
     factors = (1, 2, 6) if scale == 6 else (1, 2)
     side = min(SIDE[scale], grid.rows - grid.rows % CELL[scale], grid.cols - grid.cols % CELL[scale])
@@ -72,22 +74,17 @@ def self_check(net, datasets, shifts, grid, device, precision):
     if not pairs:
         return Check(scale, {}, model_only, tr("every checked window holds no-data pixels: the network is used"))
     keys = ("hi", "mid", "lo")[: len(factors)]
-    stats = scene_stats([[p[k] for k in keys] for p in pairs], scale).to(device)
+    stats = scene_stats([[p[k] for k in keys] for p in pairs], scale)
     errors = {m: np.zeros(len(bands)) for m in NAMES}
     truth, count = np.zeros(len(bands)), 0
-    with torch.inference_mode():
-        for pair in pairs:
-            args = [torch.from_numpy(pair[k])[None].to(device) for k in keys]
-            with autocast(device, precision):
-                model = net(*args, stats=stats)
-            guesses = {"model": model.float(), "hpf": pansharpen.hpf(args[0], args[-1], stats, scale),
-                       "bicubic": bicubic(args[-1], scale)}
-            target = torch.from_numpy(pair["target"])[None].to(device).double()
-            for m, guess in guesses.items():
-                errors[m] += ((guess.double() - target) ** 2).sum((0, 2, 3)).cpu().numpy()
-            truth += target.sum((0, 2, 3)).cpu().numpy()
-            count += target[0, 0].numel()
-    sre = {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
+    for pair in pairs:
+        target = pair["target"].astype(np.float64)
+        for m, guess in estimates(net, pair, precision=precision, stats=stats).items():
+            errors[m] += ((guess - target) ** 2).sum((1, 2))
+        truth += target.sum((1, 2))
+        count += target[0].size
+    sre = {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist()
+           for m, e in errors.items()}
     use = tuple("model" if sre["model"][i] >= max(sre["hpf"][i], sre["bicubic"][i])
                 else max(("hpf", "bicubic"), key=lambda m: sre[m][i]) for i in range(len(bands)))
     return Check(scale, sre, use)

@@ -155,7 +155,7 @@ def test_out_of_memory_on_the_smallest_block_says_to_use_the_cpu(small_scene, tm
 
 
 def test_large_tile_sizes_are_capped_and_gdal_cache_restored(small_scene, tmp_path):
-    from s2sr.core.pipeline import GDAL_CACHE
+    from s2sr.core.raster import GDAL_CACHE
     from s2sr.core.tiling import MAX_TILE
 
     before = gdal.GetCacheMax()
