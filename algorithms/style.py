@@ -1,11 +1,16 @@
-"""Styling of the result layer: a false-colour composite with a cumulative-cut stretch from the data."""
+"""Styling of the result layers: the sharpened bands as a false-colour composite with a cumulative-cut stretch from
+the data; the confidence map (expected error per pixel) with a sequential colour ramp and a legend in DN."""
 import os
 
 from qgis.core import (
+    QgsColorRampShader,
     QgsContrastEnhancement,
     QgsMultiBandColorRenderer,
     QgsProcessingLayerPostProcessorInterface,
+    QgsRasterShader,
     QgsSingleBandGrayRenderer,
+    QgsSingleBandPseudoColorRenderer,
+    QgsStyle,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from osgeo import gdal
@@ -56,6 +61,33 @@ def apply_style(layer, bands):
     layer.triggerRepaint()
 
 
+def confidence_layer_name(bands):
+    """E.g. 'Expected error of B5-B12 (DN, S2 super-resolved)'."""
+    return QCoreApplication.translate("S2SRStyle", "Expected error of {}-{} (DN, S2 super-resolved)").format(
+        bands[0], bands[-1])
+
+
+def apply_confidence_style(layer, bands):
+    """The first band's expected error on a sequential ramp (magma) from its 2nd to its 98th percentile, five
+    classes in the legend, labelled in DN."""
+    provider = layer.dataProvider()
+    low, high = provider.cumulativeCut(1, 0.02, 0.98, sampleSize=250000)
+    ramp = QgsStyle.defaultStyle().colorRamp("Magma")
+    function = QgsColorRampShader(low, high, ramp, QgsColorRampShader.Interpolated, QgsColorRampShader.EqualInterval)
+    function.classifyColorRamp(5, -1)
+    items = function.colorRampItemList()
+    for item in items:
+        item.label = QCoreApplication.translate("S2SRStyle", "{:.0f} DN").format(item.value)
+    function.setColorRampItemList(items)
+    shader = QgsRasterShader(low, high)
+    shader.setRasterShaderFunction(function)
+    renderer = QgsSingleBandPseudoColorRenderer(provider, 1, shader)
+    renderer.setClassificationMin(low)
+    renderer.setClassificationMax(high)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
 def describe(layer):
     """The layer's metadata (Layer Properties > Metadata): its abstract lists what made it, the model, the
     self-check's verdict per band, the source product, from the file's S2SR_ metadata items."""
@@ -73,17 +105,17 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     _alive = []  # Processing keeps only a C++ pointer: hold the Python objects
 
-    def __init__(self, bands):
+    def __init__(self, bands, style):
         super().__init__()
-        self.bands = list(bands)
+        self.bands, self.style = list(bands), style
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
-        apply_style(layer, self.bands)
+        self.style(layer, self.bands)
         describe(layer)
         layer.saveDefaultStyle()  # <output>.qml beside the file: the style also applies when it is opened later
         layer.saveDefaultMetadata()  # <output>.qmd beside it: so does the description
 
     @classmethod
-    def create(cls, bands):
-        cls._alive.append(cls(bands))
+    def create(cls, bands, style=apply_style):
+        cls._alive.append(cls(bands, style))
         return cls._alive[-1]

@@ -4,8 +4,9 @@ import os
 
 import numpy as np
 import torch
+from osgeo import gdal
 
-from . import consistency, pansharpen, selfcheck
+from . import confidence as conf, consistency, pansharpen, selfcheck
 from .bands import BANDS_10M, GROUPS, output_order
 from .devices import autocast, select_device, select_precision
 from .errors import Cancelled, InputError, tr
@@ -28,7 +29,7 @@ STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the sce
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", precision="auto", tile_size=0,
                   enforce_consistency=False, extent=None, threads=0, block=BLOCK, progress=None, is_cancelled=None,
-                  log=print, offsets=None, valid_mask=None, extra_metadata=None, self_check=True):
+                  log=print, offsets=None, valid_mask=None, extra_metadata=None, self_check=True, confidence=None):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
@@ -44,6 +45,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     self_check: score each network on the scene first (core.selfcheck) and produce a band where it loses to the
     better of bicubic and HPF pan-sharpening by that method instead.
 
+    confidence: path of a second GeoTIFF (optional) with, for every sharpened band, the expected absolute error of
+    each 10 m pixel in DN (core.confidence), on the output's grid.
+
     offsets (band -> DN, e.g. -1000 for processing baseline 04.00) are added to the input before the network
     and taken off the output again, so the output keeps the input's convention. valid_mask: a raster on the
     20 m raster's grid (an L2A scene classification) whose 0 marks no data. extra_metadata: items added to
@@ -57,7 +61,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     if "60m" in targets and not input_60m:
         raise InputError(tr("super-resolving the 60 m bands needs the 60 m raster (B1 B9): give INPUT_60M or "
                          "choose the 20 m bands only"))
-    check_outputs({"OUTPUT": output}, (input_10m, input_20m, input_60m, valid_mask), rasters=("OUTPUT",))
+    check_outputs({"OUTPUT": output, "CONFIDENCE": confidence}, (input_10m, input_20m, input_60m, valid_mask),
+                  rasters=("OUTPUT", "CONFIDENCE"))
     datasets, grid = open_scene(input_10m, input_20m, input_60m if "60m" in targets else None, extent)
     offsets = offsets or {}
     shifts = {f: band_offsets(offsets, f) for f in datasets}
@@ -73,8 +78,14 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         tile_size = MAX_TILE
     nets = {TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device)
             for t in targets}
+    if confidence:
+        for s, net in nets.items():
+            if net.calibration is None:
+                raise InputError(tr("the %dx network of model %s has no calibrated confidence map (it was trained "
+                                    "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
+                                    "the confidence output out") % (s, model, models.weights_path(model, s, model_dirs)))
     margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
-                 for s, net in nets.items())
+                 + (conf.reach(s) if confidence else 0) for s, net in nets.items())
     bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
     windows = _sample_windows(datasets, shifts, grid)
     stats = {scale: scene_stats([[w[f] for f in sorted(datasets)[: 3 if scale == 6 else 2]] for w in windows], scale)
@@ -107,8 +118,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used, block)
+    errors = _confidence_raster(confidence, grid, nets, metadata, block) if confidence else None
     runner = BlockRunner(nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m,
-                         enforce_consistency, out, device, precision, log)
+                         enforce_consistency, out, errors, device, precision, log)
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
@@ -125,10 +137,25 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         log("mean |block mean of the sharpened band - measured pixel| (DN): " + report)
         out.ds.SetMetadataItem("S2SR_CONSISTENCY_MAD", report)
         out.commit()
+        if errors:
+            errors.commit()
     except BaseException:
-        out.discard()
+        for raster in (out, errors):
+            if raster:
+                raster.discard()
         raise
     return bands
+
+
+def _confidence_raster(path, grid, nets, metadata, block):
+    """The CONFIDENCE output: Float32, a band per sharpened band (named and ordered like the output's), no-data -1."""
+    bounds = " ".join("%dx:%.2f" % (s, net.calibration.bound["model"]) for s, net in nets.items())
+    items = dict(metadata, S2SR_CONFIDENCE=(
+        "expected absolute error of each sharpened pixel (DN, core.confidence); 80 %% of the errors stayed under "
+        "the value times S2SR_CONFIDENCE_BOUND_80 on the calibration scenes (%s)"
+        % "; ".join(sorted({net.calibration.source for net in nets.values()}))), S2SR_CONFIDENCE_BOUND_80=bounds)
+    bands = output_order(sum((SCALE_BANDS[s] for s in nets), ()))
+    return OutputRaster(path, grid, bands, gdal.GDT_Float32, -1.0, items, None, block)
 
 
 def _sample_windows(datasets, shifts, grid):
@@ -200,10 +227,11 @@ class BlockRunner:
     """Runs the networks block by block and writes each block's core. On CUDA out-of-memory a block is split
     in four (with their own margins) and so are all later blocks of that size: the run goes on."""
 
-    def __init__(self, nets, checks, stats, grid, margin, include_10m, enforce, out, device, precision, log):
+    def __init__(self, nets, checks, stats, grid, margin, include_10m, enforce, out, errors, device, precision, log):
         self.nets, self.checks, self.stats, self.grid = nets, checks, stats, grid
         self.margin, self.include_10m = margin, include_10m
-        self.enforce, self.out, self.device, self.precision, self.log = enforce, out, device, precision, log
+        self.enforce, self.out, self.errors = enforce, out, errors
+        self.device, self.precision, self.log = device, precision, log
         self.deviation = Deviation(nets)
         self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
 
@@ -235,7 +263,7 @@ class BlockRunner:
         r0, c0 = core[0] - read[0], core[1] - read[1]
         crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
         results = {b: w[crop] for b, w in zip(BANDS_10M, windows[1])} if self.include_10m else {}
-        sharpened = {}
+        sharpened, expected = {}, {}
         with torch.inference_mode():
             for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
                 with autocast(self.device, self.precision):
@@ -245,6 +273,10 @@ class BlockRunner:
                 if self.enforce:
                     sharp = consistency.enforce(sharp, tensors[scale], scale)
                 sharpened[scale] = sharp[..., crop[0], crop[1]]
+                if self.errors:
+                    methods = self.checks[scale].use if scale in self.checks else ("model",) * len(SCALE_BANDS[scale])
+                    expected[scale] = net.calibration.expected_error(
+                        sharp, methods, tensors[scale], tensors[1], self.stats[scale])[0, :, crop[0], crop[1]]
         for scale, sharp in sharpened.items():
             coarse = (slice(r0 // scale, (r0 + core[2]) // scale), slice(c0 // scale, (c0 + core[3]) // scale))
             self.deviation.add(SCALE_BANDS[scale], sharp, tensors[scale][..., coarse[0], coarse[1]],
@@ -252,6 +284,9 @@ class BlockRunner:
             results.update(zip(SCALE_BANDS[scale], sharp[0].float().cpu().numpy()))
         for name, data in results.items():
             self.out.write(name, core[0], core[1], data, mask[crop])
+        for scale, error in expected.items():
+            for name, data in zip(SCALE_BANDS[scale], error.float().cpu().numpy()):
+                self.errors.write(name, core[0], core[1], data, mask[crop])
 
 
 def _coarse_valid(mask, factor):

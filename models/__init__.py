@@ -2,7 +2,7 @@
 
 A model is a pair of weight files ``<name>_2x.pt`` (20 m bands) and ``<name>_6x.pt`` (60 m bands).
 Each file holds the network's config, its state dict and the training record, so that training can
-resume from it.
+resume from it, and the calibration of its confidence map (core.confidence) when it has one.
 """
 import os
 
@@ -38,6 +38,7 @@ def load_checkpoint(path):
 
 def load_network(path, device="cpu"):
     """Build the network stored in a weight file, in eval mode on `device`."""
+    from ..core.confidence import Calibration
     from .dsen2 import DSen2
 
     ckpt = load_checkpoint(path)
@@ -49,4 +50,6 @@ def load_network(path, device="cpu"):
                          "0.2 lack the scene standardisation and must be trained again) (%s)") % (path, err)) from err
     record = ckpt.get("record", {})
     net.version = "%d steps, last trained %s" % (record.get("steps", 0), (record.get("runs") or [{}])[-1].get("date"))
+    calibration = ckpt.get("confidence")
+    net.calibration = Calibration(**calibration) if calibration and calibration["steps"] == record.get("steps") else None
     return net.eval().to(device)

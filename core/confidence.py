@@ -1,0 +1,66 @@
+"""Per-pixel confidence: the expected absolute error (DN) of every sharpened 10 m pixel.
+
+Where the network, bicubic upsampling and HPF pan-sharpening agree, and the band and its pan band are smooth,
+the sharpened value is rarely far off; where they disagree, or at edges, it can be. The expected error is a
+non-negative linear model of those local quantities, in units of the band's standard deviation over the scene
+(so it follows any gain applied to the band, as the networks do):
+
+    E|error| = std x (c0 + c1 |est - bicubic| + c2 |est - HPF| + c3 |HPF - bicubic| + c4 |grad bicubic|)
+
+each term averaged over a small window (its size per scale: WINDOW). `est` is what the output holds for the
+band (the network's value, or the classical method's where the self-check chose it); the coefficients are
+fitted per band and per method on Wald-protocol residuals of scenes that the network never trained on
+(`training.confidence`), and stored in the weight file with the factor that turns the expected error into
+the bound that 80 % of the errors stay under.
+"""
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+from . import pansharpen
+from ..models.dsen2 import bicubic
+
+WINDOW = {2: 3, 6: 5}  # 10 m pixels a side of the window the terms are averaged over (chosen by measurement)
+TERMS = ("1", "|est - bicubic|", "|est - HPF|", "|HPF - bicubic|", "|grad bicubic|")
+
+
+def reach(scale):
+    """10 m pixels of context the confidence needs beyond the sharpened bands' own."""
+    return WINDOW[scale] // 2 + 1
+
+
+def features(est, cubic, classical, std, scale):
+    """(N, bands, len(TERMS), H, W): the terms of the model for the estimate `est` (N, bands, H, W DN), given the
+    bicubic and HPF estimates and the target bands' scene std (N, bands)."""
+    s = std[..., None, None]
+    dy = F.pad(cubic[..., 1:, :] - cubic[..., :-1, :], (0, 0, 0, 1), mode="replicate")
+    dx = F.pad(cubic[..., :, 1:] - cubic[..., :, :-1], (0, 1, 0, 0), mode="replicate")
+    terms = [(est - cubic).abs(), (est - classical).abs(), (classical - cubic).abs(), torch.hypot(dx, dy) * scale]
+    terms = torch.stack(terms, 2) / s[:, :, None]
+    n, b, t, h, w = terms.shape
+    k = WINDOW[scale]
+    smooth = F.avg_pool2d(terms.reshape(n, b * t, h, w), k, 1, k // 2, count_include_pad=False)
+    return torch.cat([torch.ones(n, b, 1, h, w, device=est.device), smooth.reshape(n, b, t, h, w)], 2)
+
+
+@dataclass
+class Calibration:
+    """What `training.confidence` fitted for one network: per method ("model", "hpf", "bicubic") per band the
+    len(TERMS) non-negative coefficients, and per method the factor that turns the expected error into the
+    bound 80 % of the errors stayed under on the calibration scenes; `source` names those scenes; `steps` the
+    network's training steps when it was fitted (a network trained further must be calibrated again)."""
+    scale: int
+    coef: dict
+    bound: dict
+    source: str
+    steps: int
+
+    def expected_error(self, est, methods, low, hi, stats):
+        """(N, bands, H, W) expected |error| in DN of `est` (N, bands, H, W), whose band i was made by methods[i],
+        from the measured coarse bands `low`, the 10 m bands `hi` and the scene's SceneStats."""
+        std = stats.std[:, -est.shape[1]:]
+        terms = features(est.float(), bicubic(low, self.scale), pansharpen.hpf(hi, low, stats, self.scale), std,
+                         self.scale)
+        coef = torch.tensor([self.coef[m][i] for i, m in enumerate(methods)], device=est.device)
+        return std[..., None, None] * torch.einsum("nbthw,bt->nbhw", terms, coef)

