@@ -11,14 +11,17 @@ each term averaged over a small window (its size per scale: WINDOW). `est` is wh
 band (the network's value, or the classical method's where the self-check chose it); the coefficients are
 fitted per band and per method on Wald-protocol residuals of scenes that the network never trained on
 (`training.confidence`), and stored in the weight file with the factor that turns the expected error into
-the bound that 80 % of the errors stay under.
+the bound that 80 % of the errors stay under. Per scene, the expected error is scaled by how the network did on
+the scene's own windows at reduced scale (the self-check's windows; `Calibration.scene_factor`).
 """
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
 from . import pansharpen
+from .evaluation import estimates
 from ..models.dsen2 import bicubic
 
 WINDOW = {2: 3, 6: 5}  # 10 m pixels a side of the window the terms are averaged over (chosen by measurement)
@@ -47,20 +50,44 @@ def features(est, cubic, classical, std, scale):
 @dataclass
 class Calibration:
     """What `training.confidence` fitted for one network: per method ("model", "hpf", "bicubic") per band the
-    len(TERMS) non-negative coefficients, and per method the factor that turns the expected error into the
-    bound 80 % of the errors stayed under on the calibration scenes; `source` names those scenes; `steps` the
-    network's training steps when it was fitted (a network trained further must be calibrated again)."""
+    len(TERMS) non-negative coefficients; per method the factor that turns the expected error into the bound 80 % of
+    the errors stayed under on the calibration scenes; `scene`: (a, b) of the per-scene correction (see
+    `scene_factor`), or None where there is none; `source` names the calibration scenes; `steps` the network's
+    training steps when it was fitted (a network trained further must be calibrated again)."""
     scale: int
     coef: dict
     bound: dict
+    scene: list
     source: str
     steps: int
 
-    def expected_error(self, est, methods, low, hi, stats):
+    def expected_error(self, est, methods, low, hi, stats, factor=1.0):
         """(N, bands, H, W) expected |error| in DN of `est` (N, bands, H, W), whose band i was made by methods[i],
-        from the measured coarse bands `low`, the 10 m bands `hi` and the scene's SceneStats."""
+        from the measured coarse bands `low`, the 10 m bands `hi` and the scene's SceneStats; times `factor`."""
         std = stats.std[:, -est.shape[1]:]
         terms = features(est.float(), bicubic(low, self.scale), pansharpen.hpf(hi, low, stats, self.scale), std,
                          self.scale)
-        coef = torch.tensor([self.coef[m][i] for i, m in enumerate(methods)], device=est.device)
+        coef = factor * torch.tensor([self.coef[m][i] for i, m in enumerate(methods)], device=est.device)
         return std[..., None, None] * torch.einsum("nbthw,bt->nbhw", terms, coef)
+
+    def error_ratio(self, net, pairs, stats, precision="float32"):
+        """Mean expected over mean actual error of the network's output on Wald pairs (with their SceneStats)."""
+        expected = actual = 0.0
+        for pair in pairs:
+            guess = torch.from_numpy(estimates(net, pair, precision=precision, stats=stats)["model"])[None]
+            tensors = {k: torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in pair}
+            low = tensors["lo" if self.scale == 6 else "mid"]
+            expected += float(self.expected_error(guess, ("model",) * guess.shape[1], low, tensors["hi"],
+                                                  stats.to("cpu")).sum())
+            actual += float(np.abs(guess[0].numpy() - pair["target"]).sum())
+        return expected / max(actual, 1e-6)
+
+    def scene_factor(self, net, pairs, stats, precision="float32"):
+        """How much the expected errors of this scene are to be scaled: the ratio r of expected to actual error of
+        the network on Wald pairs of the scene's own windows (core.selfcheck.wald_windows, with their stats), and
+        the same ratio one scale finer, where the output is, predicted as exp(a) r^b (a, b fitted on the
+        calibration scenes, where both scales can be measured); 1 without pairs or without a fitted correction."""
+        if not pairs or not self.scene:
+            return 1.0
+        a, b = self.scene
+        return float(np.exp(-a) * self.error_ratio(net, pairs, stats, precision) ** -b)

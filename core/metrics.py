@@ -60,3 +60,11 @@ def ssim(ref, est, sigma=1.5):
 def scores(ref, est):
     """All scores for one image: per-band arrays and the scalar SAM."""
     return {"rmse": rmse(ref, est), "sre": sre(ref, est), "uiq": uiq(ref, est), "sam": sam(ref, est)}
+
+
+def spearman(a, b):
+    """Spearman rank correlation of two 1-D arrays (ties broken by position)."""
+    ranks = [np.empty(len(x)) for x in (a, b)]
+    for r, x in zip(ranks, (a, b)):
+        r[np.argsort(x, kind="stable")] = np.arange(len(x))
+    return float(np.corrcoef(*ranks)[0, 1])

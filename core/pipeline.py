@@ -83,7 +83,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             if net.calibration is None:
                 raise InputError(tr("the %dx network of model %s has no calibrated confidence map (it was trained "
                                     "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
-                                    "the confidence output out") % (s, model, models.weights_path(model, s, model_dirs)))
+                                    "the confidence output out")
+                                 % (s, model, models.weights_path(model, s, model_dirs)))
     margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
                  + (conf.reach(s) if confidence else 0) for s, net in nets.items())
     bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
@@ -92,10 +93,12 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
              for scale in nets}
     means = np.split(stats[max(nets)].mean[0].numpy(), np.cumsum([COUNTS[f] for f in sorted(datasets)])[:-1])
     fills = dict(zip(sorted(datasets), means))  # no-data pixels are given the scene's mean
-    checks = {s: selfcheck.self_check(net, datasets, shifts, grid, precision) for s, net in nets.items()
-              } if self_check else {}
+    windows = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets} if self_check or confidence else {}
+    checks = {s: selfcheck.self_check(net, *windows[s], precision) for s, net in nets.items()} if self_check else {}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
+    factors = {s: net.calibration.scene_factor(net, *windows[s][:2], precision) for s, net in nets.items()
+               } if confidence else {}
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
@@ -118,9 +121,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used, block)
-    errors = _confidence_raster(confidence, grid, nets, metadata, block) if confidence else None
+    errors = _confidence_raster(confidence, grid, nets, factors, metadata, block) if confidence else None
     runner = BlockRunner(nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m,
-                         enforce_consistency, out, errors, device, precision, log)
+                         enforce_consistency, out, (errors, factors), device, precision, log)
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
@@ -147,13 +150,15 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     return bands
 
 
-def _confidence_raster(path, grid, nets, metadata, block):
+def _confidence_raster(path, grid, nets, factors, metadata, block):
     """The CONFIDENCE output: Float32, a band per sharpened band (named and ordered like the output's), no-data -1."""
     bounds = " ".join("%dx:%.2f" % (s, net.calibration.bound["model"]) for s, net in nets.items())
     items = dict(metadata, S2SR_CONFIDENCE=(
         "expected absolute error of each sharpened pixel (DN, core.confidence); 80 %% of the errors stayed under "
-        "the value times S2SR_CONFIDENCE_BOUND_80 on the calibration scenes (%s)"
-        % "; ".join(sorted({net.calibration.source for net in nets.values()}))), S2SR_CONFIDENCE_BOUND_80=bounds)
+        "the value times S2SR_CONFIDENCE_BOUND_80 on the calibration scenes (%s); S2SR_CONFIDENCE_SCENE_FACTOR: how "
+        "much it was scaled for this scene, from the network's errors on the scene's own windows at reduced scale"
+        % "; ".join(sorted({net.calibration.source for net in nets.values()}))), S2SR_CONFIDENCE_BOUND_80=bounds,
+        S2SR_CONFIDENCE_SCENE_FACTOR=" ".join("%dx:%.3f" % item for item in factors.items()))
     bands = output_order(sum((SCALE_BANDS[s] for s in nets), ()))
     return OutputRaster(path, grid, bands, gdal.GDT_Float32, -1.0, items, None, block)
 
@@ -230,7 +235,7 @@ class BlockRunner:
     def __init__(self, nets, checks, stats, grid, margin, include_10m, enforce, out, errors, device, precision, log):
         self.nets, self.checks, self.stats, self.grid = nets, checks, stats, grid
         self.margin, self.include_10m = margin, include_10m
-        self.enforce, self.out, self.errors = enforce, out, errors
+        self.enforce, self.out, (self.errors, self.factors) = enforce, out, errors
         self.device, self.precision, self.log = device, precision, log
         self.deviation = Deviation(nets)
         self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
@@ -276,7 +281,8 @@ class BlockRunner:
                 if self.errors:
                     methods = self.checks[scale].use if scale in self.checks else ("model",) * len(SCALE_BANDS[scale])
                     expected[scale] = net.calibration.expected_error(
-                        sharp, methods, tensors[scale], tensors[1], self.stats[scale])[0, :, crop[0], crop[1]]
+                        sharp, methods, tensors[scale], tensors[1], self.stats[scale], self.factors[scale]
+                    )[0, :, crop[0], crop[1]]
         for scale, sharp in sharpened.items():
             coarse = (slice(r0 // scale, (r0 + core[2]) // scale), slice(c0 // scale, (c0 + core[3]) // scale))
             self.deviation.add(SCALE_BANDS[scale], sharp, tensors[scale][..., coarse[0], coarse[1]],

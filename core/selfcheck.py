@@ -50,16 +50,14 @@ class Check:
                             for i, m in enumerate(self.use)], 1)
 
 
-def self_check(net, datasets, shifts, grid, precision):
-    """Check `net` (on its device) on windows of the area of `grid` (the inputs `datasets` with their offsets
-    `shifts`)."""
-    scale, bands = net.scale, GROUPS[net.scale]
+def wald_windows(datasets, shifts, grid, scale):
+    """Wald pairs (core.degrade) of up to 16 windows spread over the area of `grid` (the inputs `datasets` with their
+    offsets `shifts`), windows with no-data left out, and their SceneStats; or ([], None, why not)."""
     factors = (1, 2, 6) if scale == 6 else (1, 2)
     side = min(SIDE[scale], grid.rows - grid.rows % CELL[scale], grid.cols - grid.cols % CELL[scale])
-    model_only = ("model",) * len(bands)
     if side < MIN_CELLS * CELL[scale]:
-        return Check(scale, {}, model_only, tr("the area is too small to check the network (it needs %d x %d pixels "
-                                               "at 10 m): the network is used") % ((MIN_CELLS * CELL[scale],) * 2))
+        return [], None, tr("the area is too small to check the network (it needs %d x %d pixels at 10 m): the "
+                            "network is used") % ((MIN_CELLS * CELL[scale],) * 2)
     pairs = []
     for row in _starts(grid.rows, side, grid.block):
         for col in _starts(grid.cols, side, grid.block):
@@ -72,9 +70,16 @@ def self_check(net, datasets, shifts, grid, precision):
             else:
                 pairs.append(wald_pair(scene, scale))
     if not pairs:
-        return Check(scale, {}, model_only, tr("every checked window holds no-data pixels: the network is used"))
+        return [], None, tr("every checked window holds no-data pixels: the network is used")
     keys = ("hi", "mid", "lo")[: len(factors)]
-    stats = scene_stats([[p[k] for k in keys] for p in pairs], scale)
+    return pairs, scene_stats([[p[k] for k in keys] for p in pairs], scale), ""
+
+
+def self_check(net, pairs, stats, note, precision):
+    """Check `net` (on its device) on the Wald pairs of `wald_windows` (with their stats; `note` why there are none)."""
+    bands = GROUPS[net.scale]
+    if not pairs:
+        return Check(net.scale, {}, ("model",) * len(bands), note)
     errors = {m: np.zeros(len(bands)) for m in NAMES}
     truth, count = np.zeros(len(bands)), 0
     for pair in pairs:
@@ -87,7 +92,7 @@ def self_check(net, datasets, shifts, grid, precision):
            for m, e in errors.items()}
     use = tuple("model" if sre["model"][i] >= max(sre["hpf"][i], sre["bicubic"][i])
                 else max(("hpf", "bicubic"), key=lambda m: sre[m][i]) for i in range(len(bands)))
-    return Check(scale, sre, use)
+    return Check(net.scale, sre, use)
 
 
 def _starts(size, side, step):

@@ -50,6 +50,8 @@ def load_network(path, device="cpu"):
                          "0.2 lack the scene standardisation and must be trained again) (%s)") % (path, err)) from err
     record = ckpt.get("record", {})
     net.version = "%d steps, last trained %s" % (record.get("steps", 0), (record.get("runs") or [{}])[-1].get("date"))
-    calibration = ckpt.get("confidence")
-    net.calibration = Calibration(**calibration) if calibration and calibration["steps"] == record.get("steps") else None
+    net.calibration = None  # none, or fitted for an earlier state of the network or an earlier plugin version
+    calibration = ckpt.get("confidence") or {}
+    if calibration.get("steps") == record.get("steps") and set(calibration) == set(Calibration.__dataclass_fields__):
+        net.calibration = Calibration(**calibration)
     return net.eval().to(device)

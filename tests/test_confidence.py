@@ -13,7 +13,7 @@ from s2sr.core import confidence
 from s2sr.core.errors import InputError
 from s2sr.core.evaluation import read_scene
 from s2sr.core.pipeline import super_resolve
-from s2sr.training.confidence import residuals
+from s2sr.training.confidence import fit, residuals
 
 
 def read(path):
@@ -55,6 +55,8 @@ def test_confidence_output_is_on_the_output_grid_and_leaves_the_output_alone(sma
     for name, values in expected.items():
         assert (values > 0).all() and values.mean() < 0.2 * bands[name].mean(), name
     assert "2x:" in conf.GetMetadataItem("S2SR_CONFIDENCE_BOUND_80")
+    factors = dict(item.split(":") for item in conf.GetMetadataItem("S2SR_CONFIDENCE_SCENE_FACTOR").split())
+    assert set(factors) == {"2x", "6x"} and all(0.2 < float(f) < 5 for f in factors.values())
     assert not [f for f in os.listdir(str(tmp_path)) if f.startswith(".s2sr-")]
 
 
@@ -97,3 +99,17 @@ def test_toolbox_loads_the_confidence_map_with_a_ramp_and_a_legend_in_dn(provide
     assert len(items) == 5 and all(item.label.endswith(" DN") for item in items)
     assert 0 < items[0].value < items[-1].value
     QgsProject.instance().removeAllMapLayers()
+
+
+def test_calibration_fits_non_negative_coefficients_and_a_bound(scene):
+    """Fitted on two halves of a real scene (too few scenes for a per-scene correction)."""
+    net = models.load_network(models.weights_path("dsen2_oscd", 2))
+    whole = read_scene(scene["10m"], scene["20m"])[0]
+    halves = {side: {f: a[:, :, : a.shape[2] // 2] if side == "west" else a[:, :, a.shape[2] // 2 :]
+                     for f, a in whole.items()} for side in ("west", "east")}
+    calibration, corrected = fit(net, halves, steps=7)
+    assert corrected == 2 and calibration.scene is None and calibration.steps == 7
+    for method in ("model", "hpf", "bicubic"):
+        coef = np.array(calibration.coef[method])
+        assert coef.shape == (6, len(confidence.TERMS)) and (coef >= 0).all() and coef.sum(1).min() > 0
+        assert 1.0 < calibration.bound[method] < 3.0

@@ -1,0 +1,137 @@
+"""The confidence map measured: every check-set scene and OSCD test scene is degraded by the Wald protocol and run
+through the whole pipeline (core.pipeline.super_resolve, self-check on) with the CONFIDENCE output; the expected
+error is compared with the actual absolute error of the output against the measured bands. Per scene: the Spearman
+rank correlation of expected and actual error (mean over bands), the share of pixels whose error stays under the
+80 % bound (the expected error times S2SR_CONFIDENCE_BOUND_80), and the ratio of mean expected to mean actual
+error. Then, for the choice of method, the spread of the network's output over the eight flips and rotations of
+the input: its Spearman against the actual error, and the SRE of their mean against the single output. Prints
+Markdown for docs/benchmarks.md.
+
+    python bench/confidence.py        (also part of make bench-quality)
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+from osgeo import gdal
+from torch.nn import functional as F
+
+from selfcheck import as_raster  # bench/ is the script's folder
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
+from s2sr import models  # noqa: E402
+from s2sr.core.bands import GROUPS  # noqa: E402
+from s2sr.core.degrade import wald_pair  # noqa: E402
+from s2sr.core.metrics import spearman, sre  # noqa: E402
+from s2sr.core.pipeline import super_resolve  # noqa: E402
+from s2sr.models.scene import scene_stats  # noqa: E402
+from s2sr.training import checkset  # noqa: E402
+
+PIXELS = 100_000  # pixels per band that enter the Spearman correlation (sampled)
+
+
+def run(pair, scale, model):
+    """The pipeline's output and confidence map (bands, rows, cols) for a Wald pair, and the 80 % bound factor."""
+    keys = ("hi", "mid", "lo")[: 3 if scale == 6 else 2]
+    paths = [as_raster(pair[k], 10.0 * f, "/vsimem/s2sr-bench/%s.tif" % k) for k, f in zip(keys, (1, 2, 6))]
+    out, conf = "/tmp/s2sr-bench-confidence-out.tif", "/tmp/s2sr-bench-confidence.tif"
+    super_resolve(paths[0], paths[1], out, input_60m=paths[2] if scale == 6 else None,
+                  targets=("60m",) if scale == 6 else ("20m",), include_10m=False, model=model, confidence=conf,
+                  log=lambda message: None)
+    shape = (-1,) + pair["target"].shape[1:]
+    result, expected = (gdal.Open(p).ReadAsArray().reshape(shape).astype(np.float64) for p in (out, conf))
+    items = gdal.Open(conf).GetMetadata()
+    bound = float(dict(i.split(":") for i in items["S2SR_CONFIDENCE_BOUND_80"].split())["%dx" % scale])
+    factor = items["S2SR_CONFIDENCE_SCENE_FACTOR"]
+    for p in (out, conf):
+        os.remove(p)
+    return result, expected, bound, factor
+
+
+def calibration_rows(scenes, scale, model, seed=0):
+    rows = []
+    for name, (level, scene) in scenes.items():
+        if not checkset.fits(scene, scale):
+            continue
+        pair = wald_pair(scene, scale)
+        result, expected, bound, factor = run(pair, scale, model)
+        actual = np.abs(result - pair["target"])
+        oracle = F.avg_pool2d(torch.from_numpy(actual)[None], 5, 1, 2, count_include_pad=False)[0].numpy()
+        actual, expected, oracle = (a.reshape(len(result), -1) for a in (actual, expected, oracle))
+        pick = np.random.default_rng(seed).choice(actual.shape[1], min(PIXELS, actual.shape[1]), replace=False)
+        rho, best = (np.mean([spearman(e[pick], a[pick]) for e, a in zip(guess, actual)])
+                     for guess in (expected, oracle))
+        rows.append((name, level, rho, float(np.mean(actual < bound * expected)), expected.mean() / actual.mean(),
+                     factor, best))
+    return rows
+
+
+def calibration_table(sets, scale, model):
+    lines = ["| set | scene | level | Spearman (mean over %s) | share under the 80 %% bound | expected / actual mean "
+             "error | scene factor | Spearman of an oracle: the actual mean error of the 5 x 5 pixels around |"
+             % " ".join(GROUPS[scale]), "|---|---|---|---|---|---|---|---|"]
+    for label, scenes in sets.items():
+        rows = calibration_rows(scenes, scale, model)
+        for name, level, rho, covered, ratio, factor, best in rows:
+            lines.append("| %s | %s | %s | %.3f | %.1f %% | %.2f | %s | %.3f |"
+                         % (label, name, level, rho, 100 * covered, ratio, factor, best))
+        if rows:
+            low = min(rows, key=lambda r: r[2])
+            cover = [r[3] for r in rows]
+            lines.append("| %s | **mean; lowest Spearman: %s** | | **%.3f**; %.3f | %.1f ... %.1f %% (range) | %.2f | "
+                         "| %.3f |" % (label, low[0], np.mean([r[2] for r in rows]), low[2], 100 * min(cover),
+                                      100 * max(cover), np.mean([r[4] for r in rows]), np.mean([r[6] for r in rows])))
+    return "\n".join(lines)
+
+
+def flips(net, pair):
+    """The network's output for the eight flips and rotations of a Wald pair's inputs, turned back: (8, bands, H, W)."""
+    keys = ("hi", "mid", "lo")[: 3 if net.scale == 6 else 2]
+    stats = scene_stats([[pair[k] for k in keys]], net.scale)
+    args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in keys]
+    outs = []
+    with torch.inference_mode():
+        for flip in (False, True):
+            for k in range(4):
+                out = net(*[torch.rot90(a.flip(-1) if flip else a, k, (-2, -1)) for a in args], stats=stats)
+                out = torch.rot90(out, -k, (-2, -1))
+                outs.append(out.flip(-1) if flip else out)
+    return torch.cat(outs).numpy()
+
+
+def flips_table(scenes, scale, model, seed=0):
+    net = models.load_network(models.weights_path(model, scale))
+    lines = ["| scene | level | Spearman of the spread over 8 flips and rotations | SRE single (dB) | SRE mean of the "
+             "8 (dB) |", "|---|---|---|---|---|"]
+    for name, (level, scene) in scenes.items():
+        if not checkset.fits(scene, scale):
+            continue
+        pair = wald_pair(scene, scale)
+        outs = flips(net, pair)
+        actual, spread = (np.abs(outs[0] - pair["target"]).reshape(len(outs[0]), -1),
+                          outs.std(0).reshape(len(outs[0]), -1))
+        pick = np.random.default_rng(seed).choice(actual.shape[1], min(PIXELS, actual.shape[1]), replace=False)
+        lines.append("| %s | %s | %.3f | %.2f | %.2f |" % (
+            name, level, np.mean([spearman(s[pick], a[pick]) for s, a in zip(spread, actual)]),
+            np.mean(sre(pair["target"], outs[0])), np.mean(sre(pair["target"], outs.mean(0)))))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="dsen2_oscd")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    check = checkset.check_scenes()
+    sets = {"check set": check, "OSCD test (calibration)": checkset.oscd_test_scenes()}
+    for scale in (2, 6):
+        print("### %dx: the confidence map through the pipeline\n" % scale)
+        print(calibration_table(sets, scale, args.model) + "\n")
+        print("### %dx: spread over flips and rotations (check set)\n" % scale)
+        print(flips_table(check, scale, args.model) + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()
