@@ -10,7 +10,7 @@ VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 export PYTHONPATH := $(PLUGINS)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test demo screenshots data train calibrate bench-quality bench-speed package clean
+.PHONY: setup test demo screenshots data train calibrate onnx bench-quality bench-speed package clean
 
 setup: $(VENV)/.installed $(PLUGINS)/s2sr
 
@@ -42,10 +42,13 @@ train: setup
 	test -d data/packed || $(MAKE) data
 	$(PY) -m s2sr.training.train --scale 2 --out models/dsen2_oscd_2x.pt --minutes $(MINUTES)
 	$(PY) -m s2sr.training.train --scale 6 --out models/dsen2_oscd_6x.pt --minutes $(MINUTES)
-	$(MAKE) calibrate
+	$(MAKE) calibrate onnx
 
 calibrate: setup
 	$(PY) -m s2sr.training.confidence models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt
+
+onnx: setup
+	$(PY) -W ignore::DeprecationWarning -m s2sr.models.export models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt
 
 bench-quality: setup
 	$(PY) bench/quality.py

@@ -1,4 +1,5 @@
-"""Which device and numeric precision a run uses (importable without PyTorch: the Processing widgets list these)."""
+"""Which device, numeric precision and backend a run uses (importable without PyTorch: the Processing widgets list
+these)."""
 from .errors import InputError, tr
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -39,3 +40,18 @@ def autocast(device, precision):
     import torch
 
     return torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bfloat16")
+
+
+BACKENDS = ("auto", "torch", "onnxruntime")
+
+
+def select_backend(name):
+    """"auto": PyTorch where it is installed (with bfloat16 it is the faster on CPUs that compute it natively, and
+    as fast in float32: docs/benchmarks.md), else ONNX Runtime (models.backends)."""
+    if name != "auto":
+        return name
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return "onnxruntime"
+    return "torch"

@@ -38,7 +38,7 @@ def estimates(net, pair, consistent=False, precision="float32", stats=None):
     network's, as in core.pipeline.super_resolve ("float32" or "bfloat16"). stats: the SceneStats to use
     (default: the pair's own; the self-check passes those of all its windows).
     """
-    device = next(net.parameters()).device
+    device = net.device
     args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in ("hi", "mid", "lo") if k in pair]
     if stats is None:
         stats = scene_stats([[a[0].numpy() for a in args]], net.scale)

@@ -8,7 +8,7 @@ from osgeo import gdal
 
 from . import confidence as conf, consistency, pansharpen, selfcheck
 from .bands import BANDS_10M, GROUPS, output_order
-from .devices import autocast, select_device, select_precision
+from .devices import autocast, select_backend, select_device, select_precision
 from .errors import Cancelled, InputError, tr
 from .outputs import check_outputs
 from .raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input, open_scene,
@@ -29,7 +29,8 @@ STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the sce
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), device="auto", precision="auto", tile_size=0,
                   enforce_consistency=False, extent=None, threads=0, block=BLOCK, progress=None, is_cancelled=None,
-                  log=print, offsets=None, valid_mask=None, extra_metadata=None, self_check=True, confidence=None):
+                  log=print, offsets=None, valid_mask=None, extra_metadata=None, self_check=True, confidence=None,
+                  backend="auto"):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
@@ -44,6 +45,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
 
     self_check: score each network on the scene first (core.selfcheck) and produce a band where it loses to the
     better of bicubic and HPF pan-sharpening by that method instead.
+
+    backend: where the networks run, "torch", "onnxruntime" (the exported ONNX files, float32, CPU) or "auto"
+    (models.backends.select_backend).
 
     confidence: path of a second GeoTIFF (optional) with, for every sharpened band, the expected absolute error of
     each 10 m pixel in DN (core.confidence), on the output's grid.
@@ -70,13 +74,14 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     model = model or next(iter(models.available_models(model_dirs)), None)
     if model is None:
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
-    device = select_device(device)
-    precision = select_precision(precision, device)
+    backend = select_backend(backend)
+    device = select_device("cpu" if backend == "onnxruntime" and device == "auto" else device)
+    precision = select_precision(precision, device) if backend == "torch" else "float32"
     tile_size = tile_size or TILE_SIZES[device]
     if tile_size > MAX_TILE:
         log("tile size %d capped at %d to bound memory (the result does not depend on it)" % (tile_size, MAX_TILE))
         tile_size = MAX_TILE
-    nets = {TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device)
+    nets = {TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device, backend)
             for t in targets}
     if confidence:
         for s, net in nets.items():
@@ -102,11 +107,11 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
-    log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s in %s"
-        % (grid.cols, grid.rows, grid.res, " ".join(bands), model, device, precision))
+    log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s in %s with %s"
+        % (grid.cols, grid.rows, grid.res, " ".join(bands), model, device, precision, backend))
     metadata = {
         "S2SR_VERSION": plugin_version(), "S2SR_MODEL": model, "S2SR_DEVICE": device,
-        "S2SR_PRECISION": precision,
+        "S2SR_PRECISION": precision, "S2SR_BACKEND": backend,
         "S2SR_SCALES": " ".join("%dx:%s" % (s, ",".join(SCALE_BANDS[s])) for s in nets),
         "S2SR_MODEL_VERSION": "; ".join("%dx: %s" % (s, net.version) for s, net in nets.items()),
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",

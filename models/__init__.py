@@ -36,8 +36,17 @@ def load_checkpoint(path):
         raise IOError(tr("cannot read model weights %s: %s") % (path, str(err).splitlines()[0])) from err
 
 
-def load_network(path, device="cpu"):
-    """Build the network stored in a weight file, in eval mode on `device`."""
+def load_network(path, device="cpu", backend="torch"):
+    """Build the network stored in a weight file, in eval mode on `device`; backend "onnxruntime": the network
+    exported beside it (`<weights>.onnx`, models.export) in ONNX Runtime (models.backends)."""
+    if backend == "onnxruntime":
+        from .backends import OnnxNetwork
+
+        net = OnnxNetwork(path[: -len(".pt")] + ".onnx")
+        if os.path.exists(path) and load_checkpoint(path)["record"]["steps"] != net.steps:
+            raise IOError(tr("the ONNX file of %s was exported before the network was trained further: export it "
+                             "again (make onnx)") % path)
+        return net.to(device)
     from ..core.confidence import Calibration
     from .dsen2 import DSen2
 

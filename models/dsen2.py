@@ -56,6 +56,10 @@ class DSen2(nn.Module):
         self.tail = nn.Conv2d(width, 4 * self.n_out, 3, padding=1)
 
     @property
+    def device(self):
+        return next(self.parameters()).device
+
+    @property
     def margin(self):
         """10 m pixels of context a tile needs on each side so tiling leaves no seams."""
         convs = 2 * self.config["depth"] + 2  # each 3x3 conv on the 20 m grid reaches 2 px at 10 m

@@ -11,7 +11,8 @@ import processing
 from s2sr.core.pipeline import super_resolve
 
 PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY",
-              "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT", "SELF_CHECK", "CONFIDENCE"}
+              "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT", "SELF_CHECK", "CONFIDENCE",
+              "BACKEND"}
 
 
 def run(**params):
@@ -114,8 +115,8 @@ def _out_of_memory_above(side, monkeypatch):
 
     load = models.load_network
 
-    def load_failing(path, device):
-        net = load(path, device)
+    def load_failing(path, device, backend):
+        net = load(path, device, backend)
         forward = net.forward
 
         def guarded(hi, *rest):

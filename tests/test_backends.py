@@ -1,0 +1,69 @@
+"""The networks in ONNX Runtime: the exported files give the pipeline's output within 1 DN of PyTorch's, and a
+missing, stale or misplaced ONNX network is refused with the reason."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from osgeo import gdal
+
+import processing
+from s2sr import models
+from s2sr.core.errors import InputError
+from s2sr.core.pipeline import super_resolve
+
+
+def run(scene, out, **kwargs):
+    super_resolve(scene["10m"], scene["20m"], out, input_60m=scene["60m"], targets=("20m", "60m"),
+                  precision="float32", log=lambda m: None, **kwargs)
+    return gdal.Open(out)
+
+
+def test_onnxruntime_gives_the_output_of_torch_within_1_dn(small_scene, tmp_path):
+    with_torch = run(small_scene, str(tmp_path / "torch.tif"), backend="torch", confidence=str(tmp_path / "c1.tif"))
+    with_ort = run(small_scene, str(tmp_path / "ort.tif"), backend="onnxruntime", confidence=str(tmp_path / "c2.tif"))
+    assert with_ort.GetMetadataItem("S2SR_BACKEND") == "onnxruntime"
+    assert with_torch.GetMetadataItem("S2SR_BACKEND") == "torch"
+    assert with_ort.GetMetadataItem("S2SR_SELF_CHECK").split("dB")[0] == with_torch.GetMetadataItem(
+        "S2SR_SELF_CHECK").split("dB")[0]
+    a, b = (ds.ReadAsArray().astype(np.float64) for ds in (with_torch, with_ort))
+    assert a.shape == b.shape == (12, 180, 192)
+    assert np.abs(a - b).max() <= 1
+    c1, c2 = (gdal.Open(str(tmp_path / name)).ReadAsArray() for name in ("c1.tif", "c2.tif"))
+    np.testing.assert_allclose(c1, c2, rtol=1e-3, atol=0.01)  # the confidence map travels in the ONNX file too
+
+
+def test_the_algorithm_runs_with_onnxruntime(provider, small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    processing.run("s2sr:superresolve", {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
+                                         "BACKEND": 2, "OUTPUT": out})
+    assert gdal.Open(out).GetMetadataItem("S2SR_BACKEND") == "onnxruntime"
+
+
+@pytest.fixture()
+def model_copy(tmp_path):
+    for scale in (2, 6):
+        for ext in ("pt", "onnx"):
+            shutil.copy(models.weights_path("dsen2_oscd", scale)[:-2] + ext,
+                        str(tmp_path / ("copy_%dx.%s" % (scale, ext))))
+    return str(tmp_path)
+
+
+def test_a_missing_or_stale_onnx_file_is_refused_with_the_reason(small_scene, model_copy, tmp_path):
+    args = dict(model="copy", model_dirs=(model_copy,), backend="onnxruntime", log=lambda m: None)
+    path = os.path.join(model_copy, "copy_2x.pt")
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["record"]["steps"] += 1  # trained further after the export
+    torch.save(ckpt, path)
+    with pytest.raises(IOError, match="exported before the network was trained further.*make onnx"):
+        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "a.tif"), **args)
+    os.remove(os.path.join(model_copy, "copy_2x.onnx"))
+    with pytest.raises(IOError, match="no ONNX file .*copy_2x.onnx.*make onnx"):
+        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "a.tif"), **args)
+    assert not os.path.exists(str(tmp_path / "a.tif"))
+
+
+def test_onnxruntime_on_cuda_is_refused_with_the_reason():
+    with pytest.raises(IOError, match="runs on the CPU"):
+        models.load_network(models.weights_path("dsen2_oscd", 2), "cuda", backend="onnxruntime")
