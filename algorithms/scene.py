@@ -21,6 +21,7 @@ from qgis.PyQt.QtGui import QIcon
 from osgeo import gdal
 
 from .. import ICON_PATH, PLUGIN_DIR, models
+from ..models.cards import find_cards, read_card
 from ..plugin import settings
 
 HELP_URL = QUrl.fromLocalFile(os.path.join(PLUGIN_DIR, "README.md")).toString()
@@ -71,11 +72,17 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
             self.BANDS, self.tr("Or: single-band files, named by band (B02.jp2, ..._B8A.jp2, ...)"),
             QgsProcessing.TypeRaster, optional=True))
 
-    def addAreaAndModelParameters(self, area_label):
+    def addAreaAndModelParameters(self, area_label, cards=False):
+        """EXTENT and MODEL: the installed models, and with `cards` also the model cards in the models folders."""
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, area_label, optional=True))
-        names = models.available_models(settings.model_folders())
+        names = self.model_names(cards)
         self.addParameter(QgsProcessingParameterEnum(
             self.MODEL, self.tr("Model"), options=names, defaultValue=0 if names else None))
+
+    def model_names(self, cards):
+        folders = settings.model_folders()
+        return models.available_models(folders) + (
+            [self.tr("{} (model card)").format(name) for name in find_cards(folders)] if cards else [])
 
     def _path(self, layer, name):
         if layer.providerType() != "gdal":
@@ -123,13 +130,16 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
             given.toString(digits), given_crs.authid(), cover.toString(digits), given_crs.authid())
         return area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum()
 
-    def model(self, parameters, context):
-        """(model name, model folders) chosen."""
+    def model(self, parameters, context, cards=False):
+        """(model name, or the models.cards.Card of a card among the options with `cards`; model folders)."""
         folders = settings.model_folders()
         names = models.available_models(folders)
         if not names:
             raise QgsProcessingException(self.tr("No trained models are installed in {}").format(", ".join(folders)))
-        return names[self.parameterAsEnum(parameters, self.MODEL, context)], folders
+        index = self.parameterAsEnum(parameters, self.MODEL, context)
+        if index < len(names):
+            return names[index], folders
+        return read_card(list(find_cards(folders).values())[index - len(names)]), folders
 
     def processAlgorithm(self, parameters, context, feedback):
         try:

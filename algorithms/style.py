@@ -23,11 +23,11 @@ STYLE = os.path.join(RESOURCES_DIR, "composite.qml")
 COMPOSITES = (("B12", "B8A", "B4"), ("B12", "B8A", "B5"), ("B11", "B8", "B4"), ("B9", "B8", "B1"))
 
 
-def layer_name(bands):
+def layer_name(bands, resolution=10):
     """E.g. 'B5-B12 at 10 m (S2 super-resolved)'."""
-    sharpened = [b for b in bands if b not in BANDS_10M]
-    return QCoreApplication.translate("S2SRStyle", "{}-{} at 10 m (S2 super-resolved)").format(sharpened[0],
-                                                                                             sharpened[-1])
+    sharpened = [b for b in bands if b not in BANDS_10M] or list(bands)
+    return QCoreApplication.translate("S2SRStyle", "{}-{} at {:g} m (S2 super-resolved)").format(
+        sharpened[0], sharpened[-1], resolution)
 
 
 def stretch(provider, band, origin):

@@ -3,6 +3,7 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
 )
@@ -11,6 +12,7 @@ from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M
 from ..core.devices import BACKENDS, DEVICES, PRECISIONS
 from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES
 from ..plugin import settings
+from ..models.cards import Card, read_card
 from .scene import SceneAlgorithm
 from .style import StylePostProcessor, apply_confidence_style, confidence_layer_name, layer_name
 
@@ -30,6 +32,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
     TILE_SIZE = "TILE_SIZE"
     OUTPUT = "OUTPUT"
     CONFIDENCE = "CONFIDENCE"
+    MODEL_CARD = "MODEL_CARD"
 
     def name(self):
         return "superresolve"
@@ -89,6 +92,11 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             "say which), where 80 % of the errors stayed under about 1.5 times it (S2SR_CONFIDENCE_BOUND_80). It "
             "ranks areas by their likely error better than it predicts a single pixel's. It adds about a third to "
             "the run's time and nothing when not asked for.\n\n"
+            "Models from model cards: the model of a card (YAML, in the format of the EVOLAND project: the ONNX "
+            "file beside it, the bands it takes, its factor and margin), given as MODEL_CARD or found in the "
+            "models folders (listed in Model), runs in ONNX Runtime and writes the card's bands on its own grid, "
+            "nested in the 10 m one (EVOLAND's models: 5 m). Bands to super-resolve, the 10 m bands option, the "
+            "60 m input, the self-check, consistency and the confidence map do not apply to it.\n\n"
             "The networks standardise every band by its statistics over the area processed and see a pan band "
             "fitted from the 10 m bands, so a darker or brighter scene, and L1C or L2A, are all the same to them; "
             "the result therefore depends a little on the area processed. Their scores at reduced scale, on "
@@ -109,7 +117,10 @@ class SuperResolveAlgorithm(SceneAlgorithm):
         self.addParameter(QgsProcessingParameterBoolean(
             self.SELF_CHECK, self.tr("Self-check: score the networks on this scene first, and use bicubic or HPF "
                                      "pan-sharpening for a band where they do better"), defaultValue=True))
-        self.addAreaAndModelParameters(self.tr("Area to process (default: all the inputs cover)"))
+        self.addAreaAndModelParameters(self.tr("Area to process (default: all the inputs cover)"), cards=True)
+        self.addParameter(QgsProcessingParameterFile(
+            self.MODEL_CARD, self.tr("Or run the model of this model card (YAML; e.g. an EVOLAND model)"),
+            fileFilter=self.tr("Model cards (*.yaml *.yml)"), optional=True))
         self.addParameter(QgsProcessingParameterEnum(
             self.DEVICE, self.tr("Device"), options=list(DEVICES),
             defaultValue=int(settings.value(settings.DEVICE, 0))))
@@ -138,7 +149,10 @@ class SuperResolveAlgorithm(SceneAlgorithm):
     def process_scene(self, parameters, context, feedback, folder):
         from ..core.pipeline import super_resolve
 
-        model, folders = self.model(parameters, context)
+        model, folders = self.model(parameters, context, cards=True)
+        card_path = self.parameterAsFile(parameters, self.MODEL_CARD, context)
+        if card_path:
+            model = read_card(card_path)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         confidence = self.parameterAsOutputLayer(parameters, self.CONFIDENCE, context) or None
         scene = self.scene(parameters, context, folder)
@@ -173,7 +187,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
         )
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)
-            details.name = layer_name(bands)
+            details.name = layer_name(bands, model.resolution if isinstance(model, Card) else 10)
             details.setPostProcessor(StylePostProcessor.create(bands))
         results = {self.OUTPUT: output}
         if confidence:

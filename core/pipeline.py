@@ -1,4 +1,5 @@
 """Super-resolve Sentinel-2 band rasters to 10 m: plan the grid, infer tile by tile, write a GeoTIFF."""
+import dataclasses
 import datetime
 import os
 
@@ -16,6 +17,7 @@ from .raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, no
 from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
 from .version import plugin_version
 from .. import models
+from ..models.cards import Card, CardNetwork
 from ..models.scene import scene_stats
 
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
@@ -46,8 +48,12 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     self_check: score each network on the scene first (core.selfcheck) and produce a band where it loses to the
     better of bicubic and HPF pan-sharpening by that method instead.
 
+    model: the name of one of the plugin's models (in `model_dirs`), or a models.cards.Card: then its model (ONNX
+    Runtime) gives the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m); targets,
+    include_10m and the 60 m input do not apply, nor the self-check (the log says so).
+
     backend: where the networks run, "torch", "onnxruntime" (the exported ONNX files, float32, CPU) or "auto"
-    (models.backends.select_backend).
+    (core.devices.select_backend).
 
     confidence: path of a second GeoTIFF (optional) with, for every sharpened band, the expected absolute error of
     each 10 m pixel in DN (core.confidence), on the output's grid.
@@ -59,7 +65,11 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     """
     if threads > 0:
         torch.set_num_threads(threads)
-    targets = [t for t in TARGETS if t in targets]
+    card = model if isinstance(model, Card) else None
+    if card and (enforce_consistency or confidence):
+        raise InputError(tr("CONSISTENCY and CONFIDENCE are available for the plugin's own networks only, not for "
+                            "the model of the card %s") % card.path)
+    targets = ["card"] if card else [t for t in TARGETS if t in targets]
     if not targets:
         raise InputError(tr("choose at least one group of bands to super-resolve"))
     if "60m" in targets and not input_60m:
@@ -76,13 +86,14 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
     backend = select_backend(backend)
     device = select_device("cpu" if backend == "onnxruntime" and device == "auto" else device)
-    precision = select_precision(precision, device) if backend == "torch" else "float32"
+    precision = select_precision(precision, device) if backend == "torch" and not card else "float32"
     tile_size = tile_size or TILE_SIZES[device]
     if tile_size > MAX_TILE:
         log("tile size %d capped at %d to bound memory (the result does not depend on it)" % (tile_size, MAX_TILE))
         tile_size = MAX_TILE
-    nets = {TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device, backend)
-            for t in targets}
+    nets = {} if card else {
+        TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device, backend)
+        for t in targets}
     if confidence:
         for s, net in nets.items():
             if net.calibration is None:
@@ -90,14 +101,20 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
                                     "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
                                     "the confidence output out")
                                  % (s, model, models.weights_path(model, s, model_dirs)))
-    margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
-                 + (conf.reach(s) if confidence else 0) for s, net in nets.items())
-    bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
+    if card:
+        net = CardNetwork(card, threads)
+        margin, bands, model = net.margin, output_order(card.bands), card.name
+        log("the self-check covers the plugin's own networks: the model of the card %s is used as it is" % card.path)
+    else:
+        margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
+                     + (conf.reach(s) if confidence else 0) for s, net in nets.items())
+        bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
     windows = _sample_windows(datasets, shifts, grid)
     stats = {scale: scene_stats([[w[f] for f in sorted(datasets)[: 3 if scale == 6 else 2]] for w in windows], scale)
              for scale in nets}
-    means = np.split(stats[max(nets)].mean[0].numpy(), np.cumsum([COUNTS[f] for f in sorted(datasets)])[:-1])
-    fills = dict(zip(sorted(datasets), means))  # no-data pixels are given the scene's mean
+    # no-data pixels are given the scene's mean
+    fills = {f: np.nan_to_num(np.nanmean(np.concatenate([w[f].reshape(len(w[f]), -1) for w in windows], 1), 1))
+             for f in datasets}
     windows = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets} if self_check or confidence else {}
     checks = {s: selfcheck.self_check(net, *windows[s], precision) for s, net in nets.items()} if self_check else {}
     for check in checks.values():
@@ -107,15 +124,20 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
+    out_grid = dataclasses.replace(grid, res=grid.res / card.per_10m, rows=grid.rows * card.per_10m,
+                                   cols=grid.cols * card.per_10m) if card else grid
     log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s in %s with %s"
-        % (grid.cols, grid.rows, grid.res, " ".join(bands), model, device, precision, backend))
+        % (out_grid.cols, out_grid.rows, out_grid.res, " ".join(bands), model, device, precision,
+           "onnxruntime" if card else backend))
     metadata = {
         "S2SR_VERSION": plugin_version(), "S2SR_MODEL": model, "S2SR_DEVICE": device,
-        "S2SR_PRECISION": precision, "S2SR_BACKEND": backend,
-        "S2SR_SCALES": " ".join("%dx:%s" % (s, ",".join(SCALE_BANDS[s])) for s in nets),
-        "S2SR_MODEL_VERSION": "; ".join("%dx: %s" % (s, net.version) for s, net in nets.items()),
+        "S2SR_PRECISION": precision, "S2SR_BACKEND": "onnxruntime" if card else backend,
+        "S2SR_SCALES": "%gx:%s (card %s)" % (card.factor, ",".join(card.bands), card.path) if card else " ".join(
+            "%dx:%s" % (s, ",".join(SCALE_BANDS[s])) for s in nets),
+        "S2SR_MODEL_VERSION": net.version if card else "; ".join("%dx: %s" % (s, n.version) for s, n in nets.items()),
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
-        "S2SR_SELF_CHECK": " | ".join(c.report() for c in checks.values()) or "off",
+        "S2SR_SELF_CHECK": "not available for models from cards" if card else (
+            " | ".join(c.report() for c in checks.values()) or "off"),
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -125,10 +147,12 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         log("DN offsets of the product (added before the network, taken off the output): %s"
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
-    out = OutputRaster(output, grid, bands, first.DataType, nodata, metadata, used, block)
+    out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used,
+                       block * (card.per_10m if card else 1))
     errors = _confidence_raster(confidence, grid, nets, factors, metadata, block) if confidence else None
-    runner = BlockRunner(nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m,
-                         enforce_consistency, out, (errors, factors), device, precision, log)
+    runner = CardRunner(net, out) if card else BlockRunner(
+        nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m, enforce_consistency,
+        out, (errors, factors), device, precision, log)
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
@@ -141,9 +165,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
                 done += 1
                 if progress:
                     progress(100.0 * done / total)
-        report = runner.deviation.report()
-        log("mean |block mean of the sharpened band - measured pixel| (DN): " + report)
-        out.ds.SetMetadataItem("S2SR_CONSISTENCY_MAD", report)
+        runner.finish()
         out.commit()
         if errors:
             errors.commit()
@@ -188,6 +210,28 @@ def _sample_windows(datasets, shifts, grid):
                 window[f] = np.where(invalid(ds, data), np.nan, data + shifts[f]).astype(np.float64)
             windows.append(window)
     return windows
+
+
+class CardRunner:
+    """Runs the model of a card (models.cards.CardNetwork) block by block and writes each block's core on the
+    output's finer grid."""
+
+    def __init__(self, net, out):
+        self.net, self.out = net, out
+
+    def run(self, arrays, mask, tile, core, read):
+        top, left, k = read[0] - tile[0], read[1] - tile[1], self.net.card.per_10m
+        windows = {f: a[None, :, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f]
+                   for f, a in arrays.items()}
+        result = self.net(windows)[0]
+        r0, c0 = core[0] - read[0], core[1] - read[1]
+        result = result[:, r0 * k : (r0 + core[2]) * k, c0 * k : (c0 + core[3]) * k]
+        masked = mask[top + r0 : top + r0 + core[2], left + c0 : left + c0 + core[3]].repeat(k, 0).repeat(k, 1)
+        for name, data in zip(self.net.bands, result):
+            self.out.write(name, core[0] * k, core[1] * k, data, masked)
+
+    def finish(self):
+        pass
 
 
 class Deviation:
@@ -244,6 +288,12 @@ class BlockRunner:
         self.device, self.precision, self.log = device, precision, log
         self.deviation = Deviation(nets)
         self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
+
+    def finish(self):
+        """Log and record how far the sharpened bands' block means are from the measured pixels."""
+        report = self.deviation.report()
+        self.log("mean |block mean of the sharpened band - measured pixel| (DN): " + report)
+        self.out.ds.SetMetadataItem("S2SR_CONSISTENCY_MAD", report)
 
     def run(self, arrays, mask, tile, core, read):
         """Process one block (core, read) cut from its tile's arrays."""

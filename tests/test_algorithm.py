@@ -12,7 +12,7 @@ from s2sr.core.pipeline import super_resolve
 
 PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY",
               "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT", "SELF_CHECK", "CONFIDENCE",
-              "BACKEND"}
+              "BACKEND", "MODEL_CARD"}
 
 
 def run(**params):

