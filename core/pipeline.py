@@ -18,6 +18,7 @@ from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
 from .version import plugin_version
 from .. import models
 from ..models.cards import Card, CardNetwork
+from ..models.dsen2 import bicubic
 from ..models.scene import scene_stats
 
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
@@ -104,7 +105,6 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     if card:
         net = CardNetwork(card, threads)
         margin, bands, model = net.margin, output_order(card.bands), card.name
-        log("the self-check covers the plugin's own networks: the model of the card %s is used as it is" % card.path)
     else:
         margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
                      + (conf.reach(s) if confidence else 0) for s, net in nets.items())
@@ -117,6 +117,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
              for f in datasets}
     windows = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets} if self_check or confidence else {}
     checks = {s: selfcheck.self_check(net, *windows[s], precision) for s, net in nets.items()} if self_check else {}
+    if card and self_check:
+        checks = {card.factor: selfcheck.card_check(net, datasets, shifts, grid)}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
     factors = {s: net.calibration.scene_factor(net, *windows[s][:2], precision) for s, net in nets.items()
@@ -136,8 +138,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             "%dx:%s" % (s, ",".join(SCALE_BANDS[s])) for s in nets),
         "S2SR_MODEL_VERSION": net.version if card else "; ".join("%dx: %s" % (s, n.version) for s, n in nets.items()),
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
-        "S2SR_SELF_CHECK": "not available for models from cards" if card else (
-            " | ".join(c.report() for c in checks.values()) or "off"),
+        "S2SR_SELF_CHECK": " | ".join(c.report() for c in checks.values()) or "off",
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -150,7 +151,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used,
                        block * (card.per_10m if card else 1))
     errors = _confidence_raster(confidence, grid, nets, factors, metadata, block) if confidence else None
-    runner = CardRunner(net, out) if card else BlockRunner(
+    runner = CardRunner(net, checks.get(card.factor), out) if card else BlockRunner(
         nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m, enforce_consistency,
         out, (errors, factors), device, precision, log)
     try:
@@ -214,16 +215,21 @@ def _sample_windows(datasets, shifts, grid):
 
 class CardRunner:
     """Runs the model of a card (models.cards.CardNetwork) block by block and writes each block's core on the
-    output's finer grid."""
+    output's finer grid; a band its self-check gave to bicubic upsampling is that."""
 
-    def __init__(self, net, out):
+    def __init__(self, net, check, out):
         self.net, self.out = net, out
+        self.cubic = [i for i, use in enumerate(check.use) if use == "bicubic"] if check else []
 
     def run(self, arrays, mask, tile, core, read):
         top, left, k = read[0] - tile[0], read[1] - tile[1], self.net.card.per_10m
         windows = {f: a[None, :, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f]
                    for f, a in arrays.items()}
         result = self.net(windows)[0]
+        for i in self.cubic:
+            native = 1 if self.net.bands[i] in BANDS_10M else 2
+            band = windows[native][:, GROUPS[native].index(self.net.bands[i])][:, None]
+            result[i] = bicubic(torch.from_numpy(np.ascontiguousarray(band)), native * k)[0, 0].numpy()
         r0, c0 = core[0] - read[0], core[1] - read[1]
         result = result[:, r0 * k : (r0 + core[2]) * k, c0 * k : (c0 + core[3]) * k]
         masked = mask[top + r0 : top + r0 + core[2], left + c0 : left + c0 + core[3]].repeat(k, 0).repeat(k, 1)

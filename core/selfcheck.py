@@ -1,7 +1,8 @@
 """Self-check: before a run writes its output, each network is scored on the user's own scene by the Wald protocol
 (windows spread over the area, every band degraded by the network's scale and restored), per band beside bicubic
 upsampling and HPF pan-sharpening. A band where the network loses to the better classical method is produced by
-that method instead, so the output is never worse than a classical method on the scene's own evidence."""
+that method instead, so the output is never worse than a classical method on the scene's own evidence. The model of
+a model card is checked the same way against bicubic upsampling (`card_check`)."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +10,7 @@ import torch
 
 from . import pansharpen
 from .bands import GROUPS
-from .degrade import wald_pair
+from .degrade import degrade, wald_pair
 from .evaluation import estimates
 from .errors import tr
 from .raster import invalid, read_window
@@ -30,13 +31,16 @@ class Check:
     sre: dict  # method -> per-band SRE; empty when the area could not be checked
     use: tuple  # per band: "model", "hpf" or "bicubic"
     note: str = ""  # why the area could not be checked
+    bands: tuple = ()  # the bands checked (default: those the scale's network sharpens)
+    label: str = ""  # what was checked (default: "<scale>x")
 
     def report(self):
+        label = self.label or "%dx" % self.scale
         if self.note:
-            return "%dx: %s" % (self.scale, self.note)
-        return "%dx: " % self.scale + "; ".join(
+            return "%s: %s" % (label, self.note)
+        return "%s: " % label + "; ".join(
             "%s %s (%s)" % (band, NAMES[use], ", ".join("%s %.2f dB" % (NAMES[m], self.sre[m][i]) for m in self.sre))
-            for i, (band, use) in enumerate(zip(GROUPS[self.scale], self.use)))
+            for i, (band, use) in enumerate(zip(self.bands or GROUPS[self.scale], self.use)))
 
     def replace(self, sharp, hi, low, stats):
         """The network's output (N, bands, H, W) with the bands the check gave to a classical method computed by it
@@ -54,11 +58,22 @@ def wald_windows(datasets, shifts, grid, scale):
     """Wald pairs (core.degrade) of up to 16 windows spread over the area of `grid` (the inputs `datasets` with their
     offsets `shifts`), windows with no-data left out, and their SceneStats; or ([], None, why not)."""
     factors = (1, 2, 6) if scale == 6 else (1, 2)
-    side = min(SIDE[scale], grid.rows - grid.rows % CELL[scale], grid.cols - grid.cols % CELL[scale])
-    if side < MIN_CELLS * CELL[scale]:
-        return [], None, tr("the area is too small to check the network (it needs %d x %d pixels at 10 m): the "
-                            "network is used") % ((MIN_CELLS * CELL[scale],) * 2)
-    pairs = []
+    scenes, note = _scenes(datasets, shifts, grid, factors, SIDE[scale], CELL[scale])
+    if not scenes:
+        return [], None, note
+    pairs = [wald_pair(scene, scale) for scene in scenes]
+    keys = ("hi", "mid", "lo")[: len(factors)]
+    return pairs, scene_stats([[p[k] for k in keys] for p in pairs], scale), ""
+
+
+def _scenes(datasets, shifts, grid, factors, side, cell):
+    """Windows of `side` (whole `cell`s) spread over the area: [{factor: (bands, rows, cols)}] without no-data, and
+    the reason when there are none."""
+    side = min(side, grid.rows - grid.rows % cell, grid.cols - grid.cols % cell)
+    if side < MIN_CELLS * cell:
+        return [], tr("the area is too small to check the network (it needs %d x %d pixels at 10 m): the network is "
+                      "used") % ((MIN_CELLS * cell,) * 2)
+    scenes = []
     for row in _starts(grid.rows, side, grid.block):
         for col in _starts(grid.cols, side, grid.block):
             scene = {}
@@ -68,11 +83,43 @@ def wald_windows(datasets, shifts, grid, scale):
                     break
                 scene[f] = data + shifts[f]
             else:
-                pairs.append(wald_pair(scene, scale))
-    if not pairs:
-        return [], None, tr("every checked window holds no-data pixels: the network is used")
-    keys = ("hi", "mid", "lo")[: len(factors)]
-    return pairs, scene_stats([[p[k] for k in keys] for p in pairs], scale), ""
+                scenes.append(scene)
+    return scenes, "" if scenes else tr("every checked window holds no-data pixels: the network is used")
+
+
+def card_check(net, datasets, shifts, grid):
+    """Check the model of a card (models.cards.CardNetwork) the same way: every input band of the windows degraded by
+    the card's factor, the model's output compared per band with the measured band at its own pixel size (20 m
+    bands that the model gives at 10 m: their 2 x 2 means), beside bicubic upsampling of the degraded band; a band
+    where the model loses is produced by bicubic upsampling instead (CardRunner)."""
+    card = net.card
+    label = tr("card %s") % card.name
+    scenes, note = _scenes(datasets, shifts, grid, (1, 2), SIDE[2], 2 * card.factor)
+    if not scenes:
+        return Check(card.factor, {}, ("model",) * len(card.bands), note, card.bands, label)
+    errors = {m: np.zeros(len(card.bands)) for m in ("model", "bicubic")}
+    truth, count = np.zeros(len(card.bands)), np.zeros(len(card.bands))
+    for scene in scenes:
+        low = {f: degrade(a, card.factor) for f, a in scene.items()}
+        out = net({f: a[None] for f, a in low.items()})[0]  # on the card's input grid, as measured
+        for i, band in enumerate(card.bands):
+            native = 1 if band in GROUPS[1] else 2
+            index = GROUPS[native].index(band)
+            target = scene[native][index].astype(np.float64)
+            guesses = {"model": _block_mean(out[i], native // card.grid),
+                       "bicubic": bicubic(torch.from_numpy(low[native][index][None, None]), card.factor)[0, 0].numpy()}
+            for m, guess in guesses.items():
+                errors[m][i] += ((guess - target) ** 2).sum()
+            truth[i] += target.sum()
+            count[i] += target.size
+    sre = {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
+    use = tuple("model" if sre["model"][i] >= sre["bicubic"][i] else "bicubic" for i in range(len(card.bands)))
+    return Check(card.factor, sre, use, "", card.bands, label)
+
+
+def _block_mean(img, factor):
+    rows, cols = img.shape
+    return img.reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3)) if factor > 1 else img
 
 
 def self_check(net, pairs, stats, note, precision):

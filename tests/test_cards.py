@@ -54,7 +54,8 @@ def read(path):
 def test_a_card_model_writes_its_bands_on_its_grid(small_scene, tmp_path, bands, factor, source, grid):
     card = read_card(export_card(str(tmp_path), "nearest", bands, factor))
     out = str(tmp_path / "sr.tif")
-    written = super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, log=lambda m: None)
+    written = super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, log=lambda m: None,
+                            self_check=False)
     ds, result = read(out)
     assert written == list(result) == [b for b in ("B2", "B4", "B5", "B6", "B7", "B8", "B8A") if b in bands]
     measured = gdal.Open(small_scene[source])
@@ -69,7 +70,26 @@ def test_a_card_model_writes_its_bands_on_its_grid(small_scene, tmp_path, bands,
         step = factor  # output pixels per measured pixel
         expect = data[row : row + ds.RasterYSize // step, col : col + ds.RasterXSize // step]
         np.testing.assert_array_equal(result[band], expect.repeat(step, 0).repeat(step, 1))
-    assert ds.GetMetadataItem("S2SR_SELF_CHECK") == "not available for models from cards"
+    assert ds.GetMetadataItem("S2SR_SELF_CHECK") == "off"
+
+
+def test_the_self_check_gives_a_band_the_card_model_gets_wrong_to_bicubic(small_scene, tmp_path):
+    """Nearest-neighbour upsampling loses to bicubic by the Wald protocol: the check reports it and uses bicubic."""
+    card = read_card(export_card(str(tmp_path), "nearest", ("B8", "B2"), 2))
+    messages = []
+    runs = {}
+    for check in (True, False):
+        out = str(tmp_path / ("sr_%s.tif" % check))
+        super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, self_check=check,
+                      log=messages.append)
+        runs[check] = read(out)
+    report = runs[True][0].GetMetadataItem("S2SR_SELF_CHECK")
+    assert report.startswith("card nearest: B8 bicubic (model ") and "; B2 bicubic (model " in report, report
+    assert any(m.startswith("self-check") and "card nearest" in m for m in messages)
+    for band in ("B8", "B2"):
+        checked, nearest = runs[True][1][band], runs[False][1][band]
+        assert np.abs(checked - nearest).mean() > 1  # no longer blocks of equal pixels
+        assert abs(checked.mean() / nearest.mean() - 1) < 0.01  # the same band, upsampled otherwise
 
 
 @pytest.mark.parametrize("text, message", [
