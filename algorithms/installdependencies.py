@@ -1,4 +1,5 @@
-"""Processing algorithm s2sr:installdependencies: pip-install PyTorch (CPU) for this QGIS's Python."""
+"""Processing algorithm s2sr:installdependencies: pip-install PyTorch (CPU) and ONNX Runtime for this QGIS's
+Python."""
 from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
@@ -48,11 +49,12 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
 
     def shortHelpString(self):
         return self.tr(
-            "Installs the Python packages the super-resolution algorithms need (PyTorch, CPU build; about 200 MB "
-            "to download) with pip, for the Python that this QGIS uses, into the plugin's own folder 'deps', which "
-            "the plugin puts on the Python path when it loads. Nothing else in your Python is changed. Needs "
+            "Installs the Python packages the super-resolution algorithms need (PyTorch, CPU build, about 200 MB "
+            "to download; and ONNX Runtime, about 15 MB, which runs models from model cards such as EVOLAND's and "
+            "the ONNX backend) with pip, for the Python that this QGIS uses, into the plugin's own folder 'deps', "
+            "which the plugin puts on the Python path when it loads. Nothing else in your Python is changed. Needs "
             "internet access to the Python package index. If you would rather manage packages yourself, run "
-            "'python3 -m pip install torch' for QGIS's Python instead.")
+            "'python3 -m pip install torch onnxruntime' for QGIS's Python instead.")
 
     def initAlgorithm(self, config=None):
         packages = QgsProcessingParameterString(self.PACKAGES, self.tr("Packages (pip requirement specifiers)"),
