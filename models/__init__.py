@@ -47,6 +47,8 @@ def load_network(path, device="cpu", backend="torch"):
             raise IOError(tr("the ONNX file of %s was exported before the network was trained further: export it "
                              "again (make onnx)") % path)
         return net.to(device)
+    import torch
+
     from ..core.confidence import Calibration
     from .dsen2 import DSen2
 
@@ -63,4 +65,5 @@ def load_network(path, device="cpu", backend="torch"):
     calibration = ckpt.get("confidence") or {}
     if calibration.get("steps") == record.get("steps") and set(calibration) == set(Calibration.__dataclass_fields__):
         net.calibration = Calibration(**calibration)
-    return net.eval().to(device)
+    # channels-last weights: the same result, the convolutions about 10-25 % faster on the CPU (docs/benchmarks.md)
+    return net.eval().to(device).to(memory_format=torch.channels_last)
