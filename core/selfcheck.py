@@ -88,19 +88,28 @@ def _scenes(datasets, shifts, grid, factors, side, cell):
 
 
 def card_check(net, datasets, shifts, grid):
-    """Check the model of a card (models.cards.CardNetwork) the same way: every input band of the windows degraded by
-    the card's factor, the model's output compared per band with the measured band at its own pixel size (20 m
-    bands that the model gives at 10 m: their 2 x 2 means), beside bicubic upsampling of the degraded band; a band
-    where the model loses is produced by bicubic upsampling instead (CardRunner)."""
+    """Check the model of a card (models.cards.CardNetwork) the same way, against bicubic upsampling (`card_sre`); a
+    band where the model loses is produced by bicubic upsampling instead (CardRunner)."""
     card = net.card
     label = tr("card %s") % card.name
     scenes, note = _scenes(datasets, shifts, grid, (1, 2), SIDE[2], 2 * card.factor)
     if not scenes:
         return Check(card.factor, {}, ("model",) * len(card.bands), note, card.bands, label)
+    sre = card_sre(net, scenes)
+    use = tuple("model" if sre["model"][i] >= sre["bicubic"][i] else "bicubic" for i in range(len(card.bands)))
+    return Check(card.factor, sre, use, "", card.bands, label)
+
+
+def card_sre(net, scenes):
+    """{"model", "bicubic": per-band SRE (dB)} of a card's model over scenes ({1: 10 m, 2: 20 m} arrays whose sides
+    are whole multiples of 2 x the card's factor) by the Wald protocol: every input band degraded by the card's
+    factor, the output compared per band with the measured band at its own pixel size (20 m bands that the model
+    gives at 10 m: their 2 x 2 means), beside bicubic upsampling of the degraded band."""
+    card = net.card
     errors = {m: np.zeros(len(card.bands)) for m in ("model", "bicubic")}
     truth, count = np.zeros(len(card.bands)), np.zeros(len(card.bands))
     for scene in scenes:
-        low = {f: degrade(a, card.factor) for f, a in scene.items()}
+        low = {f: degrade(scene[f], card.factor) for f in (1, 2)}
         out = net({f: a[None] for f, a in low.items()})[0]  # on the card's input grid, as measured
         for i, band in enumerate(card.bands):
             native = 1 if band in GROUPS[1] else 2
@@ -112,9 +121,7 @@ def card_check(net, datasets, shifts, grid):
                 errors[m][i] += ((guess - target) ** 2).sum()
             truth[i] += target.sum()
             count[i] += target.size
-    sre = {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
-    use = tuple("model" if sre["model"][i] >= sre["bicubic"][i] else "bicubic" for i in range(len(card.bands)))
-    return Check(card.factor, sre, use, "", card.bands, label)
+    return {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
 
 
 def _block_mean(img, factor):
