@@ -54,6 +54,7 @@ bench-quality: setup
 	$(PY) bench/quality.py
 	$(PY) bench/selfcheck.py
 	$(PY) bench/confidence.py
+	test -f ../shared/models/evoland/carn_light.yaml && $(PY) bench/cards.py ../shared/models/evoland/carn_light.yaml || echo "bench/cards.py: no EVOLAND model in ../shared/models/evoland, skipped"
 
 bench-speed: setup
 	$(PY) bench/speed.py --size $(or $(SIZE),2048)
