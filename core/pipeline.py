@@ -50,8 +50,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     better of bicubic and HPF pan-sharpening by that method instead.
 
     model: the name of one of the plugin's models (in `model_dirs`), or a models.cards.Card: then its model (ONNX
-    Runtime) gives the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m); targets,
-    include_10m and the 60 m input do not apply, nor the self-check (the log says so).
+    Runtime) gives the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m), its self-check
+    against bicubic upsampling (core.selfcheck.card_check); targets, include_10m, the 60 m input, consistency and
+    confidence do not apply.
 
     backend: where the networks run, "torch", "onnxruntime" (the exported ONNX files, float32, CPU) or "auto"
     (core.devices.select_backend).
@@ -115,13 +116,13 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     # no-data pixels are given the scene's mean
     fills = {f: np.nan_to_num(np.nanmean(np.concatenate([w[f].reshape(len(w[f]), -1) for w in windows], 1), 1))
              for f in datasets}
-    windows = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets} if self_check or confidence else {}
-    checks = {s: selfcheck.self_check(net, *windows[s], precision) for s, net in nets.items()} if self_check else {}
+    pairs = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets} if self_check or confidence else {}
+    checks = {s: selfcheck.self_check(net, *pairs[s], precision) for s, net in nets.items()} if self_check else {}
     if card and self_check:
         checks = {card.factor: selfcheck.card_check(net, datasets, shifts, grid)}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
-    factors = {s: net.calibration.scene_factor(net, *windows[s][:2], precision) for s, net in nets.items()
+    factors = {s: net.calibration.scene_factor(net, *pairs[s][:2], precision) for s, net in nets.items()
                } if confidence else {}
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
