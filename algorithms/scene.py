@@ -141,9 +141,14 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
             return names[index], folders
         return read_card(list(find_cards(folders).values())[index - len(names)]), folders
 
+    def runs_without_torch(self, parameters, context):
+        """Whether this run needs no PyTorch (the model of a model card runs in ONNX Runtime)."""
+        return False
+
     def processAlgorithm(self, parameters, context, feedback):
         try:
-            import torch  # noqa: F401
+            if not self.runs_without_torch(parameters, context):
+                import torch  # noqa: F401
         except ImportError as err:
             raise QgsProcessingException(self.tr(
                 "PyTorch is needed but cannot be imported by QGIS's Python ({}): {}. Run the algorithm "

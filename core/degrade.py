@@ -1,25 +1,26 @@
 """Wald-protocol degradation: Gaussian blur (sigma = 1/s pixels) then s x s block mean."""
 import numpy as np
-import torch
 
 
 def gaussian_blur(img, sigma):
     """Separable Gaussian blur of a (bands, rows, cols) array, mirrored edges, truncated at 4 sigma."""
-    return blur(torch.from_numpy(np.asarray(img, dtype=np.float32)), sigma).numpy()
+    return blur(np.asarray(img, dtype=np.float32), sigma)
 
 
 def blur(x, sigma):
-    """`gaussian_blur` of a tensor (..., rows, cols): edges mirrored (the edge pixel repeated), truncated at 4
-    sigma."""
+    """`gaussian_blur` of (..., rows, cols), a numpy array or a torch tensor: edges mirrored (the edge pixel
+    repeated), truncated at 4 sigma."""
     radius = int(4.0 * sigma + 0.5)
-    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float64) / sigma) ** 2)
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1, dtype=np.float64) / sigma) ** 2)
     taps = (taps / taps.sum()).tolist()
-    for dim in (-2, -1):
-        n = x.shape[dim]
-        index = torch.arange(-radius, n + radius)
-        index = torch.where(index < 0, -index - 1, torch.where(index >= n, 2 * n - index - 1, index)).clamp(0, n - 1)
-        padded = x.index_select(dim, index.to(x.device))
-        x = sum(w * padded.narrow(dim, k, n) for k, w in enumerate(taps))
+    for axis in (-2, -1):
+        n = x.shape[axis]
+        index = np.arange(-radius, n + radius)
+        index = np.clip(np.where(index < 0, -index - 1, np.where(index >= n, 2 * n - index - 1, index)), 0, n - 1)
+        cut = (lambda k: (Ellipsis, slice(k, k + n), slice(None))) if axis == -2 else (
+            lambda k: (Ellipsis, slice(k, k + n)))
+        padded = x[(Ellipsis, index, slice(None)) if axis == -2 else (Ellipsis, index)]
+        x = sum(w * padded[cut(k)] for k, w in enumerate(taps))
     return x
 
 

@@ -4,10 +4,9 @@ import datetime
 import os
 
 import numpy as np
-import torch
 from osgeo import gdal
 
-from . import confidence as conf, consistency, pansharpen, selfcheck
+from . import resample, selfcheck
 from .bands import BANDS_10M, GROUPS, output_order
 from .devices import autocast, select_backend, select_device, select_precision
 from .errors import Cancelled, InputError, tr
@@ -18,8 +17,14 @@ from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
 from .version import plugin_version
 from .. import models
 from ..models.cards import Card, CardNetwork
-from ..models.dsen2 import bicubic
-from ..models.scene import scene_stats
+
+try:  # the plugin's own networks; the models of cards run in ONNX Runtime without PyTorch
+    import torch
+
+    from . import confidence as conf, consistency, pansharpen
+    from ..models.scene import scene_stats
+except ImportError:
+    torch = None
 
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
 TARGETS = {"20m": 2, "60m": 6}
@@ -65,9 +70,12 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     20 m raster's grid (an L2A scene classification) whose 0 marks no data. extra_metadata: items added to
     the output's metadata (e.g. the source product).
     """
-    if threads > 0:
-        torch.set_num_threads(threads)
     card = model if isinstance(model, Card) else None
+    if torch is None and not card:
+        raise InputError(tr("PyTorch is needed for the plugin's own networks but cannot be imported: install it "
+                            "(Processing > s2sr > Install PyTorch for this plugin, or pip install torch)"))
+    if threads > 0 and torch:
+        torch.set_num_threads(threads)
     if card and (enforce_consistency or confidence):
         raise InputError(tr("CONSISTENCY and CONFIDENCE are available for the plugin's own networks only, not for "
                             "the model of the card %s") % card.path)
@@ -87,7 +95,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     if model is None:
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
     backend = select_backend(backend)
-    device = select_device("cpu" if backend == "onnxruntime" and device == "auto" else device)
+    device = "cpu" if card else select_device("cpu" if backend == "onnxruntime" and device == "auto" else device)
     precision = select_precision(precision, device) if backend == "torch" and not card else "float32"
     tile_size = tile_size or TILE_SIZES[device]
     if tile_size > MAX_TILE:
@@ -113,9 +121,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     windows = _sample_windows(datasets, shifts, grid)
     stats = {scale: scene_stats([[w[f] for f in sorted(datasets)[: 3 if scale == 6 else 2]] for w in windows], scale)
              for scale in nets}
-    # no-data pixels are given the scene's mean
-    fills = {f: np.nan_to_num(np.nanmean(np.concatenate([w[f].reshape(len(w[f]), -1) for w in windows], 1), 1))
-             for f in datasets}
+    fills = {f: _valid_mean([w[f] for w in windows]) for f in datasets}  # no-data pixels get the scene's mean
     pairs = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets} if self_check or confidence else {}
     checks = {s: selfcheck.self_check(net, *pairs[s], precision) for s, net in nets.items()} if self_check else {}
     if card and self_check:
@@ -192,6 +198,13 @@ def _confidence_raster(path, grid, nets, factors, metadata, block):
     return OutputRaster(path, grid, bands, gdal.GDT_Float32, -1.0, items, None, block)
 
 
+def _valid_mean(windows):
+    """Per band, the mean of the finite pixels of windows (bands, rows, cols); 0 where there is none."""
+    values = np.concatenate([w.reshape(len(w), -1) for w in windows], 1)
+    valid = np.isfinite(values)
+    return np.where(valid, values, 0).sum(1) / np.maximum(valid.sum(1), 1)
+
+
 def _sample_windows(datasets, shifts, grid):
     """[{factor: float64 (bands, rows, cols)}]: STAT_SAMPLES x STAT_SAMPLES small windows of every input spread
     over the output area, offsets added, NaN where no data; the scene statistics that standardise every tile
@@ -230,7 +243,7 @@ class CardRunner:
         for i in self.cubic:
             native = 1 if self.net.bands[i] in BANDS_10M else 2
             band = windows[native][:, GROUPS[native].index(self.net.bands[i])][:, None]
-            result[i] = bicubic(torch.from_numpy(np.ascontiguousarray(band)), native * k)[0, 0].numpy()
+            result[i] = resample.bicubic(band, native * k)[0, 0]
         r0, c0 = core[0] - read[0], core[1] - read[1]
         result = result[:, r0 * k : (r0 + core[2]) * k, c0 * k : (c0 + core[3]) * k]
         masked = mask[top + r0 : top + r0 + core[2], left + c0 : left + c0 + core[3]].repeat(k, 0).repeat(k, 1)

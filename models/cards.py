@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core.bands import BANDS_10M, BANDS_20M, S2_ORDER, file_band_name
 from ..core.errors import InputError, tr
+from ..core.resample import bicubic
 
 CARD_EXTENSIONS = (".yaml", ".yml")
 
@@ -121,15 +122,12 @@ class CardNetwork:
         self.version = "%s (%s)" % (os.path.basename(card.model), card.licence)
 
     def __call__(self, arrays):
-        from .dsen2 import bicubic
-        import torch
-
         planes = []
         for band in self.bands:
             native = 1 if band in BANDS_10M else 2
             plane = arrays[native][:, (BANDS_10M if native == 1 else BANDS_20M).index(band)][:, None]
             if native != self.card.grid:
-                plane = bicubic(torch.from_numpy(plane), native // self.card.grid).numpy()
+                plane = bicubic(plane, native // self.card.grid)
             planes.append(plane)
         batch = np.ascontiguousarray(np.concatenate(planes, 1), dtype=np.float32)
         return self.session.run([self.card.output], {self.card.input: batch})[0]

@@ -220,3 +220,29 @@ def test_evoland_model_from_qgis_process_on_an_l2a_product(tmp_path):
     assert ds.GetMetadataItem("S2SR_SELF_CHECK").startswith("card carn_light: B2 ")
     b4 = ds.GetRasterBand(3).ReadAsArray().astype(float)
     assert ds.GetRasterBand(3).GetDescription() == "B4" and 1000 < b4.mean() < 3000  # DN + 1000 kept
+
+
+def test_a_card_model_runs_with_onnx_runtime_alone(small_scene, tmp_path):
+    """QGIS's own Python with ONNX Runtime and no PyTorch: the model of a card runs (the same output as with
+    PyTorch installed), and the plugin's own networks say what to install."""
+    import sysconfig
+
+    card = export_card(str(tmp_path), "nearest", ("B2", "B3", "B4", "B8", "B5", "B11"), 2)
+    site = tmp_path / "site"  # onnxruntime and its dependencies, nothing else of this venv
+    site.mkdir()
+    for name in ("onnxruntime", "flatbuffers", "google"):
+        os.symlink(os.path.join(sysconfig.get_paths()["purelib"], name), str(site / name))
+    env = dict(make_env(str(tmp_path / "profile")), PYTHONPATH=str(site))
+    refused = qgis_process(env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["10m"],
+                           "INPUT_20M=" + small_scene["20m"], "OUTPUT=" + str(tmp_path / "no.tif"))
+    assert refused.returncode != 0 and "PyTorch is needed" in refused.stdout + refused.stderr
+    runs = {}
+    for name, environment in (("alone", env), ("with torch", make_env(str(tmp_path / "profile2")))):
+        out = str(tmp_path / ("%s.tif" % name))
+        proc = qgis_process(environment, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["10m"],
+                            "INPUT_20M=" + small_scene["20m"], "MODEL_CARD=" + card, "OUTPUT=" + out)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        runs[name] = gdal.Open(out).ReadAsArray().astype(np.int64)
+    assert runs["alone"].shape == (6, 360, 400)
+    assert "card nearest: B2 " in gdal.Open(str(tmp_path / "alone.tif")).GetMetadataItem("S2SR_SELF_CHECK")
+    assert np.abs(runs["alone"] - runs["with torch"]).max() <= 1

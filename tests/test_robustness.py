@@ -230,7 +230,8 @@ def test_all_no_data_input(small_scene, tmp_path):
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(width=st.integers(2, 20), height=st.integers(2, 20), block=st.integers(6, 60), consistent=st.booleans())
 def test_blocks_leave_no_seams(small_scene, tmp_path_factory, width, height, block, consistent):
-    """Random scene sizes (in 60 m pixels) and block sizes: the result equals one whole window within 1 DN."""
+    """Random scene sizes (in 60 m pixels) and block sizes: the result equals one whole window within 1 DN (in
+    float32: in bfloat16 the convolutions of small and large blocks may round differently, by a few DN)."""
     folder = str(tmp_path_factory.mktemp("seams"))
     x0, y0 = 440040, 4169880
     part = crop(small_scene, folder, (x0, y0, x0 + 60 * width, y0 - 60 * height))
@@ -238,7 +239,7 @@ def test_blocks_leave_no_seams(small_scene, tmp_path_factory, width, height, blo
     for size in (block * 6, 4096):
         outputs.append(os.path.join(folder, "b%d.tif" % size))
         quiet(part["10m"], part["20m"], outputs[-1], input_60m=part["60m"], targets=("20m", "60m"),
-              block=size, enforce_consistency=consistent)
+              block=size, enforce_consistency=consistent, precision="float32")
     blocked, whole = (read(p)[1].astype(int) for p in outputs)
     assert blocked.shape == whole.shape and np.abs(blocked - whole).max() <= 1
 
