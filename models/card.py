@@ -30,6 +30,9 @@ space-to-depth, the residual leaves by pixel shuffle and is added to the bicubic
 - Command: `make data` then `make train` (which runs
   `python -m s2sr.training.train --scale {scale} --out models/{file}`; it resumes from this file).
 - Training so far: {steps:,} steps, {minutes:.0f} minutes in {nruns} run(s): {runs}.
+- Confidence map (`CONFIDENCE`): {confidence}
+- ONNX: `{onnx}` beside this file (`make onnx`), the same network for ONNX Runtime (`BACKEND`), within 1 DN.
+- Licence: GPL-2.0-or-later, as the plugin. Contains modified Copernicus Sentinel data.
 
 ## Scores at reduced scale on the held-out OSCD test sites
 
@@ -69,6 +72,16 @@ def check_section(net):
         checkset.gain_table(rows)])
 
 
+def confidence_line(ckpt):
+    """What the weight file's confidence calibration was fitted on, and its 80 % bound, or how to fit it."""
+    fitted = ckpt.get("confidence") or {}
+    if fitted.get("steps") != ckpt["record"]["steps"]:
+        return "not calibrated for these weights yet (`make calibrate`)."
+    return "calibrated on %s (`make calibrate`); 80 %% of the errors stayed under %.2f times the expected error%s." % (
+        fitted["source"], fitted["bound"]["model"],
+        "; per-scene correction from the self-check's windows" if fitted.get("scene") else "")
+
+
 def write_card(weights, ckpt, check=True):
     """Write <weights without .pt>.md from a checkpoint dict; with `check`, score it on the check set too."""
     from ..training.evaluate import table
@@ -93,6 +106,7 @@ def write_card(weights, ckpt, check=True):
         nruns=len(rec["runs"]), runs=runs, scenes=rec["scores"]["scenes"],
         native="20 m" if scale == 2 else "60 m", table=table(rec["scores"]),
         check=check_section(net.eval()) if check else "Not scored (trained with --no-check-set).",
+        confidence=confidence_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
     )
     with open(weights[:-3] + ".md", "w") as f:
         f.write(text)
