@@ -21,7 +21,7 @@ import numpy as np
 
 from ..core.bands import BANDS_10M, BANDS_20M, S2_ORDER, file_band_name
 from ..core.errors import InputError, tr
-from ..core.resample import bicubic
+from ..core.resample import GDAL, bicubic
 
 CARD_EXTENSIONS = (".yaml", ".yml")
 
@@ -127,7 +127,7 @@ class CardNetwork:
             native = 1 if band in BANDS_10M else 2
             plane = arrays[native][:, (BANDS_10M if native == 1 else BANDS_20M).index(band)][:, None]
             if native != self.card.grid:
-                plane = bicubic(plane, native // self.card.grid)
+                plane = bicubic(plane, native // self.card.grid, GDAL)  # as EVOLAND's own inference resamples
             planes.append(plane)
         batch = np.ascontiguousarray(np.concatenate(planes, 1), dtype=np.float32)
         return self.session.run([self.card.output], {self.card.input: batch})[0]

@@ -175,3 +175,20 @@ def test_band_names_in_file_names(text, band):
     from s2sr.core.bands import band_in
 
     assert band_in(text) == band
+
+
+def test_numpy_bicubic_and_blur_match_pytorch():
+    """What runs without PyTorch (core.resample, core.degrade on arrays) computes what the networks' side does."""
+    import torch
+
+    from s2sr.core.degrade import blur, gaussian_blur
+    from s2sr.core.resample import bicubic as numpy_bicubic
+    from s2sr.models.dsen2 import bicubic
+
+    x = (np.random.default_rng(0).random((3, 37, 41)) * 3000).astype(np.float32)
+    for factor in (2, 3, 6):
+        ours = numpy_bicubic(x, factor)
+        assert ours.dtype == np.float32 and ours.shape == (3, 37 * factor, 41 * factor)
+        assert np.abs(ours - bicubic(torch.from_numpy(x)[None], factor)[0].numpy()).max() < 0.05
+    for sigma in (0.5, 1 / 6):
+        np.testing.assert_array_equal(gaussian_blur(x, sigma), blur(torch.from_numpy(x), sigma).numpy())
