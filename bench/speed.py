@@ -141,7 +141,8 @@ def main():
     parser.add_argument("--card", help="run the model of this model card instead (e.g. EVOLAND's carn_light.yaml)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.precision = select_precision(args.precision, "cpu")
+    args.precision = select_precision(args.precision, "cpu") if args.backend != "onnxruntime" and not args.card \
+        else "float32"  # ONNX Runtime runs float32
     os.makedirs(args.folder, exist_ok=True)
     paths = make_scene(args.size, args.folder)
     if args.child:
