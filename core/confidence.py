@@ -64,9 +64,13 @@ class Calibration:
     def expected_error(self, est, methods, low, hi, stats, factor=1.0):
         """(N, bands, H, W) expected |error| in DN of `est` (N, bands, H, W), whose band i was made by methods[i],
         from the measured coarse bands `low`, the 10 m bands `hi` and the scene's SceneStats; times `factor`."""
+        return self.combine(est, methods, bicubic(low, self.scale), pansharpen.hpf(hi, low, stats, self.scale), stats,
+                            factor)
+
+    def combine(self, est, methods, cubic, classical, stats, factor=1.0):
+        """`expected_error` from the bicubic and HPF estimates `cubic` and `classical` already made."""
         std = stats.std[:, -est.shape[1]:]
-        terms = features(est.float(), bicubic(low, self.scale), pansharpen.hpf(hi, low, stats, self.scale), std,
-                         self.scale)
+        terms = features(est.float(), cubic, classical.float(), std, self.scale)
         coef = factor * torch.tensor([self.coef[m][i] for i, m in enumerate(methods)], device=est.device)
         return std[..., None, None] * torch.einsum("nbthw,bt->nbhw", terms, coef)
 
@@ -74,20 +78,24 @@ class Calibration:
         """Mean expected over mean actual error of the network's output on Wald pairs (with their SceneStats)."""
         expected = actual = 0.0
         for pair in pairs:
-            guess = torch.from_numpy(estimates(net, pair, precision=precision, stats=stats)["model"])[None]
-            tensors = {k: torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in pair}
-            low = tensors["lo" if self.scale == 6 else "mid"]
-            expected += float(self.expected_error(guess, ("model",) * guess.shape[1], low, tensors["hi"],
-                                                  stats.to("cpu")).sum())
-            actual += float(np.abs(guess[0].numpy() - pair["target"]).sum())
+            made = estimates(net, pair, precision=precision, stats=stats)
+            guess = {m: torch.from_numpy(e)[None] for m, e in made.items()}
+            model = guess["model"]
+            expected += float(self.combine(model, ("model",) * model.shape[1], guess["bicubic"], guess["hpf"],
+                                           stats.to("cpu")).sum())
+            actual += float(np.abs(model[0].numpy() - pair["target"]).sum())
         return expected / max(actual, 1e-6)
 
-    def scene_factor(self, net, pairs, stats, precision="float32"):
-        """How much the expected errors of this scene are to be scaled: the ratio r of expected to actual error of
-        the network on Wald pairs of the scene's own windows (core.selfcheck.wald_windows, with their stats), and
-        the same ratio one scale finer, where the output is, predicted as exp(a) r^b (a, b fitted on the
-        calibration scenes, where both scales can be measured); 1 without pairs or without a fitted correction."""
-        if not pairs or not self.scene:
+    def factor_for(self, ratio):
+        """The scale of the expected errors of a scene where the ratio of expected to actual error on Wald pairs of
+        its own windows is `ratio`: that ratio one scale finer, where the output is, predicted as exp(a) ratio^b
+        (a, b fitted on the calibration scenes, where both scales can be measured), inverted; 1 where there is no
+        ratio or no fitted correction."""
+        if ratio is None or not self.scene:
             return 1.0
         a, b = self.scene
-        return float(np.exp(-a) * self.error_ratio(net, pairs, stats, precision) ** -b)
+        return float(np.exp(-a) * ratio ** -b)
+
+    def scene_factor(self, net, pairs, stats, precision="float32"):
+        """`factor_for` the scene whose windows (core.selfcheck.wald_windows) gave the Wald pairs, with their stats."""
+        return self.factor_for(self.error_ratio(net, pairs, stats, precision) if pairs and self.scene else None)

@@ -24,13 +24,19 @@ def blur(x, sigma):
     return x
 
 
+def block_mean(img, factor):
+    """Means over factor x factor blocks of (..., rows, cols); rows and cols must be multiples of factor."""
+    rows, cols = img.shape[-2:]
+    return img.reshape(img.shape[:-2] + (rows // factor, factor, cols // factor, factor)).mean(axis=(-3, -1))
+
+
 def degrade(img, scale):
     """Simulate a sensor with `scale` times coarser pixels; rows and cols must be multiples of scale."""
-    bands, rows, cols = img.shape
+    rows, cols = img.shape[-2:]
     if rows % scale or cols % scale:
         raise ValueError("image size %dx%d is not a multiple of %d" % (cols, rows, scale))
     blurred = gaussian_blur(img, 1.0 / scale)
-    return blurred.reshape(bands, rows // scale, scale, cols // scale, scale).mean(axis=(2, 4))
+    return block_mean(blurred, scale)
 
 
 def wald_pair(scene, scale):

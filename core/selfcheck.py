@@ -9,7 +9,7 @@ import numpy as np
 
 from . import resample
 from .bands import GROUPS
-from .degrade import degrade, wald_pair
+from .degrade import block_mean, degrade, wald_pair
 from .errors import tr
 from .raster import invalid, read_window
 
@@ -121,18 +121,13 @@ def card_sre(net, scenes):
             native = 1 if band in GROUPS[1] else 2
             index = GROUPS[native].index(band)
             target = scene[native][index].astype(np.float64)
-            guesses = {"model": _block_mean(out[i], native // card.grid),
+            guesses = {"model": block_mean(out[i], native // card.grid),
                        "bicubic": resample.bicubic(low[native][index], card.factor)}
             for m, guess in guesses.items():
                 errors[m][i] += ((guess - target) ** 2).sum()
             truth[i] += target.sum()
             count[i] += target.size
     return {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
-
-
-def _block_mean(img, factor):
-    rows, cols = img.shape
-    return img.reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3)) if factor > 1 else img
 
 
 def self_check(net, pairs, stats, note, precision):

@@ -7,6 +7,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..core.degrade import block_mean
+
 #: smallest standard deviation (DN) a band is divided by
 STD_FLOOR = 1.0
 
@@ -56,6 +58,6 @@ def scene_stats(windows, scale):
 
 
 def _block_mean(img, factor):
-    bands, rows, cols = img.shape
-    rows, cols = rows - rows % factor, cols - cols % factor
-    return img[:, :rows, :cols].reshape(bands, rows // factor, factor, cols // factor, factor).mean(axis=(2, 4))
+    """`block_mean` of the whole blocks of a (bands, rows, cols) array."""
+    rows, cols = (n - n % factor for n in img.shape[1:])
+    return block_mean(img[:, :rows, :cols], factor)

@@ -77,19 +77,20 @@ def fit(net, scenes, steps, seed=0):
     coef = {m: [nnls(t.T, e).tolist() for t, e in zip(np.concatenate(terms, 2), np.concatenate(errors, 1))]
             for m, (terms, errors) in samples.items()}
     calibration = confidence.Calibration(net.scale, coef, {}, None, SOURCE, steps)
-    ratios, windows = [], []
-    for pair, stats in pairs:  # the ratio at the output's scale against the same on the scene degraded once more
+    ratios, coarser = [], []  # the ratio at the output's scale, and the same on the scene degraded once more
+    for pair, stats in pairs:
         twice = as_pair_scene(pair)
-        windows.append(None)
+        coarser.append(None)
         if checkset.fits(twice, net.scale):
             pair2 = wald_pair(twice, net.scale)
-            windows[-1] = [pair2], scene_stats([[pair2[k] for k in ("hi", "mid", "lo") if k in pair2]], net.scale)
-            ratios.append((calibration.error_ratio(net, [pair], stats), calibration.error_ratio(net, *windows[-1])))
+            stats2 = scene_stats([[pair2[k] for k in ("hi", "mid", "lo") if k in pair2]], net.scale)
+            coarser[-1] = calibration.error_ratio(net, [pair2], stats2)
+            ratios.append((calibration.error_ratio(net, [pair], stats), coarser[-1]))
     if len(ratios) >= MIN_SCENES:
         once, twice = np.log(np.array(ratios)).T
         b, a = np.polyfit(twice, once, 1)
         calibration.scene = [float(a), float(b)]
-    factors = [calibration.scene_factor(net, *w) if w else 1.0 for w in windows]
+    factors = [calibration.factor_for(ratio) for ratio in coarser]
     for m, (terms, errors) in samples.items():
         ratio = [e / np.maximum(f * np.einsum("btp,bt->bp", t, np.array(coef[m])), 1e-6)
                  for t, e, f in zip(terms, errors, factors)]
