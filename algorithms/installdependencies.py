@@ -5,6 +5,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputString,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterString,
 )
@@ -19,6 +20,8 @@ from .scene import HELP_URL
 class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
     """Installs the plugin's Python dependencies into a folder private to the plugin."""
 
+    ROUTE = "ROUTE"
+    ROUTES = ("torch", "onnxruntime")  # everything; ONNX Runtime alone
     PACKAGES = "PACKAGES"
     TARGET = "TARGET"
     PYTHON = "PYTHON"
@@ -33,7 +36,7 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
         return "installdependencies"
 
     def displayName(self):
-        return self.tr("Install PyTorch for this plugin")
+        return self.tr("Install PyTorch or ONNX Runtime for this plugin")
 
     def icon(self):
         return QIcon(ICON_PATH)
@@ -49,14 +52,18 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
 
     def shortHelpString(self):
         return self.tr(
-            "Installs the Python packages the super-resolution algorithms need (PyTorch, CPU build, about 200 MB "
-            "to download; and ONNX Runtime, about 15 MB, which runs models from model cards such as EVOLAND's and "
-            "the ONNX backend) with pip, for the Python that this QGIS uses, into the plugin's own folder 'deps', "
-            "which the plugin puts on the Python path when it loads. Nothing else in your Python is changed. Needs "
+            "Installs the Python packages the super-resolution algorithms need with pip: PyTorch (CPU build, about "
+            "200 MB to download) and ONNX Runtime (about 15 MB), or ONNX Runtime alone, which runs the plugin's "
+            "networks (in float32, a little slower than PyTorch in bfloat16) and the models of model cards such as "
+            "EVOLAND's; the training commands need PyTorch. They go to the Python that this QGIS uses, into the "
+            "plugin's own folder 'deps', which the plugin puts on the Python path when it loads. Nothing else in your Python is changed. Needs "
             "internet access to the Python package index. If you would rather manage packages yourself, run "
             "'python3 -m pip install torch onnxruntime' for QGIS's Python instead.")
 
     def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterEnum(self.ROUTE, self.tr("Install"), [
+            self.tr("PyTorch and ONNX Runtime (about 215 MB)"), self.tr("ONNX Runtime only (about 15 MB)")],
+            defaultValue=0))
         packages = QgsProcessingParameterString(self.PACKAGES, self.tr("Packages (pip requirement specifiers)"),
                                                 defaultValue=" ".join(dependencies.requirements()))
         target = QgsProcessingParameterFile(self.TARGET, self.tr("Install into folder"),
@@ -68,6 +75,8 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         packages = self.parameterAsString(parameters, self.PACKAGES, context).split()
+        if self.ROUTES[self.parameterAsEnum(parameters, self.ROUTE, context)] == "onnxruntime":
+            packages = [p for p in packages if not p.lower().startswith("torch")]
         target = self.parameterAsString(parameters, self.TARGET, context)
         try:
             python = dependencies.python_executable()

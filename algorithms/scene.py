@@ -1,7 +1,6 @@
 """Base of the algorithms that read one Sentinel-2 scene: its input parameters (a product, the band files, or
 three band stacks), the area, the model, and the translation of core errors into Processing errors."""
 import os
-import sys
 import uuid
 
 from qgis.core import (
@@ -141,20 +140,7 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
             return names[index], folders
         return read_card(list(find_cards(folders).values())[index - len(names)]), folders
 
-    def runs_without_torch(self, parameters, context):
-        """Whether this run needs no PyTorch (the model of a model card runs in ONNX Runtime)."""
-        return False
-
     def processAlgorithm(self, parameters, context, feedback):
-        try:
-            if not self.runs_without_torch(parameters, context):
-                import torch  # noqa: F401
-        except ImportError as err:
-            raise QgsProcessingException(self.tr(
-                "PyTorch is needed but cannot be imported by QGIS's Python ({}): {}. Run the algorithm "
-                "'Install PyTorch for this plugin' (s2sr:installdependencies), or install it yourself for that "
-                "Python: `python3 -m pip install torch` (the CPU build is enough).").format(
-                    sys.version.split()[0], err)) from err
         from ..core.errors import Cancelled, ExtentError, InputError
 
         folder = "/vsimem/s2sr_%s" % uuid.uuid4().hex

@@ -8,7 +8,6 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from .. import models
 from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M
 from ..core.devices import BACKENDS, DEVICES, PRECISIONS
 from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES
@@ -148,11 +147,6 @@ class SuperResolveAlgorithm(SceneAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.CONFIDENCE, self.tr("Confidence: expected absolute error of each sharpened pixel (DN)"), optional=True,
             createByDefault=False))
-
-    def runs_without_torch(self, parameters, context):
-        chosen = self.parameterAsEnum(parameters, self.MODEL, context)
-        return bool(self.parameterAsFile(parameters, self.MODEL_CARD, context)) or chosen >= len(
-            models.available_models(settings.model_folders()))
 
     def process_scene(self, parameters, context, feedback, folder):
         from ..core.pipeline import super_resolve

@@ -14,15 +14,15 @@ import os
 import sys
 
 import numpy as np
-import torch
 from osgeo import gdal
-from torch.nn import functional as F
 
 from selfcheck import as_raster  # bench/ is the script's folder
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr import models  # noqa: E402
 from s2sr.core.bands import GROUPS  # noqa: E402
+from s2sr.core.confidence import box_mean  # noqa: E402
+from s2sr.core.devices import set_threads  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
 from s2sr.core.metrics import spearman, sre  # noqa: E402
 from s2sr.core.pipeline import super_resolve  # noqa: E402
@@ -58,7 +58,7 @@ def calibration_rows(scenes, scale, model, seed=0):
         pair = wald_pair(scene, scale)
         result, expected, bound, factor = run(pair, scale, model)
         actual = np.abs(result - pair["target"])
-        oracle = F.avg_pool2d(torch.from_numpy(actual)[None], 5, 1, 2, count_include_pad=False)[0].numpy()
+        oracle = box_mean(actual, 5)
         actual, expected, oracle = (a.reshape(len(result), -1) for a in (actual, expected, oracle))
         pick = np.random.default_rng(seed).choice(actual.shape[1], min(PIXELS, actual.shape[1]), replace=False)
         rho, best = (np.mean([spearman(e[pick], a[pick]) for e, a in zip(guess, actual)])
@@ -88,17 +88,15 @@ def calibration_table(sets, scale, model):
 
 def flips(net, pair):
     """The network's output for the eight flips and rotations of a Wald pair's inputs, turned back: (8, bands, H, W)."""
-    keys = ("hi", "mid", "lo")[: 3 if net.scale == 6 else 2]
-    stats = scene_stats([[pair[k] for k in keys]], net.scale)
-    args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in keys]
+    stats = scene_stats([[pair[k] for k in ("hi", "mid", "lo") if k in pair]], net.scale)
     outs = []
-    with torch.inference_mode():
-        for flip in (False, True):
-            for k in range(4):
-                out = net(*[torch.rot90(a.flip(-1) if flip else a, k, (-2, -1)) for a in args], stats=stats)
-                out = torch.rot90(out, -k, (-2, -1))
-                outs.append(out.flip(-1) if flip else out)
-    return torch.cat(outs).numpy()
+    for flip in (False, True):
+        for k in range(4):
+            turn = lambda a: np.rot90(a[..., ::-1] if flip else a, k, (-2, -1))  # noqa: E731
+            out = np.rot90(net({f: turn(pair[key][None]) for f, key in zip(net.inputs, ("hi", "mid", "lo"))}, stats),
+                           -k, (-2, -1))
+            outs.append(out[..., ::-1] if flip else out)
+    return np.concatenate(outs)
 
 
 def flips_table(scenes, scale, model, seed=0):
@@ -123,7 +121,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="dsen2_oscd")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    set_threads("torch", 1)
     check = checkset.check_scenes()
     sets = {"check set": check, "OSCD test (calibration)": checkset.oscd_test_scenes()}
     for scale in (2, 6):

@@ -51,7 +51,7 @@ def main():
         pairs = {k: wald_pair(s, scale) for k, s in scenes.items()}
         net = models.load_network(models.weights_path(args.model, scale))
         free, exact = evaluate(net, pairs), evaluate(net, pairs, consistent=True)
-        fast = evaluate(net, pairs, precision="bfloat16")
+        fast = evaluate(models.load_network(models.weights_path(args.model, scale), precision="bfloat16"), pairs)
         results = {"bicubic": {"bands": free["bands"], "scores": free["bicubic"]},
                    "HPF": {"bands": free["bands"], "scores": free["hpf"]},
                    "model": {"bands": free["bands"], "scores": free["model"]},

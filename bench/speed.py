@@ -114,7 +114,7 @@ def network_throughput(precision, side=512, repeats=3):
     precision."""
     torch.manual_seed(0)
     hi, mid = torch.rand(1, 4, side, side) * 3000, torch.rand(1, 6, side // 2, side // 2) * 3000
-    ours = load_network(weights_path("dsen2_oscd", 2))
+    ours = load_network(weights_path("dsen2_oscd", 2)).module
     reference = ReferenceDSen2().eval()
     up = torch.nn.functional.interpolate(mid, scale_factor=2, mode="bicubic")
     rates = {}

@@ -15,6 +15,11 @@ def file_band_name(band):
     return band if band == "B8A" else "B%02d" % int(band[1:])
 
 
+def pixel_factor(band):
+    """A band's pixel size relative to 10 m: 1, 2 or 6."""
+    return next(f for f, names in GROUPS.items() if band in names)
+
+
 def output_order(bands):
     """Sort band names into Sentinel-2 order."""
     return sorted(bands, key=S2_ORDER.index)

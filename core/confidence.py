@@ -14,15 +14,12 @@ fitted per band and per method on Wald-protocol residuals of scenes that the net
 the bound that 80 % of the errors stay under. Per scene, the expected error is scaled by how the network did on
 the scene's own windows at reduced scale (the self-check's windows; `Calibration.scene_factor`).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
-import torch
-from torch.nn import functional as F
 
-from . import pansharpen
+from . import pansharpen, resample
 from .evaluation import estimates
-from ..models.dsen2 import bicubic
 
 WINDOW = {2: 3, 6: 5}  # 10 m pixels a side of the window the terms are averaged over (chosen by measurement)
 TERMS = ("1", "|est - bicubic|", "|est - HPF|", "|HPF - bicubic|", "|grad bicubic|")
@@ -36,15 +33,28 @@ def reach(scale):
 def features(est, cubic, classical, std, scale):
     """(N, bands, len(TERMS), H, W): the terms of the model for the estimate `est` (N, bands, H, W DN), given the
     bicubic and HPF estimates and the target bands' scene std (N, bands)."""
-    s = std[..., None, None]
-    dy = F.pad(cubic[..., 1:, :] - cubic[..., :-1, :], (0, 0, 0, 1), mode="replicate")
-    dx = F.pad(cubic[..., :, 1:] - cubic[..., :, :-1], (0, 1, 0, 0), mode="replicate")
-    terms = [(est - cubic).abs(), (est - classical).abs(), (classical - cubic).abs(), torch.hypot(dx, dy) * scale]
-    terms = torch.stack(terms, 2) / s[:, :, None]
-    n, b, t, h, w = terms.shape
-    k = WINDOW[scale]
-    smooth = F.avg_pool2d(terms.reshape(n, b * t, h, w), k, 1, k // 2, count_include_pad=False)
-    return torch.cat([torch.ones(n, b, 1, h, w, device=est.device), smooth.reshape(n, b, t, h, w)], 2)
+    dy, dx = np.diff(cubic, axis=-2), np.diff(cubic, axis=-1)
+    dy, dx = np.concatenate([dy, dy[..., -1:, :]], -2), np.concatenate([dx, dx[..., -1:]], -1)  # the last repeated
+    terms = [np.abs(est - cubic), np.abs(est - classical), np.abs(classical - cubic), np.hypot(dx, dy) * scale]
+    terms = np.stack(terms, 2) / std[:, :, None, None, None]
+    smooth = box_mean(terms.astype(np.float32), WINDOW[scale])
+    return np.concatenate([np.ones_like(smooth[:, :, :1]), smooth], 2)
+
+
+def box_mean(x, k):
+    """Mean of every k x k window (k odd) of (..., H, W) centred on each pixel, over its pixels inside the array."""
+    r = k // 2
+    for axis in (-2, -1):
+        n = x.shape[axis]
+        moved = np.moveaxis(x, axis, -1)
+        edge = np.zeros_like(moved[..., :r])
+        padded = np.concatenate([edge, moved, edge], -1)
+        total = padded[..., :n].copy()
+        for j in range(1, k):
+            total += padded[..., j : j + n]
+        count = np.minimum(np.arange(n) + r, n - 1) - np.maximum(np.arange(n) - r, 0) + 1
+        x = np.moveaxis(total / count.astype(x.dtype), -1, axis)
+    return x
 
 
 @dataclass
@@ -61,29 +71,36 @@ class Calibration:
     source: str
     steps: int
 
+    @classmethod
+    def stored(cls, items, steps):
+        """The calibration stored with a network (a dict, or None) if it was fitted for that state of the network
+        (`steps`) by this plugin version; else None."""
+        if items and items.get("steps") == steps and set(items) == {f.name for f in fields(cls)}:
+            return cls(**items)
+        return None
+
     def expected_error(self, est, methods, low, hi, stats, factor=1.0):
         """(N, bands, H, W) expected |error| in DN of `est` (N, bands, H, W), whose band i was made by methods[i],
         from the measured coarse bands `low`, the 10 m bands `hi` and the scene's SceneStats; times `factor`."""
-        return self.combine(est, methods, bicubic(low, self.scale), pansharpen.hpf(hi, low, stats, self.scale), stats,
-                            factor)
+        return self.combine(est, methods, resample.bicubic(low, self.scale),
+                            pansharpen.hpf(hi, low, stats, self.scale), stats, factor)
 
     def combine(self, est, methods, cubic, classical, stats, factor=1.0):
         """`expected_error` from the bicubic and HPF estimates `cubic` and `classical` already made."""
         std = stats.std[:, -est.shape[1]:]
-        terms = features(est.float(), cubic, classical.float(), std, self.scale)
-        coef = factor * torch.tensor([self.coef[m][i] for i, m in enumerate(methods)], device=est.device)
-        return std[..., None, None] * torch.einsum("nbthw,bt->nbhw", terms, coef)
+        terms = features(est, cubic, classical, std, self.scale)
+        coef = factor * np.array([self.coef[m][i] for i, m in enumerate(methods)], np.float32)
+        return std[..., None, None] * np.einsum("nbthw,bt->nbhw", terms, coef)
 
-    def error_ratio(self, net, pairs, stats, precision="float32"):
+    def error_ratio(self, net, pairs, stats):
         """Mean expected over mean actual error of the network's output on Wald pairs (with their SceneStats)."""
         expected = actual = 0.0
         for pair in pairs:
-            made = estimates(net, pair, precision=precision, stats=stats)
-            guess = {m: torch.from_numpy(e)[None] for m, e in made.items()}
+            guess = {m: e[None] for m, e in estimates(net, pair, stats=stats).items()}
             model = guess["model"]
             expected += float(self.combine(model, ("model",) * model.shape[1], guess["bicubic"], guess["hpf"],
-                                           stats.to("cpu")).sum())
-            actual += float(np.abs(model[0].numpy() - pair["target"]).sum())
+                                           stats).sum(dtype=np.float64))
+            actual += float(np.abs(model[0] - pair["target"]).sum(dtype=np.float64))
         return expected / max(actual, 1e-6)
 
     def factor_for(self, ratio):
@@ -96,6 +113,6 @@ class Calibration:
         a, b = self.scene
         return float(np.exp(-a) * ratio ** -b)
 
-    def scene_factor(self, net, pairs, stats, precision="float32"):
+    def scene_factor(self, net, pairs, stats):
         """`factor_for` the scene whose windows (core.selfcheck.wald_windows) gave the Wald pairs, with their stats."""
-        return self.factor_for(self.error_ratio(net, pairs, stats, precision) if pairs and self.scene else None)
+        return self.factor_for(self.error_ratio(net, pairs, stats) if pairs and self.scene else None)

@@ -1,27 +1,25 @@
 """Radiometric consistency: sharpened bands averaged over each coarse pixel against the measured pixel."""
-from torch.nn import functional as F
+import numpy as np
+
+from .degrade import block_mean
+from .resample import bicubic
 
 #: smooth back-projection steps before the final exact step
 ITERATIONS = 3
 
 
-def block_mean(x, factor):
-    """Mean over factor x factor blocks of a (N, bands, H, W) tensor."""
-    return F.avg_pool2d(x, factor)
-
-
 def enforce(sharp, measured, factor):
-    """Make every coarse block of `sharp` average exactly to `measured`, spreading the correction smoothly.
+    """Make every coarse block of `sharp` (N, bands, H, W) average exactly to `measured` (N, bands, H/f, W/f),
+    spreading the correction smoothly.
 
     A few bicubic back-projections of the block residual (iterative back-projection), then the small
     remainder is added uniformly per block, so the method redistributes reflectance inside a coarse pixel
     and never invents it.
     """
     for _ in range(ITERATIONS):
-        residual = measured - block_mean(sharp, factor)
-        sharp = sharp + F.interpolate(residual, scale_factor=factor, mode="bicubic", align_corners=False)
+        sharp = sharp + bicubic((measured - block_mean(sharp, factor)).astype(np.float32), factor)
     residual = measured - block_mean(sharp, factor)
-    return sharp + residual.repeat_interleave(factor, 2).repeat_interleave(factor, 3)
+    return sharp + residual.repeat(factor, -2).repeat(factor, -1)
 
 
 def reach(factor):

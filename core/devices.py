@@ -8,6 +8,8 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 def select_device(name):
     """'auto' -> CUDA when torch sees a GPU, else CPU; 'cuda' without a GPU is an error."""
+    if name == "cpu":
+        return name
     import torch
 
     if name == "auto":
@@ -48,10 +50,28 @@ BACKENDS = ("auto", "torch", "onnxruntime")
 def select_backend(name):
     """"auto": PyTorch where it is installed (with bfloat16 it is the faster on CPUs that compute it natively, and
     as fast in float32: docs/benchmarks.md), else ONNX Runtime (models.backends)."""
-    if name != "auto":
-        return name
+    if name not in BACKENDS:
+        raise InputError(tr("unknown backend %r: choose one of %s") % (name, ", ".join(BACKENDS)))
     try:
         import torch  # noqa: F401
     except ImportError:
+        if name == "torch":
+            raise InputError(tr("PyTorch is needed for the torch backend but cannot be imported: install it "
+                                "(Processing > s2sr > Install PyTorch or ONNX Runtime for this plugin, or pip install torch), or "
+                                "choose the onnxruntime backend")) from None
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            raise InputError(tr("the networks need PyTorch or ONNX Runtime and neither can be imported: run Processing "
+                                "> s2sr > Install PyTorch or ONNX Runtime for this plugin, or pip install torch, or pip install onnxruntime "
+                                "(small: the plugin's networks in float32 and the models of cards)")) from None
         return "onnxruntime"
-    return "torch"
+    return "torch" if name == "auto" else name
+
+
+def set_threads(backend, threads):
+    """threads > 0: the CPU threads PyTorch uses (ONNX Runtime's sessions take theirs when they are made)."""
+    if backend == "torch" and threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)

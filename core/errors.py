@@ -28,3 +28,7 @@ class ExtentError(InputError):
 
 class Cancelled(Exception):
     """The user cancelled the run."""
+
+
+class OutOfMemory(MemoryError):
+    """A network ran out of memory on its device (a GPU) for one block: the pipeline splits the block."""

@@ -10,19 +10,18 @@ import dataclasses
 import html
 
 import numpy as np
-import torch
 from osgeo import gdal
 
 from . import consistency, pansharpen
 from .bands import GROUPS
 from .degrade import wald_pair
-from .devices import autocast
+from .devices import select_backend
 from .errors import InputError, tr
 from .metrics import psnr, scores, ssim
 from .outputs import check_outputs, write_text
 from .raster import OutputRaster, band_offsets, bounded_gdal_cache, invalid, open_scene, read_window
+from .resample import bicubic
 from .. import models
-from ..models.dsen2 import bicubic
 from ..models.scene import scene_stats
 
 MAX_PIXELS = 16_000_000  # 10 m pixels evaluated at once (in memory): a 4 x 4 km area or a little more
@@ -30,29 +29,22 @@ METHODS = ("model", "bicubic", "hpf")
 METHOD_NAMES = {"model": "model", "bicubic": "bicubic", "hpf": "HPF pan-sharpening"}
 
 
-def estimates(net, pair, consistent=False, precision="float32", stats=None):
-    """The target bands of one whole Wald pair (float32 arrays) as estimated by `net` (on its device), by bicubic
-    upsampling and by HPF pan-sharpening: {method: array}.
+def estimates(net, pair, consistent=False, stats=None):
+    """The target bands of one whole Wald pair (float32 arrays) as estimated by `net` (a models.network.Network of
+    the plugin's), by bicubic upsampling and by HPF pan-sharpening: {method: array}.
 
-    consistent: enforce that the model's output averages to the measured coarse pixels. precision: the
-    network's, as in core.pipeline.super_resolve ("float32" or "bfloat16"). stats: the SceneStats to use
-    (default: the pair's own; the self-check passes those of all its windows).
+    consistent: enforce that the model's output averages to the measured coarse pixels. stats: the SceneStats to
+    use (default: the pair's own; the self-check passes those of all its windows).
     """
-    device = net.device
-    args = [torch.from_numpy(np.ascontiguousarray(pair[k]))[None] for k in ("hi", "mid", "lo") if k in pair]
+    arrays = {f: pair[k][None] for f, k in zip(net.inputs, ("hi", "mid", "lo"))}
     if stats is None:
-        stats = scene_stats([[a[0].numpy() for a in args]], net.scale)
-    stats = stats.to(device)
-    args = [a.to(device) for a in args]
-    low = args[1] if net.scale == 2 else args[2]  # the measured bands the network sharpens
-    with torch.inference_mode():
-        with autocast(device.type, precision):
-            sharp = net(*args, stats=stats)
-        if consistent:
-            sharp = consistency.enforce(sharp, low, net.scale)
-        cubic = bicubic(low, net.scale)
-        classical = pansharpen.hpf(args[0], low, stats, net.scale)
-    return {m: e[0].cpu().numpy() for m, e in (("model", sharp), ("bicubic", cubic), ("hpf", classical))}
+        stats = scene_stats([[a[0] for a in arrays.values()]], net.scale)
+    low = arrays[net.scale]  # the measured bands the network sharpens
+    sharp = net(arrays, stats)
+    if consistent:
+        sharp = consistency.enforce(sharp, low, net.scale)
+    made = {"model": sharp, "bicubic": bicubic(low, net.scale), "hpf": pansharpen.hpf(arrays[1], low, stats, net.scale)}
+    return {m: e[0] for m, e in made.items()}
 
 
 @bounded_gdal_cache
@@ -73,14 +65,15 @@ def read_scene(input_10m, input_20m, input_60m=None, extent=None, offsets=None):
     return scene, grid
 
 
-def evaluate_scene(scene, scales, model, model_dirs=(models.MODELS_DIR,), device="cpu"):
-    """Per scale: the target bands, each method's estimate and scores (with PSNR and SSIM), the truth."""
-    results = {}
+def evaluate_scene(scene, scales, model, model_dirs=(models.MODELS_DIR,), device="cpu", backend="auto"):
+    """Per scale: the target bands, each method's estimate and scores (with PSNR and SSIM), the truth; the networks
+    run by `backend` (core.devices.select_backend)."""
+    results, backend = {}, select_backend(backend)
     for scale in scales:
         pair = wald_pair(scene, scale)
         if min(pair["target"].shape[1:]) < 4 * scale:
             raise InputError(tr("the area is too small to evaluate the %dx model: choose a larger EXTENT") % scale)
-        net = models.load_network(models.weights_path(model, scale, model_dirs), device)
+        net = models.load_network(models.weights_path(model, scale, model_dirs), device, backend)
         guesses, truth = estimates(net, pair), pair["target"]
         results[scale] = {
             "bands": list(GROUPS[scale]), "truth": truth, "estimates": guesses, "version": net.version,

@@ -6,10 +6,11 @@ import os
 import numpy as np
 from osgeo import gdal
 
-from . import resample, selfcheck
-from .bands import BANDS_10M, GROUPS, output_order
-from .devices import autocast, select_backend, select_device, select_precision
-from .errors import Cancelled, InputError, tr
+from . import confidence as conf, consistency, pansharpen, selfcheck
+from .bands import BANDS_10M, GROUPS, output_order, pixel_factor
+from .degrade import block_mean
+from .devices import select_backend, select_device, select_precision, set_threads
+from .errors import Cancelled, InputError, OutOfMemory, tr
 from .outputs import check_outputs
 from .raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input, open_scene,
                      read_window)
@@ -17,14 +18,7 @@ from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
 from .version import plugin_version
 from .. import models
 from ..models.cards import Card, CardNetwork
-
-try:  # the plugin's own networks; the models of cards run in ONNX Runtime without PyTorch
-    import torch
-
-    from . import confidence as conf, consistency, pansharpen
-    from ..models.scene import scene_stats
-except ImportError:
-    torch = None
+from ..models.scene import scene_stats
 
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
 TARGETS = {"20m": 2, "60m": 6}
@@ -71,11 +65,6 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     the output's metadata (e.g. the source product).
     """
     card = model if isinstance(model, Card) else None
-    if torch is None and not card:
-        raise InputError(tr("PyTorch is needed for the plugin's own networks but cannot be imported: install it "
-                            "(Processing > s2sr > Install PyTorch for this plugin, or pip install torch)"))
-    if threads > 0 and torch:
-        torch.set_num_threads(threads)
     if card and (enforce_consistency or confidence):
         raise InputError(tr("CONSISTENCY and CONFIDENCE are available for the plugin's own networks only, not for "
                             "the model of the card %s") % card.path)
@@ -94,16 +83,17 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     model = model or next(iter(models.available_models(model_dirs)), None)
     if model is None:
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
-    backend = select_backend(backend)
-    device = "cpu" if card else select_device("cpu" if backend == "onnxruntime" and device == "auto" else device)
-    precision = select_precision(precision, device) if backend == "torch" and not card else "float32"
+    backend = "onnxruntime" if card else select_backend(backend)
+    device = "cpu" if backend == "onnxruntime" and device == "auto" else select_device(device)
+    precision = select_precision(precision, device) if backend == "torch" else "float32"
+    set_threads(backend, threads)
     tile_size = tile_size or TILE_SIZES[device]
     if tile_size > MAX_TILE:
         log("tile size %d capped at %d to bound memory (the result does not depend on it)" % (tile_size, MAX_TILE))
         tile_size = MAX_TILE
-    nets = {} if card else {
-        TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device, backend)
-        for t in targets}
+    nets = {card.factor: CardNetwork(card, threads)} if card else {
+        TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device, backend,
+                                        precision, threads) for t in targets}
     if confidence:
         for s, net in nets.items():
             if net.calibration is None:
@@ -111,39 +101,34 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
                                     "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
                                     "the confidence output out")
                                  % (s, model, models.weights_path(model, s, model_dirs)))
-    if card:
-        net = CardNetwork(card, threads)
-        margin, bands, model = net.margin, output_order(card.bands), card.name
-    else:
-        margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
-                     + (conf.reach(s) if confidence else 0) for s, net in nets.items())
-        bands = output_order((BANDS_10M if include_10m else ()) + sum((SCALE_BANDS[s] for s in nets), ()))
+    margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
+                 + (conf.reach(s) if confidence else 0) for s, net in nets.items())
+    bands = output_order((BANDS_10M if include_10m and not card else ()) + sum((n.bands for n in nets.values()), ()))
     windows = _sample_windows(datasets, shifts, grid)
-    stats = {scale: scene_stats([[w[f] for f in sorted(datasets)[: 3 if scale == 6 else 2]] for w in windows], scale)
-             for scale in nets}
+    stats = {s: None if card else scene_stats([[w[f] for f in net.inputs] for w in windows], s)
+             for s, net in nets.items()}
     fills = {f: _valid_mean([w[f] for w in windows]) for f in datasets}  # no-data pixels get the scene's mean
-    pairs = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets} if self_check or confidence else {}
-    checks = {s: selfcheck.self_check(net, *pairs[s], precision) for s, net in nets.items()} if self_check else {}
-    if card and self_check:
-        checks = {card.factor: selfcheck.card_check(net, datasets, shifts, grid)}
+    pairs = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets
+             } if (self_check or confidence) and not card else {}
+    checks = {s: selfcheck.card_check(net, datasets, shifts, grid) if card else selfcheck.self_check(net, *pairs[s])
+              for s, net in nets.items()} if self_check else {}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
-    factors = {s: net.calibration.scene_factor(net, *pairs[s][:2], precision) for s, net in nets.items()
-               } if confidence else {}
+    factors = {s: net.calibration.scene_factor(net, *pairs[s][:2]) for s, net in nets.items()} if confidence else {}
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
-    out_grid = dataclasses.replace(grid, res=grid.res / card.per_10m, rows=grid.rows * card.per_10m,
-                                   cols=grid.cols * card.per_10m) if card else grid
+    k = next(iter(nets.values())).per_10m  # output pixels per 10 m pixel
+    out_grid = dataclasses.replace(grid, res=grid.res / k, rows=grid.rows * k, cols=grid.cols * k)
     log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s in %s with %s"
-        % (out_grid.cols, out_grid.rows, out_grid.res, " ".join(bands), model, device, precision,
-           "onnxruntime" if card else backend))
+        % (out_grid.cols, out_grid.rows, out_grid.res, " ".join(bands), card.name if card else model, device,
+           precision, backend))
     metadata = {
-        "S2SR_VERSION": plugin_version(), "S2SR_MODEL": model, "S2SR_DEVICE": device,
-        "S2SR_PRECISION": precision, "S2SR_BACKEND": "onnxruntime" if card else backend,
+        "S2SR_VERSION": plugin_version(), "S2SR_MODEL": card.name if card else model, "S2SR_DEVICE": device,
+        "S2SR_PRECISION": precision, "S2SR_BACKEND": backend,
         "S2SR_SCALES": "%gx:%s (card %s)" % (card.factor, ",".join(card.bands), card.path) if card else " ".join(
-            "%dx:%s" % (s, ",".join(SCALE_BANDS[s])) for s in nets),
-        "S2SR_MODEL_VERSION": net.version if card else "; ".join("%dx: %s" % (s, n.version) for s, n in nets.items()),
+            "%dx:%s" % (s, ",".join(n.bands)) for s, n in nets.items()),
+        "S2SR_MODEL_VERSION": "; ".join(("" if card else "%dx: " % s) + n.version for s, n in nets.items()),
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
         "S2SR_SELF_CHECK": " | ".join(c.report() for c in checks.values()) or "off",
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
@@ -155,12 +140,10 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         log("DN offsets of the product (added before the network, taken off the output): %s"
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
-    out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used,
-                       block * (card.per_10m if card else 1))
+    out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used, block * k)
     errors = _confidence_raster(confidence, grid, nets, factors, metadata, block) if confidence else None
-    runner = CardRunner(net, checks.get(card.factor), out) if card else BlockRunner(
-        nets, checks, {s: st.to(device) for s, st in stats.items()}, grid, margin, include_10m, enforce_consistency,
-        out, (errors, factors), device, precision, log)
+    runner = BlockRunner(nets, checks, stats, grid, margin, include_10m and not card, enforce_consistency, out,
+                         (errors, factors), log)
     try:
         work = list(tiles(grid, tile_size, block, margin))
         total, done = sum(len(members) for _, members in work), 0
@@ -227,45 +210,25 @@ def _sample_windows(datasets, shifts, grid):
     return windows
 
 
-class CardRunner:
-    """Runs the model of a card (models.cards.CardNetwork) block by block and writes each block's core on the
-    output's finer grid; a band its self-check gave to bicubic upsampling is that."""
-
-    def __init__(self, net, check, out):
-        self.net, self.out = net, out
-        self.cubic = [i for i, use in enumerate(check.use) if use == "bicubic"] if check else []
-
-    def run(self, arrays, mask, tile, core, read):
-        top, left, k = read[0] - tile[0], read[1] - tile[1], self.net.card.per_10m
-        windows = {f: a[None, :, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f]
-                   for f, a in arrays.items()}
-        result = self.net(windows)[0]
-        for i in self.cubic:
-            native = 1 if self.net.bands[i] in BANDS_10M else 2
-            band = windows[native][:, GROUPS[native].index(self.net.bands[i])][:, None]
-            result[i] = resample.bicubic(band, native * k)[0, 0]
-        r0, c0 = core[0] - read[0], core[1] - read[1]
-        result = result[:, r0 * k : (r0 + core[2]) * k, c0 * k : (c0 + core[3]) * k]
-        masked = mask[top + r0 : top + r0 + core[2], left + c0 : left + c0 + core[3]].repeat(k, 0).repeat(k, 1)
-        for name, data in zip(self.net.bands, result):
-            self.out.write(name, core[0] * k, core[1] * k, data, masked)
-
-    def finish(self):
-        pass
-
-
 class Deviation:
-    """Accumulates, per target band, |mean of the sharpened pixels in a coarse pixel - measured value|."""
+    """Accumulates, per sharpened band, |mean of the output pixels in a measured pixel - measured value|."""
 
     def __init__(self, nets):
-        self.bands = sum((SCALE_BANDS[s] for s in nets), ())
+        self.bands = sum((n.bands for n in nets.values()), ())
         self.total = dict.fromkeys(self.bands, 0.0)
         self.count = dict.fromkeys(self.bands, 0)
 
-    def add(self, names, sharp, measured, valid):
-        diff = (consistency.block_mean(sharp, sharp.shape[-1] // measured.shape[-1]) - measured).abs()[0].cpu()
-        for name, d in zip(names, diff):
-            self.total[name] += float(d[valid].sum())
+    def add(self, net, sharp, windows, first, mask):
+        """`sharp`: the output of `net` (N, bands, ...) over the 10 m pixels from `first` (row, col in `windows`) that
+        `mask` (True: no data) covers."""
+        for name, band in zip(net.bands, sharp[0]):
+            f = pixel_factor(name)
+            valid = _coarse_valid(mask, f)
+            rows, cols = valid.shape
+            measured = windows[f][0, GROUPS[f].index(name), first[0] // f : first[0] // f + rows,
+                                  first[1] // f : first[1] // f + cols]
+            diff = np.abs(block_mean(band, f * net.per_10m) - measured)
+            self.total[name] += float(diff[valid].sum())
             self.count[name] += int(valid.sum())
 
     def report(self):
@@ -298,14 +261,14 @@ def _read_tile(datasets, fills, shifts, mask_ds, grid, tile):
 
 
 class BlockRunner:
-    """Runs the networks block by block and writes each block's core. On CUDA out-of-memory a block is split
-    in four (with their own margins) and so are all later blocks of that size: the run goes on."""
+    """Runs the networks block by block and writes each block's core. On a GPU's out-of-memory error a block is
+    split in four (with their own margins) and so are all later blocks of that size: the run goes on."""
 
-    def __init__(self, nets, checks, stats, grid, margin, include_10m, enforce, out, errors, device, precision, log):
+    def __init__(self, nets, checks, stats, grid, margin, include_10m, enforce, out, errors, log):
         self.nets, self.checks, self.stats, self.grid = nets, checks, stats, grid
         self.margin, self.include_10m = margin, include_10m
-        self.enforce, self.out, (self.errors, self.factors) = enforce, out, errors
-        self.device, self.precision, self.log = device, precision, log
+        self.enforce, self.out, (self.errors, self.factors), self.log = enforce, out, errors, log
+        self.k = next(iter(nets.values())).per_10m
         self.deviation = Deviation(nets)
         self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
 
@@ -322,8 +285,7 @@ class BlockRunner:
         else:
             try:
                 return self._process(arrays, mask, tile, core, read)
-            except torch.cuda.OutOfMemoryError:
-                torch.cuda.empty_cache()
+            except OutOfMemory:
                 parts = split(self.grid, core, self.margin)
                 if not parts:
                     raise InputError(tr("the GPU ran out of memory even on a block of %d x %d pixels: run on the "
@@ -335,38 +297,35 @@ class BlockRunner:
             self.run(arrays, mask, tile, *part)
 
     def _process(self, arrays, mask, tile, core, read):
-        top, left = read[0] - tile[0], read[1] - tile[1]
-        windows = {f: np.ascontiguousarray(a[:, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f])
+        top, left, k = read[0] - tile[0], read[1] - tile[1], self.k
+        windows = {f: np.ascontiguousarray(a[None, :, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f])
                    for f, a in arrays.items()}
-        tensors = {f: torch.from_numpy(w)[None].to(self.device) for f, w in windows.items()}
         mask = mask[top : top + read[2], left : left + read[3]]
         r0, c0 = core[0] - read[0], core[1] - read[1]
         crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
-        results = {b: w[crop] for b, w in zip(BANDS_10M, windows[1])} if self.include_10m else {}
+        fine = (slice(r0 * k, (r0 + core[2]) * k), slice(c0 * k, (c0 + core[3]) * k))
+        results = {b: w[crop] for b, w in zip(BANDS_10M, windows[1][0])} if self.include_10m else {}
         sharpened, expected = {}, {}
-        with torch.inference_mode():
-            for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
-                with autocast(self.device, self.precision):
-                    sharp = net(tensors[1], tensors[2], tensors[scale] if scale == 6 else None, self.stats[scale])
-                if scale in self.checks:
-                    sharp = self.checks[scale].replace(sharp, tensors[1], tensors[scale], self.stats[scale])
-                if self.enforce:
-                    sharp = consistency.enforce(sharp, tensors[scale], scale)
-                sharpened[scale] = sharp[..., crop[0], crop[1]]
-                if self.errors:
-                    methods = self.checks[scale].use if scale in self.checks else ("model",) * len(SCALE_BANDS[scale])
-                    expected[scale] = net.calibration.expected_error(
-                        sharp, methods, tensors[scale], tensors[1], self.stats[scale], self.factors[scale]
-                    )[0, :, crop[0], crop[1]]
+        for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
+            stats = self.stats[scale]
+            sharp = net(windows, stats)
+            if scale in self.checks:
+                sharp = self.checks[scale].replace(sharp, net, windows, stats)
+            if self.enforce:
+                sharp = consistency.enforce(sharp, windows[scale], scale)
+            sharpened[scale] = sharp[..., fine[0], fine[1]]
+            if self.errors:
+                methods = self.checks[scale].use if scale in self.checks else ("model",) * len(net.bands)
+                expected[scale] = net.calibration.expected_error(
+                    sharp, methods, windows[scale], windows[1], stats, self.factors[scale])[0, :, crop[0], crop[1]]
+        masked = mask[crop].repeat(k, 0).repeat(k, 1)
         for scale, sharp in sharpened.items():
-            coarse = (slice(r0 // scale, (r0 + core[2]) // scale), slice(c0 // scale, (c0 + core[3]) // scale))
-            self.deviation.add(SCALE_BANDS[scale], sharp, tensors[scale][..., coarse[0], coarse[1]],
-                               torch.from_numpy(_coarse_valid(mask[crop], scale)))
-            results.update(zip(SCALE_BANDS[scale], sharp[0].float().cpu().numpy()))
+            self.deviation.add(self.nets[scale], sharp, windows, (r0, c0), mask[crop])
+            results.update(zip(self.nets[scale].bands, sharp[0]))
         for name, data in results.items():
-            self.out.write(name, core[0], core[1], data, mask[crop])
+            self.out.write(name, core[0] * k, core[1] * k, data, masked)
         for scale, error in expected.items():
-            for name, data in zip(SCALE_BANDS[scale], error.float().cpu().numpy()):
+            for name, data in zip(self.nets[scale].bands, error):
                 self.errors.write(name, core[0], core[1], data, mask[crop])
 
 

@@ -20,12 +20,19 @@ def _weights(t, a):
 
 def bicubic(x, factor, a=TORCH):
     """(..., rows, cols) float array upsampled `factor` times along both last axes, in its own dtype."""
-    out = x
-    for axis in (-2, -1):
-        n = out.shape[axis]
-        position = (np.arange(n * factor) + 0.5) / factor - 0.5
-        start = np.floor(position).astype(int)
-        index = np.clip(start[:, None] + np.arange(-1, 3), 0, n - 1)
-        moved = np.moveaxis(out, axis, -1)
-        out = np.moveaxis((moved[..., index] * _weights(position - start, a)).sum(-1), -1, axis)
-    return out.astype(x.dtype)
+    return _upsample(_upsample(x, factor, a, -2), factor, a, -1)
+
+
+def _upsample(x, factor, a, axis):
+    """Along one axis, by phases: output pixel i * factor + p is the same four-tap sum of the input from pixel i on
+    for every i, the input's edge pixels repeated twice."""
+    n = x.shape[axis]
+    x = np.moveaxis(x, axis, -1)
+    padded = np.concatenate([x[..., :1], x[..., :1], x, x[..., -1:], x[..., -1:]], -1)
+    out = np.empty(x.shape[:-1] + (n * factor,), x.dtype)
+    for p in range(factor):
+        position = (p + 0.5) / factor - 0.5
+        start = int(np.floor(position))  # -1 or 0: the taps are input pixels i + start - 1 ... i + start + 2
+        taps = _weights(np.array(position - start), a)
+        out[..., p::factor] = sum(float(w) * padded[..., start + 1 + k : start + 1 + k + n] for k, w in enumerate(taps))
+    return np.moveaxis(out, -1, axis)

@@ -7,21 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import resample
-from .bands import GROUPS
+from . import pansharpen, resample
+from .bands import GROUPS, pixel_factor
 from .degrade import block_mean, degrade, wald_pair
 from .errors import tr
+from .evaluation import estimates
 from .raster import invalid, read_window
-
-try:  # the networks' check; that of a card's model (card_check) runs without PyTorch
-    import torch
-
-    from . import pansharpen
-    from .evaluation import estimates
-    from ..models.dsen2 import bicubic
-    from ..models.scene import scene_stats
-except ImportError:
-    torch = None
+from ..models.scene import scene_stats
 
 WINDOWS = 4  # per side: up to 16 windows spread over the area
 SIDE = {2: 256, 6: 576}  # 10 m pixels a side of a window: whole cells of the degraded coarsest band
@@ -48,16 +40,20 @@ class Check:
             "%s %s (%s)" % (band, NAMES[use], ", ".join("%s %.2f dB" % (NAMES[m], self.sre[m][i]) for m in self.sre))
             for i, (band, use) in enumerate(zip(self.bands or GROUPS[self.scale], self.use)))
 
-    def replace(self, sharp, hi, low, stats):
-        """The network's output (N, bands, H, W) with the bands the check gave to a classical method computed by it
-        (`stats`: the scene's, for HPF's pan bands)."""
+    def replace(self, sharp, net, arrays, stats):
+        """The output of `net` (N, bands, rows, cols) for the block `arrays` (its input, as the network takes it, and
+        the scene's `stats`) with the bands the check gave to a classical method computed by it."""
         if set(self.use) == {"model"}:
             return sharp
-        methods = {"hpf": lambda: pansharpen.hpf(hi, low, stats, self.scale),
-                   "bicubic": lambda: bicubic(low, self.scale)}
-        classical = {m: methods[m]() for m in set(self.use) - {"model"}}
-        return torch.stack([sharp[:, i] if m == "model" else classical[m][:, i].to(sharp.dtype)
-                            for i, m in enumerate(self.use)], 1)
+        if "hpf" in self.use:
+            classical = pansharpen.hpf(arrays[1], arrays[net.scale], stats, net.scale)
+        for i, (band, use) in enumerate(zip(net.bands, self.use)):
+            native = pixel_factor(band)
+            if use == "bicubic":
+                sharp[:, i] = resample.bicubic(arrays[native][:, GROUPS[native].index(band)], native * net.per_10m)
+            elif use == "hpf":
+                sharp[:, i] = classical[:, i]
+        return sharp
 
 
 def wald_windows(datasets, shifts, grid, scale):
@@ -118,7 +114,7 @@ def card_sre(net, scenes):
         low = {f: degrade(scene[f], card.factor) for f in (1, 2)}
         out = net({f: a[None] for f, a in low.items()})[0]  # on the card's input grid, as measured
         for i, band in enumerate(card.bands):
-            native = 1 if band in GROUPS[1] else 2
+            native = pixel_factor(band)
             index = GROUPS[native].index(band)
             target = scene[native][index].astype(np.float64)
             guesses = {"model": block_mean(out[i], native // card.grid),
@@ -130,7 +126,7 @@ def card_sre(net, scenes):
     return {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
 
 
-def self_check(net, pairs, stats, note, precision):
+def self_check(net, pairs, stats, note):
     """Check `net` (on its device) on the Wald pairs of `wald_windows` (with their stats; `note` why there are none)."""
     bands = GROUPS[net.scale]
     if not pairs:
@@ -139,7 +135,7 @@ def self_check(net, pairs, stats, note, precision):
     truth, count = np.zeros(len(bands)), 0
     for pair in pairs:
         target = pair["target"].astype(np.float64)
-        for m, guess in estimates(net, pair, precision=precision, stats=stats).items():
+        for m, guess in estimates(net, pair, stats=stats).items():
             errors[m] += ((guess - target) ** 2).sum((1, 2))
         truth += target.sum((1, 2))
         count += target[0].size

@@ -36,34 +36,52 @@ def load_checkpoint(path):
         raise IOError(tr("cannot read model weights %s: %s") % (path, str(err).splitlines()[0])) from err
 
 
-def load_network(path, device="cpu", backend="torch"):
-    """Build the network stored in a weight file, in eval mode on `device`; backend "onnxruntime": the network
-    exported beside it (`<weights>.onnx`, models.export) in ONNX Runtime (models.backends)."""
-    if backend == "onnxruntime":
-        from .backends import OnnxNetwork
+def load_network(path, device="cpu", backend="torch", precision="float32", threads=0):
+    """The network stored in a weight file, as a models.network.Network on `device` with its convolutions in
+    `precision` (PyTorch); backend "onnxruntime": the network exported beside it (`<weights>.onnx`, models.export) in
+    ONNX Runtime (models.backends; PyTorch is not needed)."""
+    from .backends import OnnxNetwork, TorchNetwork
+    from ..core.confidence import Calibration
 
-        net = OnnxNetwork(path[: -len(".pt")] + ".onnx")
-        if os.path.exists(path) and load_checkpoint(path)["record"]["steps"] != net.steps:
+    if backend == "onnxruntime":
+        if device != "cpu":
+            raise IOError(tr("the onnxruntime backend runs on the CPU: choose DEVICE cpu or the torch backend"))
+        net = OnnxNetwork(path[: -len(".pt")] + ".onnx", threads)
+        if os.path.exists(path) and _has_torch() and load_checkpoint(path)["record"]["steps"] != net.steps:
             raise IOError(tr("the ONNX file of %s was exported before the network was trained further: export it "
                              "again (make onnx)") % path)
-        return net.to(device)
+        return net
+    module, ckpt = load_module(path)
+    calibration = Calibration.stored(ckpt.get("confidence"), ckpt.get("record", {}).get("steps"))
+    return TorchNetwork(module.to(device), version_text(ckpt), calibration, device, precision)
+
+
+def load_module(path):
+    """(the PyTorch module of a weight file in eval mode, the checkpoint)."""
     import torch
 
-    from ..core.confidence import Calibration
     from .dsen2 import DSen2
 
     ckpt = load_checkpoint(path)
     try:
-        net = DSen2(**ckpt["config"])
-        net.load_state_dict(ckpt["state_dict"])
+        module = DSen2(**ckpt["config"])
+        module.load_state_dict(ckpt["state_dict"])
     except (KeyError, TypeError, RuntimeError) as err:
         raise IOError(tr("cannot read model weights %s: not a network of this plugin version (weights made before "
                          "0.2 lack the scene standardisation and must be trained again) (%s)") % (path, err)) from err
-    record = ckpt.get("record", {})
-    net.version = "%d steps, last trained %s" % (record.get("steps", 0), (record.get("runs") or [{}])[-1].get("date"))
-    net.calibration = None  # none, or fitted for an earlier state of the network or an earlier plugin version
-    calibration = ckpt.get("confidence") or {}
-    if calibration.get("steps") == record.get("steps") and set(calibration) == set(Calibration.__dataclass_fields__):
-        net.calibration = Calibration(**calibration)
     # channels-last weights: the same result, the convolutions about 10-25 % faster on the CPU (docs/benchmarks.md)
-    return net.eval().to(device).to(memory_format=torch.channels_last)
+    return module.eval().to(memory_format=torch.channels_last), ckpt
+
+
+def version_text(ckpt):
+    """What the output's metadata say of a checkpoint's network: its training steps and when it was last trained."""
+    record = ckpt.get("record", {})
+    return "%d steps, last trained %s" % (record.get("steps", 0), (record.get("runs") or [{}])[-1].get("date"))
+
+
+def _has_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -1,19 +1,49 @@
-"""Where a network runs: PyTorch (the weight file, `<name>_<scale>x.pt`) or ONNX Runtime (the file exported beside
-it, `<name>_<scale>x.onnx`, models.export). Both give the same network interface: called with the input bands in DN
-and the scene's SceneStats, they return the sharpened bands in DN; `scale`, `n_out`, `margin`, `version`,
-`calibration` (core.confidence) and `device` describe them."""
+"""Where the plugin's own networks run (models.network.Network): PyTorch (the weight file, `<name>_<scale>x.pt`) or
+ONNX Runtime (the file exported beside it, `<name>_<scale>x.onnx`, models.export; no PyTorch needed)."""
 import json
 import os
 
 import numpy as np
-import torch
 
-from ..core.errors import tr
+from .network import Network
+from ..core.bands import GROUPS
+from ..core.errors import OutOfMemory, tr
 
-class OnnxNetwork:
+
+class OwnNetwork(Network):
+    """What the plugin's networks share: the bands of their scale, sharpened on the 10 m grid; they need the scene's
+    SceneStats."""
+
+    def __init__(self, config, margin, version, calibration):
+        self.config, self.scale, self.margin, self.version = config, config["scale"], margin, version
+        self.calibration = calibration
+        self.bands, self.inputs = GROUPS[self.scale], (1, 2, 6) if self.scale == 6 else (1, 2)
+
+
+class TorchNetwork(OwnNetwork):
+    """A models.dsen2.DSen2 in PyTorch on `device`, its convolutions in `precision` ("float32" or "bfloat16")."""
+
+    def __init__(self, module, version="", calibration=None, device="cpu", precision="float32"):
+        super().__init__(module.config, module.margin, version, calibration)
+        self.module, self.device, self.precision = module, device, precision
+
+    def __call__(self, arrays, stats=None):
+        import torch
+
+        from ..core.devices import autocast
+
+        tensors = [torch.from_numpy(np.ascontiguousarray(arrays[f], np.float32)).to(self.device) for f in self.inputs]
+        try:
+            with torch.inference_mode(), autocast(self.device, self.precision):
+                out = self.module(*tensors, stats=stats.tensors(self.device))
+            return out.float().cpu().numpy()
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            raise OutOfMemory() from None
+
+
+class OnnxNetwork(OwnNetwork):
     """A network exported by models.export, run by ONNX Runtime on the CPU in float32."""
-
-    device = torch.device("cpu")
 
     def __init__(self, path, threads=0):
         try:
@@ -25,27 +55,17 @@ class OnnxNetwork:
             raise IOError(tr("no ONNX file %s: export the network first (make onnx, or python -m "
                              "s2sr.models.export on its weight file)") % path)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
+        if threads:
+            options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map
-        self.config, self.steps = json.loads(meta["config"]), int(meta["steps"])
-        self.scale, self.margin, self.version = self.config["scale"], int(meta["margin"]), meta["version"]
-        self.n_out = self.config["n_lo"] if self.scale == 6 else self.config["n_mid"]
-        self.inputs = [i.name for i in self.session.get_inputs()]
         from ..core.confidence import Calibration
 
-        calibration = json.loads(meta["confidence"]) or {}
-        self.calibration = Calibration(**calibration) if calibration.get("steps") == self.steps else None
+        config, self.steps = json.loads(meta["config"]), int(meta["steps"])
+        super().__init__(config, int(meta["margin"]), meta["version"],
+                         Calibration.stored(json.loads(meta["confidence"]), self.steps))
+        self.device, self.names = "cpu", [i.name for i in self.session.get_inputs()]
 
-    def __call__(self, hi, mid, lo=None, stats=None):
-        arrays = dict(zip(("hi", "mid", "lo"), (hi, mid, lo)), **stats._asdict())
-        feed = {name: np.ascontiguousarray(arrays[name].float().cpu().numpy()) for name in self.inputs}
-        return torch.from_numpy(self.session.run(["output"], feed)[0]).to(hi.device)
-
-    def eval(self):
-        return self
-
-    def to(self, device):
-        if torch.device(device).type != "cpu":
-            raise IOError(tr("the onnxruntime backend runs on the CPU: choose DEVICE cpu or the torch backend"))
-        return self
+    def __call__(self, arrays, stats=None):
+        feed = dict(zip(("hi", "mid", "lo"), (arrays[f] for f in self.inputs)), **stats._asdict())
+        return self.session.run(["output"], {n: np.ascontiguousarray(feed[n], np.float32) for n in self.names})[0]

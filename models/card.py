@@ -85,6 +85,7 @@ def confidence_line(ckpt):
 def write_card(weights, ckpt, check=True):
     """Write <weights without .pt>.md from a checkpoint dict; with `check`, score it on the check set too."""
     from ..training.evaluate import table
+    from .backends import TorchNetwork
     from .dsen2 import DSen2
 
     cfg, rec = ckpt["config"], ckpt["record"]
@@ -105,7 +106,7 @@ def write_card(weights, ckpt, check=True):
         file=os.path.basename(weights), steps=rec["steps"], minutes=rec["seconds"] / 60,
         nruns=len(rec["runs"]), runs=runs, scenes=rec["scores"]["scenes"],
         native="20 m" if scale == 2 else "60 m", table=table(rec["scores"]),
-        check=check_section(net.eval()) if check else "Not scored (trained with --no-check-set).",
+        check=check_section(TorchNetwork(net.eval())) if check else "Not scored (trained with --no-check-set).",
         confidence=confidence_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
     )
     with open(weights[:-3] + ".md", "w") as f:

@@ -22,6 +22,7 @@ import numpy as np
 from ..core.bands import BANDS_10M, BANDS_20M, S2_ORDER, file_band_name
 from ..core.errors import InputError, tr
 from ..core.resample import GDAL, bicubic
+from .network import Network
 
 CARD_EXTENSIONS = (".yaml", ".yml")
 
@@ -98,10 +99,10 @@ def find_cards(folders):
     return found
 
 
-class CardNetwork:
-    """The model of a card, run by ONNX Runtime on the CPU: called with the input bands in DN ({1: 10 m, 2: 20 m}
-    arrays (N, bands, rows, cols) over the same area), it returns the card's bands `factor` times finer than the
-    card's input grid, in DN."""
+class CardNetwork(Network):
+    """The model of a card, run by ONNX Runtime on the CPU (models.network.Network): called with the input bands in
+    DN ({1: 10 m, 2: 20 m} arrays (N, bands, rows, cols) over the same area), it returns the card's bands `factor`
+    times finer than the card's input grid, in DN."""
 
     def __init__(self, card, threads=0):
         try:
@@ -112,7 +113,7 @@ class CardNetwork:
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.card, self.bands, self.factor = card, card.bands, card.factor
+        self.card, self.bands, self.scale, self.per_10m = card, card.bands, card.factor, card.per_10m
         self.session = onnxruntime.InferenceSession(card.model, options, providers=["CPUExecutionProvider"])
         names = ([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()])
         if card.input not in names[0] or card.output not in names[1]:
@@ -121,7 +122,7 @@ class CardNetwork:
         self.margin = math.ceil(card.margin / card.factor) * card.grid  # 10 m pixels
         self.version = "%s (%s)" % (os.path.basename(card.model), card.licence)
 
-    def __call__(self, arrays):
+    def __call__(self, arrays, stats=None):
         planes = []
         for band in self.bands:
             native = 1 if band in BANDS_10M else 2

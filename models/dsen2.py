@@ -72,7 +72,7 @@ class DSen2(nn.Module):
         inputs = (hi, mid, lo)[: len(self.groups)]
         if stats is None:
             stats = SceneStats.stack([scene_stats([[t.float().cpu().numpy() for t in x]], self.scale)
-                                      for x in zip(*inputs)]).to(hi.device)
+                                      for x in zip(*inputs)]).tensors(hi.device)
         with torch.autocast(hi.device.type, enabled=False):
             mean, std = stats.mean[..., None, None], stats.std[..., None, None]
             z = [(x - m) / s for x, m, s in zip(inputs, mean.split(self.groups, 1), std.split(self.groups, 1))]

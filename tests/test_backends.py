@@ -67,3 +67,19 @@ def test_a_missing_or_stale_onnx_file_is_refused_with_the_reason(small_scene, mo
 def test_onnxruntime_on_cuda_is_refused_with_the_reason():
     with pytest.raises(IOError, match="runs on the CPU"):
         models.load_network(models.weights_path("dsen2_oscd", 2), "cuda", backend="onnxruntime")
+
+
+def test_the_backend_follows_what_is_installed(monkeypatch):
+    """auto: PyTorch where it can be imported, else ONNX Runtime; a missing one is named with what to install."""
+    import sys
+
+    from s2sr.core.devices import select_backend
+
+    assert select_backend("auto") == "torch" and select_backend("onnxruntime") == "onnxruntime"
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    assert select_backend("auto") == "onnxruntime"
+    with pytest.raises(InputError, match="PyTorch is needed for the torch backend.*pip install torch"):
+        select_backend("torch")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(InputError, match="need PyTorch or ONNX Runtime.*pip install onnxruntime"):
+        select_backend("auto")

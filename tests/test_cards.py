@@ -222,9 +222,10 @@ def test_evoland_model_from_qgis_process_on_an_l2a_product(tmp_path):
     assert ds.GetRasterBand(3).GetDescription() == "B4" and 1000 < b4.mean() < 3000  # DN + 1000 kept
 
 
-def test_a_card_model_runs_with_onnx_runtime_alone(small_scene, tmp_path):
-    """QGIS's own Python with ONNX Runtime and no PyTorch: the model of a card runs (the same output as with
-    PyTorch installed), and the plugin's own networks say what to install."""
+def test_onnx_runtime_alone_runs_the_default_model_and_cards(small_scene, tmp_path):
+    """QGIS's own Python with ONNX Runtime and no PyTorch: the default model (its ONNX files, self-check included) and
+    the model of a card run, with the same output as with PyTorch installed; the torch backend says what to
+    install."""
     import sysconfig
 
     card = export_card(str(tmp_path), "nearest", ("B2", "B3", "B4", "B8", "B5", "B11"), 2)
@@ -233,16 +234,24 @@ def test_a_card_model_runs_with_onnx_runtime_alone(small_scene, tmp_path):
     for name in ("onnxruntime", "flatbuffers", "google"):
         os.symlink(os.path.join(sysconfig.get_paths()["purelib"], name), str(site / name))
     env = dict(make_env(str(tmp_path / "profile")), PYTHONPATH=str(site))
-    refused = qgis_process(env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["10m"],
-                           "INPUT_20M=" + small_scene["20m"], "OUTPUT=" + str(tmp_path / "no.tif"))
+    scene = ["INPUT_10M=" + small_scene["10m"], "INPUT_20M=" + small_scene["20m"]]
+    refused = qgis_process(env, "run", "s2sr:superresolve", "--", *scene, "BACKEND=1",
+                           "OUTPUT=" + str(tmp_path / "no.tif"))
     assert refused.returncode != 0 and "PyTorch is needed" in refused.stdout + refused.stderr
+    assert not os.path.exists(str(tmp_path / "no.tif"))
     runs = {}
     for name, environment in (("alone", env), ("with torch", make_env(str(tmp_path / "profile2")))):
-        out = str(tmp_path / ("%s.tif" % name))
-        proc = qgis_process(environment, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["10m"],
-                            "INPUT_20M=" + small_scene["20m"], "MODEL_CARD=" + card, "OUTPUT=" + out)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        runs[name] = gdal.Open(out).ReadAsArray().astype(np.int64)
-    assert runs["alone"].shape == (6, 360, 400)
-    assert "card nearest: B2 " in gdal.Open(str(tmp_path / "alone.tif")).GetMetadataItem("S2SR_SELF_CHECK")
-    assert np.abs(runs["alone"] - runs["with torch"]).max() <= 1
+        for model in ("default", "card"):
+            out = str(tmp_path / ("%s %s.tif" % (model, name)))
+            proc = qgis_process(environment, "run", "s2sr:superresolve", "--", *scene, "OUTPUT=" + out,
+                                *(["MODEL_CARD=" + card] if model == "card" else ["PRECISION=1"]))
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            runs[model, name] = gdal.Open(out)
+    assert runs["default", "alone"].GetMetadataItem("S2SR_BACKEND") == "onnxruntime"
+    assert runs["default", "with torch"].GetMetadataItem("S2SR_BACKEND") == "torch"
+    assert runs["default", "alone"].GetMetadataItem("S2SR_SELF_CHECK").startswith("2x: B5 ")
+    assert runs["card", "alone"].RasterCount == 6 and runs["card", "alone"].RasterYSize == 360
+    assert "card nearest: B2 " in runs["card", "alone"].GetMetadataItem("S2SR_SELF_CHECK")
+    for model in ("default", "card"):
+        alone, with_torch = (runs[model, n].ReadAsArray().astype(np.int64) for n in ("alone", "with torch"))
+        assert alone.shape == with_torch.shape and np.abs(alone - with_torch).max() <= 1

@@ -36,7 +36,7 @@ def test_menu_and_toolbar_open_the_dialog(iface, qgis_processing):
 def test_without_torch_the_menu_offers_the_installer(iface, qgis_processing, monkeypatch):
     from s2sr.plugin import dependencies
 
-    monkeypatch.setattr(dependencies, "torch_available", lambda: False)
+    monkeypatch.setattr(dependencies, "backend_available", lambda: False)
     plugin = s2sr.classFactory(iface)
     plugin.initGui()
     try:

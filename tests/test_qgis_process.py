@@ -42,15 +42,16 @@ def test_json_output_names_the_file(qgis_env, small_scene, tmp_path):
     assert result["results"]["OUTPUT"] == out and os.path.exists(out)
 
 
-def test_without_torch_the_plugin_loads_and_says_how_to_install_it(qgis_env, small_scene, tmp_path):
-    env = dict(qgis_env, PYTHONPATH="")  # QGIS's own Python, where torch is not installed
+def test_without_torch_and_onnx_runtime_the_plugin_loads_and_says_how_to_install_them(qgis_env, small_scene, tmp_path):
+    env = dict(qgis_env, PYTHONPATH="")  # QGIS's own Python, where neither torch nor onnxruntime is installed
     listing = qgis_process(env, "list")
     assert "s2sr:superresolve" in listing.stdout
     out = str(tmp_path / "sr.tif")
     proc = qgis_process(env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + small_scene["10m"],
                         "INPUT_20M=" + small_scene["20m"], "OUTPUT=" + out)
     assert proc.returncode != 0
-    assert "PyTorch is needed" in proc.stdout + proc.stderr and "pip install torch" in proc.stdout + proc.stderr
+    said = proc.stdout + proc.stderr
+    assert "need PyTorch or ONNX Runtime" in said and "pip install torch" in said and "pip install onnxruntime" in said
     assert not os.path.exists(out)
 
 

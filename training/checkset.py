@@ -62,7 +62,7 @@ def fits(scene, scale):
     return min(scene[1].shape[1:]) // (12 * scale if scale == 6 else 2 * scale) >= MIN_SIDE
 
 
-def score_scenes(net, scenes, gains=GAINS, precision="float32"):
+def score_scenes(net, scenes, gains=GAINS):
     """[{scene, level, gain, bicubic / hpf / model: per-band SRE list, sam: {method: degrees}}] for every scene
     large enough for the network's scale, at every gain (all bands multiplied by it)."""
     rows = []
@@ -71,7 +71,7 @@ def score_scenes(net, scenes, gains=GAINS, precision="float32"):
             continue
         for gain in gains:
             pair = wald_pair({f: a * np.float32(gain) for f, a in scene.items()}, net.scale)
-            result = {m: scores(pair["target"], e) for m, e in estimates(net, pair, precision=precision).items()}
+            result = {m: scores(pair["target"], e) for m, e in estimates(net, pair).items()}
             rows.append(dict({m: result[m]["sre"].tolist() for m in METHODS}, scene=name, level=level, gain=gain,
                              sam={m: result[m]["sam"] for m in METHODS}))
     return rows

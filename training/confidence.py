@@ -32,12 +32,12 @@ def residuals(net, scene):
     (bands, pixels))}, the Wald pair, the estimates and the pair's statistics."""
     pair = wald_pair(scene, net.scale)
     stats = scene_stats([[pair[k] for k in ("hi", "mid", "lo") if k in pair]], net.scale)
-    est = {m: torch.from_numpy(e)[None] for m, e in estimates(net, pair, stats=stats).items()}
-    std = stats.std[:, -net.n_out:]
+    est = {m: e[None] for m, e in estimates(net, pair, stats=stats).items()}
+    std = stats.std[:, -len(net.bands):]
     out = {}
     for m in METHODS:
-        terms = confidence.features(est[m], est["bicubic"], est["hpf"], std, net.scale)[0].numpy()
-        error = np.abs(est[m][0].numpy() - pair["target"]) / std[0].numpy()[:, None, None]
+        terms = confidence.features(est[m], est["bicubic"], est["hpf"], std, net.scale)[0]
+        error = np.abs(est[m][0] - pair["target"]) / std[0][:, None, None]
         out[m] = terms.reshape(terms.shape[0], terms.shape[1], -1), error.reshape(len(error), -1)
     return out, pair, est, stats
 

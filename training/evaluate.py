@@ -6,13 +6,12 @@ from ..core.evaluation import estimates
 from ..core.metrics import scores
 
 
-def evaluate(net, pairs, consistent=False, precision="float32"):
-    """Mean over scenes of per-band RMSE, SRE, UIQ and of SAM, for the model, for bicubic and for HPF
-    pan-sharpening."""
-    net.eval()
+def evaluate(net, pairs, consistent=False):
+    """Mean over scenes of per-band RMSE, SRE, UIQ and of SAM, for the model (a models.network.Network), for bicubic
+    and for HPF pan-sharpening."""
     per_scene = {"model": [], "bicubic": [], "hpf": []}
     for pair in pairs.values():
-        for method, estimate in estimates(net, pair, consistent, precision).items():
+        for method, estimate in estimates(net, pair, consistent).items():
             per_scene[method].append(scores(pair["target"], estimate))
     result = {"bands": list(GROUPS[net.scale]), "scenes": len(pairs)}
     for method, rows in per_scene.items():

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import torch
 
+from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
 from .data import load_pairs
 from .evaluate import evaluate, sre_gain
@@ -52,7 +53,7 @@ def run(scale, config, train_pairs, val_pairs, reference_steps, seed=0):
     start = time.time()
     fit(net, opt, sampler, BATCH[scale], float("inf"), lr, max_steps=steps)
     seconds = time.time() - start
-    result = evaluate(net, val_pairs)
+    result = evaluate(TorchNetwork(net.eval()), val_pairs)
     sre = lambda m: float(np.mean(result[m]["sre"]))  # noqa: E731
     return "| %d | %d | %.0e | %s | %d | %.0f | %.2f | %+.2f | %.3f | %.3f |" % (
         width, depth, lr, format(parameters(net), ","), steps, seconds,

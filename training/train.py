@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from ..core.devices import PRECISIONS, autocast, select_precision
 from ..models import load_checkpoint
 from ..models.card import write_card
+from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
 from ..models.scene import SceneStats, scene_stats
 from .data import load_pairs
@@ -64,8 +65,8 @@ class PatchSampler:
         crops = [self.crop(self.pairs[i]) for i in picks]
         out = {k: torch.stack([c[k] for c in crops]) for k in crops[0]}
         mean, std, pan = SceneStats.stack([self.stats[i] for i in picks])
-        noise = torch.from_numpy(self.rng.normal(0.0, STATS_JITTER, (2,) + mean.shape).astype(np.float32))
-        out["stats"] = SceneStats(mean + noise[0] * std, std * torch.exp(noise[1]), pan)
+        noise = self.rng.normal(0.0, STATS_JITTER, (2,) + mean.shape).astype(np.float32)
+        out["stats"] = SceneStats(mean + noise[0] * std, std * np.exp(noise[1]), pan)
         return out
 
 
@@ -93,7 +94,7 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", pre
         lr = lr_max * warmup * (0.02 + 0.98 * 0.5 * (1 + float(np.cos(np.pi * progress))))
         for group in opt.param_groups:
             group["lr"] = lr
-        b = {k: v.to(device) for k, v in sampler.batch(batch).items()}
+        b = {k: v.tensors(device) if k == "stats" else v.to(device) for k, v in sampler.batch(batch).items()}
         with autocast(device, precision):
             out = net(b["hi"], b["mid"], b.get("lo"), b["stats"])
         scale = b["stats"].std[:, -net.n_out :, None, None]  # the loss in standard deviations of each target band
@@ -140,7 +141,7 @@ def train(args):
 
     steps = fit(net, opt, sampler, BATCH[args.scale], args.minutes * 60.0, args.lr, args.steps, args.device,
                 args.precision, keep)
-    result = evaluate(net, test_pairs)
+    result = evaluate(TorchNetwork(net.eval()), test_pairs)
     print("test sites: SRE gain over bicubic %+.2f dB" % sre_gain(result), flush=True)
     if "scores" in record and not sre_gain(result) >= sre_gain(record["scores"]):  # a diverged run scores NaN
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result)
