@@ -18,7 +18,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from . import pansharpen, resample
 from .evaluation import estimates
 
 WINDOW = {2: 3, 6: 5}  # 10 m pixels a side of the window the terms are averaged over (chosen by measurement)
@@ -79,14 +78,10 @@ class Calibration:
             return cls(**items)
         return None
 
-    def expected_error(self, est, methods, low, hi, stats, factor=1.0):
-        """(N, bands, H, W) expected |error| in DN of `est` (N, bands, H, W), whose band i was made by methods[i],
-        from the measured coarse bands `low`, the 10 m bands `hi` and the scene's SceneStats; times `factor`."""
-        return self.combine(est, methods, resample.bicubic(low, self.scale),
-                            pansharpen.hpf(hi, low, stats, self.scale), stats, factor)
-
     def combine(self, est, methods, cubic, classical, stats, factor=1.0):
-        """`expected_error` from the bicubic and HPF estimates `cubic` and `classical` already made."""
+        """(N, bands, H, W) expected |error| in DN of `est` (N, bands, H, W), whose band i was made by methods[i],
+        given the bicubic and HPF estimates `cubic` and `classical` of the same bands and the scene's SceneStats;
+        times `factor`."""
         std = stats.std[:, -est.shape[1]:]
         terms = features(est, cubic, classical, std, self.scale)
         coef = factor * np.array([self.coef[m][i] for i, m in enumerate(methods)], np.float32)

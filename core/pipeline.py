@@ -308,16 +308,16 @@ class BlockRunner:
         sharpened, expected = {}, {}
         for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
             stats = self.stats[scale]
-            sharp = net(windows, stats)
+            sharp, baselines = net(windows, stats), selfcheck.Baselines(net, windows, stats)
             if scale in self.checks:
-                sharp = self.checks[scale].replace(sharp, net, windows, stats)
+                sharp = self.checks[scale].replace(sharp, baselines)
             if self.enforce:
                 sharp = consistency.enforce(sharp, windows[scale], scale)
             sharpened[scale] = sharp[..., fine[0], fine[1]]
             if self.errors:
                 methods = self.checks[scale].use if scale in self.checks else ("model",) * len(net.bands)
-                expected[scale] = net.calibration.expected_error(
-                    sharp, methods, windows[scale], windows[1], stats, self.factors[scale])[0, :, crop[0], crop[1]]
+                expected[scale] = net.calibration.combine(sharp, methods, baselines.bicubic, baselines.hpf, stats,
+                                                          self.factors[scale])[0, :, crop[0], crop[1]]
         masked = mask[crop].repeat(k, 0).repeat(k, 1)
         for scale, sharp in sharpened.items():
             self.deviation.add(self.nets[scale], sharp, windows, (r0, c0), mask[crop])

@@ -4,6 +4,7 @@ upsampling and HPF pan-sharpening. A band where the network loses to the better 
 that method instead, so the output is never worse than a classical method on the scene's own evidence. The model of
 a model card is checked the same way against bicubic upsampling (`card_check`)."""
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -40,20 +41,31 @@ class Check:
             "%s %s (%s)" % (band, NAMES[use], ", ".join("%s %.2f dB" % (NAMES[m], self.sre[m][i]) for m in self.sre))
             for i, (band, use) in enumerate(zip(self.bands or GROUPS[self.scale], self.use)))
 
-    def replace(self, sharp, net, arrays, stats):
-        """The output of `net` (N, bands, rows, cols) for the block `arrays` (its input, as the network takes it, and
-        the scene's `stats`) with the bands the check gave to a classical method computed by it."""
-        if set(self.use) == {"model"}:
-            return sharp
-        if "hpf" in self.use:
-            classical = pansharpen.hpf(arrays[1], arrays[net.scale], stats, net.scale)
-        for i, (band, use) in enumerate(zip(net.bands, self.use)):
-            native = pixel_factor(band)
-            if use == "bicubic":
-                sharp[:, i] = resample.bicubic(arrays[native][:, GROUPS[native].index(band)], native * net.per_10m)
-            elif use == "hpf":
-                sharp[:, i] = classical[:, i]
+    def replace(self, sharp, baselines):
+        """A network's output (N, bands, rows, cols) on a block with the bands the check gave to a classical method
+        taken from that method's estimate (`baselines`, a Baselines of the same block)."""
+        for i, use in enumerate(self.use):
+            if use != "model":
+                sharp[:, i] = getattr(baselines, use)[:, i]
         return sharp
+
+
+class Baselines:
+    """The classical estimates of a network's bands on one block (its input `arrays`, as the network takes it, and
+    the scene's `stats`), each computed when first asked for: `bicubic` (every band upsampled from its own pixel
+    size) and `hpf` (HPF pan-sharpening, for the plugin's networks)."""
+
+    def __init__(self, net, arrays, stats):
+        self.net, self.arrays, self.stats = net, arrays, stats
+
+    @cached_property
+    def bicubic(self):
+        return np.stack([resample.bicubic(self.arrays[f][:, GROUPS[f].index(band)], f * self.net.per_10m)
+                         for band, f in zip(self.net.bands, map(pixel_factor, self.net.bands))], 1)
+
+    @cached_property
+    def hpf(self):
+        return pansharpen.hpf(self.arrays[1], self.arrays[self.net.scale], self.stats, self.net.scale)
 
 
 def wald_windows(datasets, shifts, grid, scale):

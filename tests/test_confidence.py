@@ -29,8 +29,7 @@ def test_expected_error_is_larger_where_the_error_is_larger_on_a_held_out_scene(
     net = models.load_network(models.weights_path("dsen2_oscd", scale))
     _, pair, est, stats = residuals(net, read_scene(scene["10m"], scene["20m"], scene["60m"])[0])
     n = len(net.bands)
-    expected = net.calibration.expected_error(est["model"], ("model",) * n, pair["lo" if scale == 6 else "mid"][None],
-                                              pair["hi"][None], stats)[0]
+    expected = net.calibration.combine(est["model"], ("model",) * n, est["bicubic"], est["hpf"], stats)[0]
     actual = np.abs(est["model"][0] - pair["target"])
     for e, a in zip(expected.reshape(n, -1), actual.reshape(n, -1)):
         low_q, high_q = np.quantile(e, (0.25, 0.75))
