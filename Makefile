@@ -14,7 +14,7 @@ export QT_QPA_PLATFORM := offscreen
 
 setup: $(VENV)/.installed $(PLUGINS)/s2sr
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-batch.txt requirements-dev.txt
 	@dpkg -s $(APT) >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT); }
 	test -x $(PY) || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt
@@ -62,7 +62,7 @@ bench-speed: setup
 package:
 	rm -rf dist && mkdir -p dist
 	git archive --format=zip --prefix=s2sr/ -o dist/s2sr-$(VERSION).zip HEAD -- \
-		__init__.py metadata.txt LICENSE README.md requirements.txt algorithms core models plugin resources training
+		__init__.py metadata.txt LICENSE README.md requirements.txt requirements-batch.txt algorithms batch core models plugin resources training
 	@echo dist/s2sr-$(VERSION).zip
 
 clean:

@@ -154,7 +154,9 @@ class OutputRaster:
 def stack_bands(paths, vrt_path):
     """A multi-band VRT referencing single-band files in the given order (nothing is copied)."""
     vrt = gdal.BuildVRT(vrt_path, list(paths), separate=True)
-    if vrt is None:
-        raise InputError(tr("cannot stack %s") % ", ".join(paths))
+    if vrt is None or vrt.RasterCount != len(paths):  # BuildVRT leaves out what it cannot place
+        used = set(vrt.GetFileList() or []) if vrt is not None else set()
+        raise InputError(tr("cannot use %s: unreadable, or not georeferenced like the other bands (GDAL: %s)")
+                         % (", ".join(p for p in paths if p not in used) or ", ".join(paths), gdal.GetLastErrorMsg()))
     vrt.FlushCache()
     return vrt_path

@@ -1,0 +1,84 @@
+"""Super-resolve many Sentinel-2 inputs on Dask distributed, one output GeoTIFF per input.
+
+    python -m s2sr.batch INPUT... --out DIR [--scheduler tcp://host:8786] [--workers N] [options]
+
+An INPUT is a product (.SAFE folder, .zip, or its MTD_MSIL1C/2A.xml), a folder holding one scene's single-band
+files (as the BANDS parameter takes them), or a .txt file listing such inputs, one a line. Each gives
+DIR/<input name>.tif with the same content and metadata as `s2sr:superresolve` with the same options. Without
+--scheduler the inputs run on an embedded local cluster sized to this machine; with it, on the workers of an
+existing Dask cluster (they need the plugin and its dependencies: README, "Batch"). An input whose output is
+complete for the same input and options is skipped, so a stopped batch resumes where it was; DIR/batch_report.json
+lists every input with its status, seconds, worker and error. Exit status 0 only if every input succeeded.
+"""
+import argparse
+import dataclasses
+import sys
+
+from .jobs import Options
+from .runner import Progress, local_cluster, run_batch
+from ..core.devices import BACKENDS, DEVICES, PRECISIONS
+from ..core.errors import InputError
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m s2sr.batch", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", metavar="INPUT")
+    parser.add_argument("--out", required=True, help="folder of the outputs and of batch_report.json")
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
+    parser.add_argument("--workers", type=int, default=0, help="workers of the local cluster (0: sized to this "
+                        "machine, one per two cores)")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads of one run (0: the local cluster's "
+                        "cores per worker; on a cluster the backend's default, all cores of the worker's machine)")
+    parser.add_argument("--targets", nargs="+", choices=("20m", "60m"), default=(),
+                        help="bands to sharpen (default: 20m, and 60m where the input has them)")
+    parser.add_argument("--model", default="", help="a model's name or a model card (.yaml) (default: the plugin's)")
+    parser.add_argument("--models-dir", action="append", default=[], help="a folder of models (repeatable)")
+    parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"),
+                        help="the area, in the 10 m bands' CRS")
+    parser.add_argument("--no-10m", dest="include_10m", action="store_false", help="leave the 10 m bands out")
+    parser.add_argument("--consistency", action="store_true", help="enforce consistency with the measured pixels")
+    parser.add_argument("--no-self-check", dest="self_check", action="store_false")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument("--tile-size", type=int, default=0)
+    return parser, parser.parse_args(argv)
+
+
+def main(argv=None):
+    from distributed import Client
+
+    from .inputs import expand
+
+    parser, args = parse(argv)
+    options = Options(tuple(args.targets), args.model, tuple(args.models_dir), tuple(args.extent or ()) or None,
+                      args.include_10m, args.consistency, args.self_check, args.precision, args.backend, args.device,
+                      args.threads, args.tile_size)
+    paths = expand(args.inputs)
+    cluster = None
+    if args.scheduler:
+        client = Client(args.scheduler)
+    else:
+        cluster, threads = local_cluster(args.workers)
+        client = Client(cluster)
+        options = dataclasses.replace(options, threads=args.threads or threads)
+    progress = Progress(len(paths))
+    try:
+        report = run_batch(client, paths, args.out, options, progress)
+    except InputError as err:
+        parser.exit(2, "error: %s\n" % err)
+    finally:
+        progress.close()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    counts = report["counts"]
+    print("%d done, %d skipped, %d failed in %.1f s on %s; report: %s/batch_report.json" % (
+        counts["done"], counts["skipped"], counts["failed"], report["seconds"], ", ".join(report["workers"]) or "-",
+        args.out), file=sys.stderr)
+    return 0 if counts["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
