@@ -3,10 +3,8 @@ single-band files, and text files listing such inputs, one a line."""
 import hashlib
 import os
 
-from ..core.errors import InputError, tr
-from ..core.product import METADATA_FILE, band_files, open_product
+from ..core.product import METADATA_FILE
 
-RASTER_EXTENSIONS = (".jp2", ".tif", ".tiff", ".vrt")
 SIDECARS = (".aux.xml", ".ovr")
 
 
@@ -34,24 +32,6 @@ def name(path):
         if base.endswith(ext):
             base = base[: -len(ext)]
     return base
-
-
-def is_product(path):
-    """A .SAFE folder, a product .zip or a product metadata file (else: a folder of band files)."""
-    return (not os.path.isdir(path) or path.rstrip("/\\").upper().endswith(".SAFE")
-            or any(METADATA_FILE.match(n) for n in os.listdir(path)))
-
-
-def open_scene(path, folder):
-    """The input as a core.product.Product (VRTs in the GDAL folder `folder`)."""
-    if not os.path.exists(path):
-        raise InputError(tr("the input %s does not exist") % path)
-    if is_product(path):
-        return open_product(path, folder)
-    files = sorted(os.path.join(path, n) for n in os.listdir(path) if n.lower().endswith(RASTER_EXTENSIONS))
-    if not files:
-        raise InputError(tr("the folder %s holds neither a Sentinel-2 product nor band files (.jp2, .tif)") % path)
-    return band_files(files, folder)
 
 
 def fingerprint(path):

@@ -12,6 +12,7 @@ from osgeo import gdal
 from . import inputs
 from ..core.errors import InputError
 from ..core.pipeline import super_resolve
+from ..core.product import open_path
 from ..core.version import plugin_version
 from .. import models
 from ..models.cards import CARD_EXTENSIONS, read_card
@@ -68,7 +69,7 @@ def run(path, out_dir, options):
 def _super_resolve(path, output, options, made):
     folder = "/vsimem/s2sr_batch_%s" % uuid.uuid4().hex
     try:
-        scene = inputs.open_scene(path, folder)
+        scene = open_path(path, folder)
         card = options.model.lower().endswith(CARD_EXTENSIONS)
         super_resolve(
             scene.stacks[1], scene.stacks[2], output, input_60m=scene.stacks[6],

@@ -19,6 +19,7 @@ BAND_IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", 
 #: metadata elements holding the DN offset of processing baseline 04.00 and later
 OFFSET_TAGS = ("RADIO_ADD_OFFSET", "BOA_ADD_OFFSET")
 TILE = re.compile(r"_T(\d{2}[A-Z]{3})_")
+RASTER_EXTENSIONS = (".jp2", ".tif", ".tiff", ".vrt")  # band files in a folder
 
 
 @dataclass
@@ -50,6 +51,24 @@ def metadata_file(path):
 
 def _find_metadata(folder, names):
     return next(("%s/%s" % (folder, n) for n in sorted(names) if METADATA_FILE.match(n)), None)
+
+
+def is_product(path):
+    """A .SAFE folder, a product .zip or a product metadata file (else: a folder of band files)."""
+    return (not os.path.isdir(path) or path.rstrip("/\\").upper().endswith(".SAFE")
+            or any(METADATA_FILE.match(n) for n in os.listdir(path)))
+
+
+def open_path(path, folder="/vsimem/s2sr"):
+    """A product (`is_product`) or a folder of one scene's single-band files as a Product (VRTs in `folder`)."""
+    if not os.path.exists(path):
+        raise InputError(tr("the input %s does not exist") % path)
+    if is_product(path):
+        return open_product(path, folder)
+    files = sorted(os.path.join(path, n) for n in os.listdir(path) if n.lower().endswith(RASTER_EXTENSIONS))
+    if not files:
+        raise InputError(tr("the folder %s holds neither a Sentinel-2 product nor band files (.jp2, .tif)") % path)
+    return band_files(files, folder)
 
 
 def open_product(path, folder="/vsimem/s2sr"):

@@ -5,6 +5,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .. import ICON_PATH
 from ..algorithms.evaluate import EvaluateAlgorithm
+from ..algorithms.finetune import FinetuneAlgorithm
 from ..algorithms.installdependencies import InstallDependenciesAlgorithm
 from ..algorithms.superresolve import SuperResolveAlgorithm
 from . import settings
@@ -41,4 +42,5 @@ class S2SRProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802 (QGIS's name)
         self.addAlgorithm(SuperResolveAlgorithm())
         self.addAlgorithm(EvaluateAlgorithm())
+        self.addAlgorithm(FinetuneAlgorithm())
         self.addAlgorithm(InstallDependenciesAlgorithm())

@@ -27,8 +27,9 @@ def add(provider):
         Setting(group, TILE_SIZE, tr("Default tile size (10 m pixels read and written at once; 0: automatic, "
                                      "%d on the CPU, %d on CUDA)") % (TILE_SIZES["cpu"], TILE_SIZES["cuda"]), 0),
         Setting(group, THREADS, tr("CPU threads (0: PyTorch's default, all cores)"), 0),
-        Setting(group, MODELS_FOLDER, tr("Extra folder with user models (<name>_2x.pt and <name>_6x.pt)"), "",
-                valuetype=Setting.FOLDER),
+        Setting(group, MODELS_FOLDER, tr("Folder of your models (<name>_2x.pt and <name>_6x.pt, model cards); "
+                                         "fine-tuned models are written there (empty: s2sr_models in the QGIS "
+                                         "profile)"), "", valuetype=Setting.FOLDER),
     ):
         ProcessingConfig.addSetting(setting)
     ProcessingConfig.readSettings()
@@ -45,7 +46,14 @@ def value(name, default):
     return default if v in (None, "") else v
 
 
+def user_models_folder():
+    """The folder of the user's models: the setting, else s2sr_models in the QGIS profile."""
+    from qgis.core import QgsApplication
+
+    return value(MODELS_FOLDER, "") or os.path.join(QgsApplication.qgisSettingsDirPath(), "s2sr_models")
+
+
 def model_folders():
-    """The plugin's models folder, then the user's folder when it is set and exists."""
-    folder = value(MODELS_FOLDER, "")
+    """The plugin's models folder, then the user's folder when it exists."""
+    folder = user_models_folder()
     return (models.MODELS_DIR,) + ((folder,) if os.path.isdir(folder) else ())

@@ -70,13 +70,15 @@ class PatchSampler:
         return out
 
 
-def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", precision="float32", on_save=None):
+def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", precision="float32", on_save=None,
+        on_step=None):
     """Train for `budget` seconds or `max_steps`, whichever ends first: L1 loss, lr warm-up then cosine over
     that budget; returns the steps taken.
 
     precision "bfloat16": forward and backward convolutions under bfloat16 autocast (the weights, the optimizer
     and the loss stay float32), about twice as fast where the device computes bfloat16 natively.
-    on_save(steps) is called every 5 minutes (progress kept in case the run is cut off).
+    on_save(steps) is called every 5 minutes (progress kept in case the run is cut off). on_step(steps, share of the
+    budget spent, loss) is called after every step; when it returns True, training stops there.
     """
     net.to(device)
     for state in opt.state.values():  # a resumed optimizer's moments follow the network to the device
@@ -103,6 +105,8 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", pre
         loss.backward()
         opt.step()
         steps += 1
+        if on_step and on_step(steps, progress, loss.item()):
+            break
         if steps % 200 == 0:
             print("step %d  %.0f s  lr %.2e  L1 %.5f" % (steps, elapsed, lr, loss.item()), flush=True)
         if on_save and time.time() - last_save > 300:

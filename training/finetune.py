@@ -1,0 +1,213 @@
+"""Adapt a model to your own region: every scene is its own training data by the Wald protocol (its bands degraded by
+the network's scale and restored are pairs with a known answer).
+
+    python -m s2sr.training.finetune PRODUCT_OR_BAND_FOLDER... --name my_region [--minutes 3] [--targets 20m 60m]
+        [--model dsen2_oscd] [--out FOLDER]
+
+Wald pairs are cut from windows sampled over each scene's area (core.selfcheck.wald_windows: the tile is never read
+whole); the eastern HOLDOUT of every area is held out for validation, the rest trains. The base model's networks
+are trained further for the time budget (split between them), and each is kept only if its SRE gain over bicubic on
+the held-out part rises; the new model (both networks: the kept ones, the base's others) is written with a model card
+per network. s2sr:finetune runs the same from the Toolbox.
+"""
+import argparse
+import dataclasses
+import datetime
+import os
+import shutil
+import time
+import uuid
+
+import numpy as np
+import torch
+from osgeo import gdal
+
+from ..core.bands import GROUPS
+from ..core.errors import Cancelled, InputError, tr
+from ..core.raster import band_offsets, open_scene
+from ..core.selfcheck import wald_windows
+from ..models import MODELS_DIR, available_models, load_module, version_text, weights_path
+from ..models.backends import TorchNetwork
+from .evaluate import evaluate, sre_gain
+from .train import BATCH, PATCH, PatchSampler, fit
+
+HOLDOUT = 0.25  # share of each area's width, in the east, held out for validation
+LR = 2e-4  # peak learning rate: a fifth of training's, for a network that is already trained
+SCALES = {"20m": 2, "60m": 6}
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What a fine-tuning run gave, per scale: the held-out scores before and after (training.evaluate results),
+    the steps, and whether the network was kept; `model`: the name of the model to use (the base one if no
+    network was kept)."""
+    model: str
+    before: dict
+    after: dict
+    steps: dict
+    kept: dict
+
+    def gain(self, which):
+        """Mean over the networks of the held-out SRE gain over bicubic (dB), `which` "before" or "after"."""
+        return float(np.mean([sre_gain(r) for r in getattr(self, which).values()]))
+
+
+def held_out_pairs(scenes, extent, scale):
+    """(training pairs, held-out pairs) {name: Wald pair} from windows of each scene (core.product.Product) west and
+    east of its split; InputError where a part is too small."""
+    train, held = {}, {}
+    for i, scene in enumerate(scenes):
+        stacks = [scene.stacks[1], scene.stacks[2], scene.stacks[6] if scale == 6 else None]
+        if scale == 6 and not scene.stacks[6]:
+            raise InputError(tr("fine-tuning the 6x network needs the 60 m bands (B1 B9) in every scene"))
+        _, grid = open_scene(*stacks, extent)
+        split = grid.x0 + round(grid.cols * (1 - HOLDOUT) / grid.block) * grid.block * grid.res
+        top, bottom, right = grid.y0, grid.y0 - grid.rows * grid.res, grid.x0 + grid.cols * grid.res
+        for part, box in ((train, (grid.x0, bottom, split, top)), (held, (split, bottom, right, top))):
+            datasets, sub = open_scene(*stacks, box)
+            pairs, _, note = wald_windows(datasets, {f: band_offsets(scene.offsets, f) for f in datasets}, sub, scale)
+            if not pairs:
+                raise InputError(tr("the area is too small to fine-tune the %dx network, or holds no-data: its "
+                                    "training part (west) and its held-out part (east, %d %% of the width) each need "
+                                    "a window of valid pixels (%s)") % (scale, 100 * HOLDOUT, note))
+            part.update({"%d_%d" % (i, j): p for j, p in enumerate(pairs)})
+    return train, held
+
+
+def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MODELS_DIR,), out=None, extent=None,
+             progress=None, is_cancelled=None, log=print, seed=0, steps=0):
+    """Fine-tune `model` (default: the first available) on `scenes` (core.product.Product) for `minutes` in all (or
+    `steps` per network, whichever ends first: a run bounded by steps gives the same result on any machine), write
+    the model `name` into `out` (default: the last of model_dirs) unless no network improved; the Outcome.
+    progress(percent) and is_cancelled() as in core.pipeline; a cancelled run saves nothing (Cancelled)."""
+    model = model or next(iter(available_models(model_dirs)), None)
+    if model is None:
+        raise InputError(tr("no model to fine-tune in %s") % ", ".join(model_dirs))
+    out = out or model_dirs[-1]
+    if not name or os.sep in name or name.startswith("."):
+        raise InputError(tr("give the new model a name (letters, digits, _ and -)"))
+    if os.path.exists(weights_path(name, 2, (MODELS_DIR,))) and os.path.abspath(out) != MODELS_DIR:
+        raise InputError(tr("%s is the name of a model shipped with the plugin: choose another name") % name)
+    scales = [SCALES[t] for t in SCALES if t in targets]
+    budget = 60.0 * minutes / len(scales)
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    outcome = Outcome(model, {}, {}, {}, {})
+    states = {}
+    for k, scale in enumerate(scales):
+        train, held = held_out_pairs(scenes, extent, scale)
+        module, ckpt = load_module(weights_path(model, scale, model_dirs))
+        outcome.before[scale] = evaluate(TorchNetwork(module), held)
+        log("%dx: %d training and %d held-out windows; held-out SRE gain over bicubic before: %+.2f dB"
+            % (scale, len(train), len(held), sre_gain(outcome.before[scale])))
+        start, last = time.time(), [0.0]
+
+        def on_step(steps, share, loss):
+            if progress:
+                progress(100.0 * (k + share) / len(scales))
+            if time.time() - last[0] > 10:
+                last[0] = time.time()
+                log("%dx: step %d, L1 %.4f, %.1f min left" % (scale, steps, loss,
+                                                             (budget - (time.time() - start)) / 60))
+            return bool(is_cancelled and is_cancelled())
+
+        opt = torch.optim.Adam(module.parameters(), lr=LR)
+        taken = fit(module, opt, PatchSampler(train, scale, PATCH[scale], rng), BATCH[scale], budget, LR, steps,
+                    on_step=on_step)
+        if is_cancelled and is_cancelled():
+            raise Cancelled()
+        outcome.steps[scale] = taken
+        outcome.after[scale] = evaluate(TorchNetwork(module.eval()), held)
+        outcome.kept[scale] = sre_gain(outcome.after[scale]) > sre_gain(outcome.before[scale])
+        log("%dx: %d steps; held-out SRE gain over bicubic after: %+.2f dB (before %+.2f): %s"
+            % (scale, taken, sre_gain(outcome.after[scale]), sre_gain(outcome.before[scale]),
+               "kept" if outcome.kept[scale] else "not kept, no better than the base network"))
+        states[scale] = (module, ckpt, time.time() - start)
+    if any(outcome.kept.values()):
+        _write(out, name, model, model_dirs, scenes, extent, minutes, outcome, states)
+        outcome.model = name
+    return outcome
+
+
+def _write(out, name, base, model_dirs, scenes, extent, minutes, outcome, states):
+    """Both networks of the new model into `out` (written under temporary names first), with their cards."""
+    os.makedirs(out, exist_ok=True)
+    tmp = os.path.join(out, ".s2sr-finetune-%s" % uuid.uuid4().hex)
+    os.makedirs(tmp)
+    try:
+        for scale in (2, 6):
+            path = os.path.join(tmp, "%s_%dx.pt" % (name, scale))
+            if not outcome.kept.get(scale):
+                shutil.copyfile(weights_path(base, scale, model_dirs), path)
+                continue
+            module, ckpt, seconds = states[scale]
+            record = ckpt["record"]
+            run = dict(date=datetime.date.today().isoformat(), steps=outcome.steps[scale], seconds=round(seconds),
+                       lr=LR, threads=torch.get_num_threads(), device="cpu", precision="float32",
+                       patch=PATCH[scale], batch=BATCH[scale], note="fine-tuned from %s" % base)
+            torch.save(dict(config=module.config, state_dict=module.state_dict(),
+                            record=dict(record, steps=record["steps"] + outcome.steps[scale],
+                                        seconds=record["seconds"] + seconds, runs=record["runs"] + [run])), path)
+            with open(path[:-3] + ".md", "w", encoding="utf-8") as f:
+                f.write(card(name, "%s (%s)" % (base, version_text(ckpt)), scale, scenes, extent, minutes, outcome))
+        for entry in os.listdir(tmp):
+            os.replace(os.path.join(tmp, entry), os.path.join(out, entry))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def card(name, base, scale, scenes, extent, minutes, outcome):
+    """The model card of a fine-tuned network (Markdown); `base` names the base network."""
+    before, after = outcome.before[scale], outcome.after[scale]
+    rows = ["| %s | %.2f | %.2f | %.2f | %+.2f |" % (band, before["bicubic"]["sre"][i], before["model"]["sre"][i],
+                                                    after["model"]["sre"][i],
+                                                    after["model"]["sre"][i] - before["model"]["sre"][i])
+            for i, band in enumerate(GROUPS[scale])]
+    sources = "; ".join(scene.metadata.get("S2SR_SOURCE_PRODUCT") or " ".join(
+        os.path.basename(str(p)) for p in scene.stacks.values() if p) for scene in scenes)
+    return "\n".join([
+        "# %s_%dx: fine-tuned on your scenes" % (name, scale), "",
+        "- Base network: %s." % base,
+        "- Scenes: %s; area: %s." % (sources, "all the inputs cover" if extent is None else
+                                     "%.1f %.1f %.1f %.1f (10 m bands' CRS)" % tuple(extent)),
+        "- Budget: %g minutes for the networks trained; this one: %d steps (`s2sr:finetune` or `python -m "
+        "s2sr.training.finetune`), Wald pairs from windows west of the split, learning rate %g." % (
+            minutes, outcome.steps[scale], LR),
+        "- Held out: the eastern %d %% of each area. SRE gain over bicubic there: **%+.2f dB before, %+.2f dB after**."
+        % (100 * HOLDOUT, sre_gain(before), sre_gain(after)), "",
+        "| band | SRE bicubic (dB) | SRE before (dB) | SRE after (dB) | change (dB) |", "|---|---|---|---|---|",
+        *rows, "",
+        "Scores at reduced scale on a part of the same scenes: they say the network suits this region better, not "
+        "that it generalises. The confidence map needs a calibration of its own (`python -m s2sr.training.confidence`)"
+        " and ONNX Runtime an export (`python -m s2sr.models.export`).", ""])
+
+
+def main(argv=None):
+    from ..core.product import open_path
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", help="products (.SAFE, .zip, MTD XML) or folders of band files")
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--steps", type=int, default=0, help="at most this many steps per network (0: time only)")
+    parser.add_argument("--targets", nargs="+", choices=tuple(SCALES), default=["20m"])
+    parser.add_argument("--model")
+    parser.add_argument("--models-dir", action="append", default=[])
+    parser.add_argument("--out", help="folder of the new model (default: the last --models-dir, else the plugin's)")
+    parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"))
+    args = parser.parse_args(argv)
+    folder = "/vsimem/s2sr_finetune_%s" % uuid.uuid4().hex
+    try:
+        scenes = [open_path(p, "%s/%d" % (folder, i)) for i, p in enumerate(args.inputs)]
+        outcome = finetune(scenes, args.name, args.minutes, args.targets, args.model,
+                           (MODELS_DIR,) + tuple(args.models_dir), args.out, args.extent, steps=args.steps)
+    except InputError as err:
+        parser.exit(2, "error: %s\n" % err)
+    finally:
+        gdal.RmdirRecursive(folder)
+    print("model %s: held-out SRE gain over bicubic %+.2f -> %+.2f dB" % (
+        outcome.model, outcome.gain("before"), outcome.gain("after")))
+
+
+if __name__ == "__main__":
+    main()
