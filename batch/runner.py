@@ -5,6 +5,7 @@ without stopping the others."""
 import datetime
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -88,7 +89,9 @@ class Progress:
         if stream.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="input", file=stream)
+            # the size as shutil reads it: a terminal that reports none (0 x 0) gets 80 x 24, not a hidden bar
+            size = shutil.get_terminal_size()
+            self.bar = tqdm(total=total, unit="input", file=stream, ncols=size.columns, nrows=size.lines)
 
     def __call__(self, row, counts):
         if self.bar is not None:
