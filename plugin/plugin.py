@@ -1,4 +1,4 @@
-"""The plugin object QGIS creates: registers the Processing provider and a Raster menu entry."""
+"""The plugin object QGIS creates: registers the Processing provider and its Raster menu entries."""
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
@@ -10,6 +10,7 @@ from . import dependencies
 from .provider import S2SRProvider
 
 ALGORITHM = "s2sr:superresolve"
+FINETUNE = "s2sr:finetune"
 INSTALLER = "s2sr:installdependencies"
 
 
@@ -40,11 +41,14 @@ class S2SRPlugin:
         self.action = self._add_action(tr("Super-resolve Sentinel-2…"), ALGORITHM,
                                        tr("Sharpen the Sentinel-2 20 m and 60 m bands to 10 m"))
         self.iface.addRasterToolBarIcon(self.action)
+        self._add_action(tr("Fine-tune a model on your region…"), FINETUNE,
+                         tr("Train a model further on your own scene, kept only if it does better there"))
         if not dependencies.backend_available():
             self._add_action(tr("Install PyTorch or ONNX Runtime for this plugin…"), INSTALLER,
                              tr("pip-install PyTorch (CPU build) or ONNX Runtime into the plugin's own folder"))
             self.iface.messageBar().pushWarning(self.menu_name(), tr(
-                "PyTorch is not installed for QGIS's Python: use Raster > Sentinel-2 super-resolution > "
+                "Neither PyTorch nor ONNX Runtime is installed for QGIS's Python: use Raster > Sentinel-2 "
+                "super-resolution > "
                 "Install PyTorch or ONNX Runtime for this plugin."))
 
     def _add_action(self, text, algorithm, tip):

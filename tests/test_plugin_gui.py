@@ -21,15 +21,18 @@ def test_menu_and_toolbar_open_the_dialog(iface, qgis_processing):
     plugin = s2sr.classFactory(qgis_iface)
     plugin.initGui()
     try:
-        qgis_iface.addPluginToRasterMenu.assert_called_once_with("Sentinel-2 super-resolution", plugin.action)
+        qgis_iface.addPluginToRasterMenu.assert_any_call("Sentinel-2 super-resolution", plugin.action)
         qgis_iface.addRasterToolBarIcon.assert_called_once_with(plugin.action)
         plugin.action.trigger()
         assert plugin.dialog is not None and plugin.dialog.isVisible()
         assert plugin.dialog.algorithm().id() == "s2sr:superresolve"
         plugin.dialog.close()
+        plugin.actions[1].trigger()
+        assert plugin.dialog.algorithm().id() == "s2sr:finetune"
+        plugin.dialog.close()
     finally:
         plugin.unload()
-    qgis_iface.removePluginRasterMenu.assert_called_once()
+    assert qgis_iface.removePluginRasterMenu.call_count == 2
     assert plugin.provider is None
 
 
@@ -40,16 +43,16 @@ def test_without_torch_the_menu_offers_the_installer(iface, qgis_processing, mon
     plugin = s2sr.classFactory(iface)
     plugin.initGui()
     try:
-        assert iface.addPluginToRasterMenu.call_count == 2
+        assert iface.addPluginToRasterMenu.call_count == 3
         from qgis.core import Qgis
 
         assert any("Install PyTorch" in m for m in iface.messageBar().get_messages(Qgis.Warning))
-        plugin.actions[1].trigger()
+        plugin.actions[2].trigger()
         assert plugin.dialog.algorithm().id() == "s2sr:installdependencies"
         plugin.dialog.close()
     finally:
         plugin.unload()
-    assert iface.removePluginRasterMenu.call_count == 2
+    assert iface.removePluginRasterMenu.call_count == 3
 
 
 def test_installer_pip_installs_into_the_target_folder(provider, tmp_path):
