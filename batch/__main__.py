@@ -58,7 +58,11 @@ def main(argv=None):
     paths = expand(args.inputs)
     cluster = None
     if args.scheduler:
-        client = Client(args.scheduler)
+        try:
+            client = Client(args.scheduler, timeout=30)
+        except OSError as err:
+            parser.exit(2, "error: cannot reach the Dask scheduler at %s (%s): start it first (README, Batch)\n"
+                        % (args.scheduler, err))
     else:
         cluster, threads = local_cluster(args.workers)
         client = Client(cluster)

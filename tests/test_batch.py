@@ -150,3 +150,9 @@ def test_without_a_scheduler_an_embedded_cluster_runs_the_inputs(inputs, tmp_pat
     proc = batch(good[0], "--out", out, "--workers", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 done, 0 skipped, 0 failed" in proc.stderr and os.path.exists(os.path.join(out, "bands_0.tif"))
+
+
+def test_an_unreachable_scheduler_is_named(inputs, tmp_path):
+    good, _, _ = inputs
+    proc = batch(good[0], "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1")
+    assert proc.returncode == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in proc.stderr
