@@ -46,3 +46,18 @@ def test_user_models_folder_adds_models(provider, small_scene, tmp_path, restore
     processing.run("s2sr:superresolve", {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
                                          "MODEL": options.index("my_region"), "OUTPUT": out})
     assert gdal.Open(out).GetMetadataItem("S2SR_MODEL") == "my_region"
+
+
+def test_a_model_written_by_finetune_appears_in_model_at_once(provider, tmp_path, restore_settings):
+    """s2sr:finetune refreshes the provider when it ends (on the main thread), so MODEL lists the new model."""
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, str(tmp_path))
+    provider.refreshAlgorithms()
+    assert "tuned" not in algorithm().parameterDefinition("MODEL").options()
+    for scale in (2, 6):  # what the fine-tuning wrote
+        shutil.copy(models.weights_path("dsen2_oscd", scale), tmp_path / ("tuned_%dx.pt" % scale))
+    finetune = QgsApplication.processingRegistry().algorithmById("s2sr:finetune").create()
+    finetune.postProcessAlgorithm(QgsProcessingContext(), QgsProcessingFeedback())
+    assert "tuned" in algorithm().parameterDefinition("MODEL").options()
+    assert settings.user_models_folder() == str(tmp_path)
