@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 
 from . import inputs, jobs
 from ..core.errors import InputError, tr
@@ -54,9 +55,9 @@ def run_batch(client, paths, out_dir, options, progress=None):
         names[output] = path
     from distributed import as_completed
 
-    start, rows = time.time(), {}
-    futures = {client.submit(jobs.run, path, out_dir, options, pure=False, key="s2sr-%s-%d" % (inputs.name(path), i)):
-               path for i, path in enumerate(paths)}
+    start, rows, batch = time.time(), {}, uuid.uuid4().hex[:8]  # keys unique also beside other batches
+    futures = {client.submit(jobs.run, path, out_dir, options, pure=False, key="s2sr-%s-%s-%d" % (
+        inputs.name(path), batch, i)): path for i, path in enumerate(paths)}
     counts = dict.fromkeys(("done", "skipped", "failed"), 0)
     report = dict(started=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                   scheduler=client.scheduler.address, out=out_dir, options=options.__dict__, inputs=[])
