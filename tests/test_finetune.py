@@ -55,7 +55,10 @@ def test_a_cancelled_run_saves_nothing(scene, tmp_path):
     assert os.listdir(str(tmp_path)) == []
 
 
-def test_a_too_small_area_is_refused_with_the_reason(scene, tmp_path):
+def test_a_too_small_area_or_a_bad_name_is_refused_with_the_reason(scene, tmp_path):
+    for name in ("dsen2_oscd", "../elsewhere", ""):
+        with pytest.raises(InputError, match="shipped with the plugin|a name of letters"):
+            finetune([stacks(scene)], name, 0.1, out=str(tmp_path), extent=WEST, log=lambda m: None)
     with pytest.raises(InputError, match="too small to fine-tune the 2x network"):
         finetune([stacks(scene)], "tiny", 0.1, out=str(tmp_path), extent=(440000, 4168200, 440300, 4168500),
                  log=lambda m: None)

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import datetime
 import os
+import re
 import shutil
 import time
 import uuid
@@ -34,6 +35,7 @@ from .train import BATCH, PATCH, PatchSampler, fit
 HOLDOUT = 0.25  # share of each area's width, in the east, held out for validation
 LR = 2e-4  # peak learning rate: a fifth of training's, for a network that is already trained
 SCALES = {"20m": 2, "60m": 6}
+NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclasses.dataclass
@@ -84,9 +86,9 @@ def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MO
     if model is None:
         raise InputError(tr("no model to fine-tune in %s") % ", ".join(model_dirs))
     out = out or model_dirs[-1]
-    if not name or os.sep in name or name.startswith("."):
-        raise InputError(tr("give the new model a name (letters, digits, _ and -)"))
-    if os.path.exists(weights_path(name, 2, (MODELS_DIR,))) and os.path.abspath(out) != MODELS_DIR:
+    if not NAME.match(name or ""):
+        raise InputError(tr("give the new model a name of letters, digits, _ and - (not %r)") % name)
+    if name in available_models((MODELS_DIR,)):
         raise InputError(tr("%s is the name of a model shipped with the plugin: choose another name") % name)
     scales = [SCALES[t] for t in SCALES if t in targets]
     budget = 60.0 * minutes / len(scales)
@@ -102,12 +104,12 @@ def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MO
             % (scale, len(train), len(held), sre_gain(outcome.before[scale])))
         start, last = time.time(), [0.0]
 
-        def on_step(steps, share, loss):
+        def on_step(step, share, loss):
             if progress:
                 progress(100.0 * (k + share) / len(scales))
             if time.time() - last[0] > 10:
                 last[0] = time.time()
-                log("%dx: step %d, L1 %.4f, %.1f min left" % (scale, steps, loss,
+                log("%dx: step %d, L1 %.4f, %.1f min left" % (scale, step, loss,
                                                              (budget - (time.time() - start)) / 60))
             return bool(is_cancelled and is_cancelled())
 
