@@ -77,7 +77,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             "machine. The output metadata records the precision used (S2SR_PRECISION).\n\n"
             "Backend: the networks run in PyTorch (the weight files) or in ONNX Runtime (the ONNX files exported "
             "beside them; float32 on the CPU, within 1 DN of PyTorch; the plugin needs one of the two). Automatic "
-            "uses PyTorch where it is installed: it was the faster on a full tile on 2 cores (240 s in bfloat16, "
+            "uses PyTorch where it is installed: it was the faster on a full tile on 2 cores (240-277 s in bfloat16, "
             "386 s in float32, against 519 s for ONNX Runtime), else ONNX Runtime. The output metadata records the "
             "backend used (S2SR_BACKEND).\n\n"
             "Self-check (on by default): before the output is written, each network is scored on this scene by the "

@@ -27,7 +27,7 @@ def parse(argv):
     parser.add_argument("--out", required=True, help="folder of the outputs and of batch_report.json")
     parser.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
     parser.add_argument("--workers", type=int, default=0, help="workers of the local cluster (0: sized to this "
-                        "machine, one per two cores)")
+                        "machine, one per core as memory allows)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads of one run (0: the local cluster's "
                         "cores per worker; on a cluster the backend's default, all cores of the worker's machine)")
     parser.add_argument("--targets", nargs="+", choices=("20m", "60m"), default=(),
