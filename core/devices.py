@@ -1,5 +1,7 @@
 """Which device, numeric precision and backend a run uses (importable without PyTorch: the Processing widgets list
 these)."""
+import importlib.util
+
 from .errors import InputError, tr
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -52,21 +54,22 @@ def select_backend(name):
     as fast in float32: docs/benchmarks.md), else ONNX Runtime (models.backends)."""
     if name not in BACKENDS:
         raise InputError(tr("unknown backend %r: choose one of %s") % (name, ", ".join(BACKENDS)))
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        if name == "torch":
-            raise InputError(tr("PyTorch is needed for the torch backend but cannot be imported: install it "
-                                "(Processing > s2sr > Install PyTorch or ONNX Runtime for this plugin, or pip install torch), or "
-                                "choose the onnxruntime backend")) from None
-        try:
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            raise InputError(tr("the networks need PyTorch or ONNX Runtime and neither can be imported: run Processing "
-                                "> s2sr > Install PyTorch or ONNX Runtime for this plugin, or pip install torch, or pip install onnxruntime "
-                                "(small: the plugin's networks in float32 and the models of cards)")) from None
-        return "onnxruntime"
-    return "torch" if name == "auto" else name
+    if name == "onnxruntime" or importable("torch"):
+        return "torch" if name == "auto" else name
+    if name == "torch":
+        raise InputError(tr("PyTorch is needed for the torch backend but cannot be imported: install it (Processing > "
+                            "s2sr > Install PyTorch or ONNX Runtime for this plugin, or pip install torch), or choose "
+                            "the onnxruntime backend"))
+    if not importable("onnxruntime"):
+        raise InputError(tr("the networks need PyTorch or ONNX Runtime and neither can be imported: run Processing > "
+                            "s2sr > Install PyTorch or ONNX Runtime for this plugin, or pip install torch, or pip "
+                            "install onnxruntime (small: the plugin's networks in float32 and the models of cards)"))
+    return "onnxruntime"
+
+
+def importable(name):
+    """Whether a package can be imported, looked up without importing it (PyTorch takes seconds to import)."""
+    return importlib.util.find_spec(name) is not None
 
 
 def set_threads(backend, threads):

@@ -221,9 +221,10 @@ class Deviation:
     def add(self, net, sharp, windows, first, mask):
         """`sharp`: the output of `net` (N, bands, ...) over the 10 m pixels from `first` (row, col in `windows`) that
         `mask` (True: no data) covers."""
+        valid_at = {f: _coarse_valid(mask, f) for f in set(map(pixel_factor, net.bands))}
         for name, band in zip(net.bands, sharp[0]):
             f = pixel_factor(name)
-            valid = _coarse_valid(mask, f)
+            valid = valid_at[f]
             rows, cols = valid.shape
             measured = windows[f][0, GROUPS[f].index(name), first[0] // f : first[0] // f + rows,
                                   first[1] // f : first[1] // f + cols]

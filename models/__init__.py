@@ -42,12 +42,13 @@ def load_network(path, device="cpu", backend="torch", precision="float32", threa
     ONNX Runtime (models.backends; PyTorch is not needed)."""
     from .backends import OnnxNetwork, TorchNetwork
     from ..core.confidence import Calibration
+    from ..core.devices import importable
 
     if backend == "onnxruntime":
         if device != "cpu":
             raise IOError(tr("the onnxruntime backend runs on the CPU: choose DEVICE cpu or the torch backend"))
         net = OnnxNetwork(path[: -len(".pt")] + ".onnx", threads)
-        if os.path.exists(path) and _has_torch() and load_checkpoint(path)["record"]["steps"] != net.steps:
+        if os.path.exists(path) and importable("torch") and load_checkpoint(path)["record"]["steps"] != net.steps:
             raise IOError(tr("the ONNX file of %s was exported before the network was trained further: export it "
                              "again (make onnx)") % path)
         return net
@@ -77,11 +78,3 @@ def version_text(ckpt):
     """What the output's metadata say of a checkpoint's network: its training steps and when it was last trained."""
     record = ckpt.get("record", {})
     return "%d steps, last trained %s" % (record.get("steps", 0), (record.get("runs") or [{}])[-1].get("date"))
-
-
-def _has_torch():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True

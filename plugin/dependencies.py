@@ -1,11 +1,11 @@
 """PyTorch and ONNX Runtime for QGIS's Python: detect them, and install them into a folder private to the plugin."""
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 
 from .. import PLUGIN_DIR
+from ..core.devices import importable
 
 REQUIREMENTS = os.path.join(PLUGIN_DIR, "requirements.txt")
 #: CPU-only builds of torch (PyPI's Linux wheels pull several GB of CUDA libraries)
@@ -21,7 +21,7 @@ def requirements():
 def backend_available():
     """Whether PyTorch or ONNX Runtime, which run the networks, can be imported (looked up without importing them:
     QGIS start-up stays fast)."""
-    return any(importlib.util.find_spec(name) is not None for name in ("torch", "onnxruntime"))
+    return any(map(importable, ("torch", "onnxruntime")))
 
 
 def python_executable():
