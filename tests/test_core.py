@@ -5,6 +5,7 @@ import torch
 from osgeo import gdal
 from torch.nn import functional as F
 
+from s2sr.core import pansharpen
 from s2sr.core.degrade import degrade
 from s2sr.core.errors import InputError
 from s2sr.core.grid import Plan, Source, plan, source_of
@@ -94,11 +95,13 @@ def test_tiles_group_the_same_blocks_whatever_their_size(size):
     assert sorted(grouped) == sorted(expected)
 
 
-@pytest.mark.parametrize("scale", [2, 6])
-def test_margin_covers_the_networks_reach(scale):
-    """Changing inputs beyond `margin` 10 m pixels from a region leaves the output there unchanged."""
+@pytest.mark.parametrize("scale, base, depth", [(2, "bicubic", 2), (6, "bicubic", 2), (6, "hpf", 0), (2, "hpf", 2)])
+def test_margin_covers_the_networks_reach(scale, base, depth):
+    """Changing inputs beyond `margin` 10 m pixels from a region leaves the output there unchanged (depth 0 on an
+    HPF base: HPF's reach is the wider)."""
     torch.manual_seed(0)
-    net = DSen2(scale=scale, width=8, depth=2).eval()
+    net = DSen2(scale=scale, width=8, depth=depth, base=base).eval()
+    torch.nn.init.normal_(net.tail.weight, std=0.1)  # an HPF base starts with a zero tail: give the body a say
     n = 144
     hi, mid, lo = (torch.rand(1, c, n // f, n // f) * 3000 for c, f in ((4, 1), (6, 2), (2, 6)))
     stats = scene_stats([[a[0].numpy() for a in (hi, mid, lo)[: 3 if scale == 6 else 2]]], scale).tensors()  # fixed, as in a tiled run
@@ -115,12 +118,12 @@ def test_margin_covers_the_networks_reach(scale):
     assert not torch.allclose(after[..., 72:], before[..., 72:])
 
 
-@pytest.mark.parametrize("scale", [2, 6])
-def test_a_gain_and_offset_per_band_carry_through_the_network(scale):
+@pytest.mark.parametrize("scale, base", [(2, "bicubic"), (6, "bicubic"), (6, "hpf")])
+def test_a_gain_and_offset_per_band_carry_through_the_network(scale, base):
     """Radiometric robustness by design: bands changed by a * DN + b (a brightness or season change, an
     atmospheric path term) give the output changed by the same a and b of each target band."""
     torch.manual_seed(0)
-    net = DSen2(scale=scale, width=8, depth=2).eval()
+    net = DSen2(scale=scale, width=8, depth=2, base=base).eval()
     for p in net.parameters():
         torch.nn.init.normal_(p, std=0.2)  # far from zero: the detail is a large part of the output
     n = 72
@@ -137,6 +140,16 @@ def test_a_gain_and_offset_per_band_carry_through_the_network(scale):
     a, b = gains[start - n_out : start, None, None], offsets[start - n_out : start, None, None]
     assert (before - F.interpolate(inputs[-1], scale_factor=scale, mode="bicubic")).abs().mean() > 100
     torch.testing.assert_close(after, before * a + b, atol=0.05, rtol=1e-4)
+
+
+def test_an_untrained_network_on_an_hpf_base_is_hpf_pan_sharpening():
+    rng = np.random.default_rng(3)
+    hi, mid, lo = (rng.random((1, c, 72 // f, 72 // f)).astype(np.float32) * 3000 + 500
+                   for c, f in ((4, 1), (6, 2), (2, 6)))
+    stats = scene_stats([[hi[0], mid[0], lo[0]]], 6)
+    with torch.no_grad():
+        out = DSen2(scale=6, width=8, depth=1, base="hpf")(*map(torch.from_numpy, (hi, mid, lo)), stats.tensors())
+    np.testing.assert_allclose(out.numpy(), pansharpen.hpf(hi, lo, stats, 6), atol=0.02)
 
 
 def test_the_scene_pan_band_is_fitted_from_the_10m_bands():

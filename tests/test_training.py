@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from s2sr.core.degrade import wald_pair
+from s2sr.core.degrade import block_mean, shifted, wald_pair
 from s2sr.models import load_checkpoint
 from s2sr.training import search, train
 
@@ -61,6 +61,26 @@ def test_runs_add_up_and_a_worse_run_leaves_the_checkpoint(packed, tmp_path, bad
     for k, v in second["state_dict"].items():
         assert torch.equal(v, kept["state_dict"][k])
     assert load_checkpoint(out + ".partial")["record"]["steps"] == 70
+
+
+def test_phase_shifted_pairs_put_the_coarse_cells_elsewhere_on_the_60m_grid():
+    scene = smooth_scene(np.random.default_rng(2), 216)
+    plain, moved = wald_pair(scene, 6), wald_pair(shifted(scene, 1, 2), 6)
+    rows, cols = moved["target"].shape[1:]
+    np.testing.assert_array_equal(moved["target"], plain["target"][:, 1 : 1 + rows, 2 : 2 + cols])
+    # the 360 m cells now start 1 and 2 60 m pixels in: the block means of the shifted band, not of the plain one
+    np.testing.assert_allclose(block_mean(moved["target"][:, :30, :30], 6), moved["lo"][:, :5, :5], rtol=0.02)
+    assert not np.allclose(moved["lo"][:, :5, :5], plain["lo"][:, :5, :5], rtol=0.02)
+
+
+def test_the_sampler_leaves_out_pairs_smaller_than_the_patch():
+    rng = np.random.default_rng(0)
+    big, small = (wald_pair(smooth_scene(rng, n), 6) for n in (216, 144))  # 18 and 12 cells of the 20 m grid
+    sampler = train.PatchSampler({"big": big, "small": small}, 6, 15, rng)
+    assert sampler.patch == 15 and len(sampler.pairs) == 1
+    assert sampler.batch(4)["target"].shape == (4, 2, 30, 30)  # the target: at twice the 20 m grid
+    alone = train.PatchSampler({"small": small}, 6, 15, rng)  # nothing that large: the patch shrinks
+    assert alone.patch == 12 and alone.batch(2)["target"].shape == (2, 2, 24, 24)
 
 
 def test_search_holds_the_validation_sites_out():

