@@ -61,10 +61,11 @@ def wald_pair(scene, scale):
     return pair
 
 
-def shifted(scene, rows, cols):
-    """The scene without its first `rows` and `cols` 60 m pixels: the coarse cells of a Wald pair then fall at
-    another phase of the 60 m grid (a new training pair from the same scene)."""
-    return {f: a[:, rows * 6 // f :, cols * 6 // f :] for f, a in scene.items()}
+def shifted(scene, rows, cols, step=6):
+    """The scene without its first `rows` and `cols` pixels of `step` x 10 m (6: 60 m pixels, 2: 20 m pixels; the
+    bands of coarser pixels are left out): the coarse cells of a Wald pair then fall at another phase of that
+    grid (a new training pair from the same scene)."""
+    return {f: a[:, rows * step // f :, cols * step // f :] for f, a in scene.items() if f <= step}
 
 
 def coarser(scene, factor):

@@ -90,10 +90,12 @@ def write_card(weights, ckpt, check=True):
 
     cfg, rec = ckpt["config"], ckpt["record"]
     scale = cfg["scale"]
-    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s" % (
+    native = "20 m" if scale == 2 else "60 m"
+    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s%s" % (
         r["date"], r["steps"], r["seconds"] / 60, r["threads"], r["device"],
         " in bfloat16 autocast" if r.get("precision") == "bfloat16" else "",
-        " (%s)" % r["note"] if r.get("note") else "") for r in rec["runs"])
+        " (%s)" % r["note"] if r.get("note") else "", ", phase pairs" if r.get("phases") else "")
+        for r in rec["runs"])
     net = DSen2(**cfg)
     net.load_state_dict(ckpt["state_dict"])
     text = TEMPLATE.format(
@@ -105,11 +107,12 @@ def write_card(weights, ckpt, check=True):
         scale=scale, reduced="10/20 m -> 20/40 m" if scale == 2 else "10/20/60 m -> 60/120/360 m",
         file=os.path.basename(weights), steps=rec["steps"], minutes=rec["seconds"] / 60,
         nruns=len(rec["runs"]), runs=runs, scenes=rec["scores"]["scenes"],
-        native="20 m" if scale == 2 else "60 m", table=table(rec["scores"]),
+        native=native, table=table(rec["scores"]),
         base="HPF pan-sharpening (bicubic upsampling plus the detail of the fitted pan band below: untrained, the "
              "network is HPF)" if cfg.get("base") == "hpf" else "the bicubic upsampling",
-        phases=" Every training scene is packed at the 36 phases of the 60 m grid (its first 0 to 5 rows and "
-               "columns of 60 m pixels cut off), 36 distinct pairs where the 60 m pixels are few." if scale == 6 else "",
+        phases=" Runs marked 'phase pairs' saw every training scene at the %d phases of the %s grid (its first 0 to "
+               "%d rows and columns of %s pixels cut off before the degradation): %d distinct pairs per scene."
+               % (scale * scale, native, scale - 1, native, scale * scale),
         check=check_section(TorchNetwork(net.eval())) if check else "Not scored (trained with --no-check-set).",
         confidence=confidence_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
     )

@@ -63,14 +63,16 @@ def test_runs_add_up_and_a_worse_run_leaves_the_checkpoint(packed, tmp_path, bad
     assert load_checkpoint(out + ".partial")["record"]["steps"] == 70
 
 
-def test_phase_shifted_pairs_put_the_coarse_cells_elsewhere_on_the_60m_grid():
+@pytest.mark.parametrize("scale, coarse", [(6, "lo"), (2, "mid")])
+def test_phase_shifted_pairs_put_the_coarse_cells_elsewhere_on_the_target_grid(scale, coarse):
     scene = smooth_scene(np.random.default_rng(2), 216)
-    plain, moved = wald_pair(scene, 6), wald_pair(shifted(scene, 1, 2), 6)
+    plain, moved = wald_pair(scene, scale), wald_pair(shifted(scene, 1, scale - 1, scale), scale)
     rows, cols = moved["target"].shape[1:]
-    np.testing.assert_array_equal(moved["target"], plain["target"][:, 1 : 1 + rows, 2 : 2 + cols])
-    # the 360 m cells now start 1 and 2 60 m pixels in: the block means of the shifted band, not of the plain one
-    np.testing.assert_allclose(block_mean(moved["target"][:, :30, :30], 6), moved["lo"][:, :5, :5], rtol=0.02)
-    assert not np.allclose(moved["lo"][:, :5, :5], plain["lo"][:, :5, :5], rtol=0.02)
+    np.testing.assert_array_equal(moved["target"], plain["target"][:, 1 : 1 + rows, scale - 1 : scale - 1 + cols])
+    # the coarse cells now start 1 and scale-1 target pixels in: block means of the shifted bands, not of the plain
+    n = 5 * scale
+    np.testing.assert_allclose(block_mean(moved["target"][:, :n, :n], scale), moved[coarse][:, :5, :5], rtol=0.02)
+    assert not np.allclose(moved[coarse][:, :5, :5], plain[coarse][:, :5, :5], rtol=0.02)
 
 
 def test_the_sampler_leaves_out_pairs_smaller_than_the_patch():

@@ -40,14 +40,14 @@ def to_uint16(pair):
     return {k: np.clip(np.rint(v), 0, 65535).astype(np.uint16) for k, v in pair.items()}
 
 
-def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=EXTRA_TRAINING, phases=6):
+def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=EXTRA_TRAINING, phases=True):
     """Write <out_dir>/<scale>x/<split>/<name>.npz for the scales and both splits.
 
     Names are <site>_<date> (OSCD), <site>_<date>x<factor> (a training scene made `factor` times coarser,
     for factors 2, 4 ... up to 2**coarser_copies) and <scene>_0 (the `extra` scenes, training only).
-    At 6x every training scene is also packed with its first 0 ... phases-1 rows and columns of 60 m pixels cut
-    off (suffix _s<rows><cols>): the 360 m cells of the degraded 60 m bands then fall at each of the 36 phases of
-    the 60 m grid, 36 distinct pairs from one scene where the 60 m pixels are few.
+    With `phases`, every training scene is packed at every phase of the grid of its target bands (suffix
+    _s<rows><cols>: its first rows and columns of target pixels cut off): the coarse cells of the degraded bands
+    then fall elsewhere, 4 distinct pairs from a scene at 2x and 36 at 6x, where the 60 m pixels are few.
     octaves > 0: every scene is first made 2**octaves times coarser (the scale-invariance check: e.g. 80 -> 40 m
     pairs for the 2x network).
     """
@@ -57,10 +57,10 @@ def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=E
         for scale in scales:
             folder = os.path.join(out_dir, "%dx" % scale, split)
             os.makedirs(folder, exist_ok=True)
-            for rows, cols in itertools.product(range(phases if (split, scale) == ("train", 6) else 1), repeat=2):
+            for rows, cols in itertools.product(range(scale if split == "train" and phases else 1), repeat=2):
                 suffix = "_s%d%d" % (rows, cols) if rows or cols else ""
                 np.savez(os.path.join(folder, name + suffix + ".npz"),
-                         **to_uint16(wald_pair(shifted(scene, rows, cols), scale)))
+                         **to_uint16(wald_pair(shifted(scene, rows, cols, scale), scale)))
 
     for split in ("train", "test"):
         for site in oscd_sites(split, root):
@@ -97,8 +97,8 @@ if __name__ == "__main__":
     parser.add_argument("--scales", type=int, nargs="+", default=[2, 6], choices=[2, 6])
     parser.add_argument("--coarser-copies", type=int, default=1,
                         help="also pack each training scene 2, 4 ... 2**N times coarser")
-    parser.add_argument("--phases", type=int, default=6, choices=range(1, 7),
-                        help="6x training pairs at phases x phases offsets of the 60 m grid (1: one pair per scene)")
+    parser.add_argument("--no-phases", dest="phases", action="store_false",
+                        help="one training pair per scene (not one per phase of the target bands' grid)")
     parser.add_argument("--no-extra", action="store_true", help="OSCD only (no scene of ../shared/data/extra)")
     args = parser.parse_args()
     pack(args.out, octaves=args.octaves, scales=args.scales, coarser_copies=args.coarser_copies,

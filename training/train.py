@@ -12,6 +12,7 @@ sites; --out and its model card are replaced only if the run scores at least as 
 import argparse
 import datetime
 import os
+import re
 import time
 
 import numpy as np
@@ -139,6 +140,7 @@ def train(args):
         record = ckpt["record"]
         print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
 
+    args.phases = any(re.search(r"_s\d\d$", name) for name in train_pairs)  # packed at every phase (training.data)
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng)
     start = time.time()
 
@@ -163,7 +165,7 @@ def save(path, net, opt, record, steps, seconds, args, result):
     """Write a checkpoint atomically; with a result, also close the run and write the model card beside it."""
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
            "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
-           "patch": PATCH[args.scale], "batch": BATCH[args.scale]}
+           "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
