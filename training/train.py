@@ -12,7 +12,6 @@ sites; --out and its model card are replaced only if the run scores at least as 
 import argparse
 import datetime
 import os
-import re
 import time
 
 import numpy as np
@@ -25,7 +24,7 @@ from ..models.card import write_card
 from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
 from ..models.scene import SceneStats, scene_stats
-from .data import load_pairs
+from .data import at_every_phase, load_pairs
 from .evaluate import evaluate, sre_gain
 
 PATCH = {2: 32, 6: 15}  # patch size on the network's (20 m-equivalent) grid
@@ -140,7 +139,7 @@ def train(args):
         record = ckpt["record"]
         print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
 
-    args.phases = any(re.search(r"_s\d\d$", name) for name in train_pairs)  # packed at every phase (training.data)
+    args.phases = at_every_phase(train_pairs)
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng)
     start = time.time()
 
