@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from s2sr.core.degrade import block_mean, shifted, wald_pair
+from s2sr.core.degrade import block_mean, coarser, shifted, wald_pair
 from s2sr.models import load_checkpoint
 from s2sr.training import search, train
+from s2sr.training.data import coarser_factor
 
 
 def smooth_scene(rng, size=96):
@@ -83,6 +84,17 @@ def test_the_sampler_leaves_out_pairs_smaller_than_the_patch():
     assert sampler.batch(4)["target"].shape == (4, 2, 30, 30)  # the target: at twice the 20 m grid
     alone = train.PatchSampler({"small": small}, 6, 15, rng)  # nothing that large: the patch shrinks
     assert alone.patch == 12 and alone.batch(2)["target"].shape == (2, 2, 24, 24)
+
+
+def test_ground_weighting_draws_a_coarser_copy_as_often_as_its_scene():
+    rng = np.random.default_rng(0)
+    scene = smooth_scene(rng, 216)
+    pairs = {"site_1": wald_pair(scene, 2), "site_1x2_s01": wald_pair(coarser(scene, 2), 2)}
+    assert [coarser_factor(n) for n in pairs] == [1, 2] and coarser_factor("coarse10x_T29RKH_20200219_0") == 1
+    by_area = train.PatchSampler(pairs, 2, 16, rng).weights
+    by_ground = train.PatchSampler(pairs, 2, 16, rng, "ground").weights
+    np.testing.assert_allclose(by_area, [0.8, 0.2])  # the copy has a quarter of the pixels
+    np.testing.assert_allclose(by_ground, [0.5, 0.5])
 
 
 def test_search_holds_the_validation_sites_out():

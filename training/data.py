@@ -84,6 +84,12 @@ def phase_name(name, rows, cols):
     return name + ("_s%d%d" % (rows, cols) if rows or cols else "")
 
 
+def coarser_factor(name):
+    """How many times coarser than its original a packed training scene was made (`pack`: <name>x<factor>)."""
+    found = re.search(r"x(\d+)(_s\d\d)?$", name)
+    return int(found.group(1)) if found else 1
+
+
 def at_every_phase(names):
     """Whether packed pairs of these names include pairs at other phases (`phase_name`)."""
     return any(re.search(r"_s\d\d$", name) for name in names)

@@ -24,7 +24,7 @@ from ..models.card import write_card
 from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
 from ..models.scene import SceneStats, scene_stats
-from .data import at_every_phase, load_pairs
+from .data import at_every_phase, coarser_factor, load_pairs
 from .evaluate import evaluate, sre_gain
 
 PATCH = {2: 32, 6: 15}  # patch size on the network's (20 m-equivalent) grid
@@ -35,14 +35,21 @@ WARMUP = 0.05  # share of the budget (time or steps) over which the learning rat
 
 class PatchSampler:
     """Random aligned crops with flips and 90-degree rotations from packed pairs. Pairs smaller than the patch are
-    left out; where none is that large, the patch shrinks to the smallest pair (a small area to fine-tune on)."""
+    left out; where none is that large, the patch shrinks to the smallest pair (a small area to fine-tune on).
 
-    def __init__(self, pairs, scale, patch, rng):
+    weighting: "pixels", every pair is drawn in proportion to its area; "ground", a copy of a scene made k times
+    coarser (`training.data.coarser_factor`) k^2 times more, in proportion to the ground it covers, so that it is
+    drawn as often as the scene itself (its pairs are cleaner: more of the pan detail survives the coarsening)."""
+
+    def __init__(self, pairs, scale, patch, rng, weighting="pixels"):
         self.scale, self.rng = scale, rng
         self.step = 3 if scale == 6 else 1  # crops start and end on whole 'lo' cells
-        large = [p for p in pairs.values() if min(p["mid"].shape[1:]) >= patch]
-        self.pairs = [{k: torch.from_numpy(v) for k, v in p.items()} for p in large or pairs.values()]
+        large = [n for n, p in pairs.items() if min(p["mid"].shape[1:]) >= patch]
+        names = large or list(pairs)
+        self.pairs = [{k: torch.from_numpy(v) for k, v in pairs[n].items()} for n in names]
         self.weights = np.array([p["mid"].shape[1] * p["mid"].shape[2] for p in self.pairs], float)
+        if weighting == "ground":
+            self.weights *= np.array([coarser_factor(n) ** 2 for n in names], float)
         self.weights /= self.weights.sum()
         smallest = min(min(p["mid"].shape[1:]) for p in self.pairs)
         self.patch = min(patch, smallest - smallest % self.step)
@@ -140,7 +147,7 @@ def train(args):
         print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
 
     args.phases = at_every_phase(train_pairs)
-    sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng)
+    sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting)
     start = time.time()
 
     def keep(steps):
@@ -164,7 +171,8 @@ def save(path, net, opt, record, steps, seconds, args, result):
     """Write a checkpoint atomically; with a result, also close the run and write the model card beside it."""
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
            "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
-           "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases}
+           "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases,
+           "weighting": args.weighting}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
@@ -188,6 +196,8 @@ def main():
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--base", default="bicubic", choices=("bicubic", "hpf"),
                         help="a new network's base: the detail it predicts is added to bicubic or HPF upsampling")
+    parser.add_argument("--weighting", default="pixels", choices=("pixels", "ground"),
+                        help="draw pairs by their area, or coarser copies of a scene by the ground they cover")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (a lent GPU); the weights run on CPU either way")
