@@ -135,7 +135,7 @@ def card_sre(net, scenes):
                 errors[m][i] += ((guess - target) ** 2).sum()
             truth[i] += target.sum()
             count[i] += target.size
-    return {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
+    return pooled_sre(errors, truth, count)
 
 
 def self_check(net, pairs, stats, note):
@@ -151,11 +151,16 @@ def self_check(net, pairs, stats, note):
             errors[m] += ((guess - target) ** 2).sum((1, 2))
         truth += target.sum((1, 2))
         count += target[0].size
-    sre = {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist()
-           for m, e in errors.items()}
+    sre = pooled_sre(errors, truth, count)
     use = tuple("model" if sre["model"][i] >= max(sre["hpf"][i], sre["bicubic"][i])
                 else max(("hpf", "bicubic"), key=lambda m: sre[m][i]) for i in range(len(bands)))
     return Check(net.scale, sre, use)
+
+
+def pooled_sre(errors, truth, count):
+    """{method: per-band SRE (dB)} over all the pixels of several windows, from each method's per-band sum of squared
+    errors (`errors`), the per-band sum of the true values and the number of pixels a band."""
+    return {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
 
 
 def _starts(size, side, step):
