@@ -32,6 +32,9 @@ class EvaluateAlgorithm(SceneAlgorithm):
             "with a pan band fitted to each band from the 10 m bands). Outputs: an HTML report (shown in the "
             "Processing results viewer), the same table as CSV, and per-band absolute-error rasters of the model "
             "on the 20 m and 60 m grids.\n\n"
+            "The model of a model card (listed in Model) is scored the same way by its own factor, each band at its "
+            "own pixel size, beside bicubic upsampling: as the self-check of 'Super-resolve Sentinel-2' scores it "
+            "on windows of the area.\n\n"
             "Inputs as for 'Super-resolve Sentinel-2': a product, the band files or three band stacks; the 6x "
             "model is scored when the 60 m bands are given. The area (EXTENT, default: all the inputs cover) is "
             "evaluated in memory: at most 16 million 10 m pixels, all valid (inside the swath). Scores at reduced "
@@ -40,7 +43,7 @@ class EvaluateAlgorithm(SceneAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addSceneParameters()
-        self.addAreaAndModelParameters(self.tr("Area to evaluate (default: all the inputs cover)"))
+        self.addAreaAndModelParameters(self.tr("Area to evaluate (default: all the inputs cover)"), cards=True)
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -57,7 +60,7 @@ class EvaluateAlgorithm(SceneAlgorithm):
         from ..core import evaluation
         from ..core.outputs import check_outputs
 
-        model, folders = self.model(parameters, context)
+        model, folders = self.model(parameters, context, cards=True)
         scene = self.scene(parameters, context, folder)
         targets = {self.OUTPUT_HTML: self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
                    self.OUTPUT_CSV: self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context),
@@ -68,8 +71,10 @@ class EvaluateAlgorithm(SceneAlgorithm):
         pixels, grid = evaluation.read_scene(scene.stacks[1], scene.stacks[2], scene.stacks[6],
                                              self.extent(parameters, context, scene), scene.offsets)
         scales = (2, 6) if scene.stacks[6] else (2,)
-        feedback.pushInfo(self.tr("Evaluating {} on {} x {} pixels at 10 m, scales {}").format(
-            model, grid.cols, grid.rows, " ".join("%dx" % s for s in scales)))
+        name = getattr(model, "name", model)  # a plugin model, or the Card of a card
+        feedback.pushInfo(self.tr("Evaluating {} on {} x {} pixels at 10 m, {}").format(
+            name, grid.cols, grid.rows, "factor %d" % model.factor if name != model else " ".join(
+                "%dx" % s for s in scales)))
         results = evaluation.evaluate_scene(pixels, scales, model, folders)
         for row in evaluation.rows(results):
             if row["band"] == "mean":
@@ -77,12 +82,13 @@ class EvaluateAlgorithm(SceneAlgorithm):
                     row["scale"], row["method"], row["sre"], row["rmse"], row["sam"]))
         outputs = {self.OUTPUT_HTML: targets[self.OUTPUT_HTML]}
         evaluation.write_html(results, outputs[self.OUTPUT_HTML],
-                              self.tr("Super-resolution quality of {} on this scene").format(model))
+                              self.tr("Super-resolution quality of {} on this scene").format(name))
         if targets[self.OUTPUT_CSV]:
             evaluation.write_csv(results, targets[self.OUTPUT_CSV])
             outputs[self.OUTPUT_CSV] = targets[self.OUTPUT_CSV]
-        for scale, name in ((2, self.ERRORS_20M), (6, self.ERRORS_60M)):
-            if targets[name] and scale in results:
-                evaluation.write_errors(results[scale], grid, scale, targets[name])
-                outputs[name] = targets[name]
+        for factor, key in ((2, self.ERRORS_20M), (6, self.ERRORS_60M)):  # the bands measured at 20 m, at 60 m
+            for r in results.values():
+                if targets[key] and r["factor"] == factor:
+                    evaluation.write_errors(r, grid, targets[key])
+                    outputs[key] = targets[key]
         return outputs

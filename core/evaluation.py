@@ -2,19 +2,22 @@
 scale, super-resolve them, and compare with the measured bands, beside bicubic upsampling and a classical
 pan-sharpening baseline.
 
-    python -m s2sr.core.evaluation 10m.tif 20m.tif [--input-60m 60m.tif] [--csv scores.csv] [--html report.html]
+    python -m s2sr.core.evaluation 10m.tif 20m.tif [--input-60m 60m.tif] [--model NAME | --model CARD.yaml]
+        [--csv scores.csv] [--html report.html]
 
 prints the scores as Markdown tables.
 """
+import csv
 import dataclasses
 import html
+import io
 
 import numpy as np
 from osgeo import gdal
 
 from . import consistency, pansharpen
-from .bands import GROUPS
-from .degrade import wald_pair
+from .bands import GROUPS, pixel_factor
+from .degrade import block_mean, degrade, wald_pair
 from .devices import select_backend
 from .errors import InputError, tr
 from .metrics import psnr, scores, ssim
@@ -22,6 +25,7 @@ from .outputs import check_outputs, write_text
 from .raster import OutputRaster, band_offsets, bounded_gdal_cache, invalid, open_scene, read_window
 from .resample import bicubic
 from .. import models
+from ..models.cards import CARD_EXTENSIONS, Card, CardNetwork, read_card
 from ..models.scene import scene_stats
 
 MAX_PIXELS = 16_000_000  # 10 m pixels evaluated at once (in memory): a 4 x 4 km area or a little more
@@ -66,21 +70,50 @@ def read_scene(input_10m, input_20m, input_60m=None, extent=None, offsets=None):
 
 
 def evaluate_scene(scene, scales, model, model_dirs=(models.MODELS_DIR,), device="cpu", backend="auto"):
-    """Per scale: the target bands, each method's estimate and scores (with PSNR and SSIM), the truth; the networks
-    run by `backend` (core.devices.select_backend)."""
+    """{label: result} per scale ("2x", "6x"), or for the model of a card (a models.cards.Card) per pixel size of its
+    bands ("2x card, 10 m bands" ...): the bands, the truth, each method's estimate and scores (with PSNR and SSIM),
+    the truth's pixel size (`factor`, in 10 m pixels) and the model's version; the networks run by `backend`
+    (core.devices.select_backend)."""
+    if isinstance(model, Card):
+        net = CardNetwork(model)
+        return {"%dx card, %d m bands" % (model.factor, 10 * f): result(bands, truth, guesses, f, net.version)
+                for f, (bands, truth, guesses) in card_estimates(net, scene, check_size=True).items()}
     results, backend = {}, select_backend(backend)
     for scale in scales:
         pair = wald_pair(scene, scale)
         if min(pair["target"].shape[1:]) < 4 * scale:
             raise InputError(tr("the area is too small to evaluate the %dx model: choose a larger EXTENT") % scale)
         net = models.load_network(models.weights_path(model, scale, model_dirs), device, backend)
-        guesses, truth = estimates(net, pair), pair["target"]
-        results[scale] = {
-            "bands": list(GROUPS[scale]), "truth": truth, "estimates": guesses, "version": net.version,
-            "scores": {m: dict(scores(truth, e), psnr=psnr(truth, e), ssim=ssim(truth, e))
-                       for m, e in guesses.items()},
-        }
+        results["%dx" % scale] = result(GROUPS[scale], pair["target"], estimates(net, pair), scale, net.version)
     return results
+
+
+def result(bands, truth, guesses, factor, version):
+    return {"bands": list(bands), "truth": truth, "estimates": guesses, "factor": factor, "version": version,
+            "scores": {m: dict(scores(truth, e), psnr=psnr(truth, e), ssim=ssim(truth, e)) for m, e in guesses.items()}}
+
+
+def card_estimates(net, scene, check_size=False):
+    """The bands of a card's model (models.cards.CardNetwork) on one scene ({1: 10 m, 2: 20 m} arrays) by the Wald
+    protocol: every input band degraded by the card's factor, the model's output compared with each measured band
+    at its own pixel size (20 m bands that the model gives at 10 m: their 2 x 2 means), beside bicubic upsampling of
+    the degraded band. {pixel size in 10 m pixels: (bands, truth, {"model", "bicubic": estimate})}; the scene is
+    cut to whole degraded 20 m pixels (check_size: InputError where fewer than 4 of them a side remain)."""
+    card, step = net.card, 2 * net.card.factor
+    rows, cols = (n - n % step for n in scene[1].shape[1:])
+    if check_size and min(rows, cols) < 4 * step:
+        raise InputError(tr("the area is too small to evaluate the model of %s: choose a larger EXTENT") % card.name)
+    scene = {f: scene[f][:, : rows // f, : cols // f] for f in (1, 2)}
+    low = {f: degrade(scene[f], card.factor) for f in (1, 2)}
+    out = net({f: a[None] for f, a in low.items()})[0]  # on the card's input grid, as measured
+    found = {}
+    for f in (1, 2):
+        picks = [(i, GROUPS[f].index(b)) for i, b in enumerate(card.bands) if pixel_factor(b) == f]
+        if picks:
+            found[f] = ([card.bands[i] for i, _ in picks], scene[f][[j for _, j in picks]],
+                        {"model": np.stack([block_mean(out[i], f // card.grid) for i, _ in picks]),
+                         "bicubic": bicubic(low[f][[j for _, j in picks]], card.factor)})
+    return found
 
 
 ROW_METRICS = (("rmse", "RMSE (DN)", "%.1f"), ("sre", "SRE (dB)", "%.2f"), ("psnr", "PSNR (dB)", "%.2f"),
@@ -88,38 +121,48 @@ ROW_METRICS = (("rmse", "RMSE (DN)", "%.1f"), ("sre", "SRE (dB)", "%.2f"), ("psn
 
 
 def rows(results):
-    """Flat table rows: scale, band ('mean' for the band average, SAM only there), method, metric values."""
+    """Flat table rows: scale (the result's label), band ('mean' for the band average, SAM only there), method,
+    metric values."""
     out = []
-    for scale, r in results.items():
+    for label, r in results.items():
         for i, band in enumerate(r["bands"] + ["mean"]):
-            for method in METHODS:
+            for method in methods(r):
                 s = r["scores"][method]
                 values = {k: float(np.mean(s[k]) if band == "mean" else s[k][i]) for k, _, _ in ROW_METRICS}
                 values["sam"] = s["sam"] if band == "mean" else None
-                out.append(dict(scale="%dx" % scale, band=band, method=method, **values))
+                out.append(dict(scale=label, band=band, method=method, **values))
     return out
 
 
+def methods(result):
+    """The methods a result scores, in METHODS order (a card's model has no HPF)."""
+    return [m for m in METHODS if m in result["scores"]]
+
+
 def markdown(results):
-    """Per scale, a Markdown table: one row per band and the mean, RMSE / SRE / SSIM of every method."""
+    """Per result, a Markdown table: one row per band and the mean, RMSE / SRE / SSIM of every method."""
     table, out = rows(results), []
     metrics = [m for m in ROW_METRICS if m[0] in ("rmse", "sre", "ssim")]
-    for scale, r in results.items():
-        head = ["band"] + ["%s %s" % (label, METHOD_NAMES[m]) for _, label, _ in metrics for m in METHODS]
-        out += ["%dx (%s)\n" % (scale, r["version"]), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, r in results.items():
+        head = ["band"] + ["%s %s" % (name, METHOD_NAMES[m]) for _, name, _ in metrics for m in methods(r)]
+        out += ["%s (%s)\n" % (label, r["version"]), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for band in r["bands"] + ["mean"]:
-            by = {row["method"]: row for row in table if row["scale"] == "%dx" % scale and row["band"] == band}
-            out.append("| " + " | ".join([band] + [fmt % by[m][k] for k, _, fmt in metrics for m in METHODS]) + " |")
+            by = {row["method"]: row for row in table if row["scale"] == label and row["band"] == band}
+            out.append("| " + " | ".join([band] + [fmt % by[m][k] for k, _, fmt in metrics for m in methods(r)])
+                       + " |")
         out.append("\nSAM (degrees): " + ", ".join("%s %.3f" % (METHOD_NAMES[m], r["scores"][m]["sam"])
-                                                   for m in METHODS) + "\n")
+                                                   for m in methods(r)) + "\n")
     return "\n".join(out)
 
 
 def write_csv(results, path):
     keys = ["scale", "band", "method"] + [k for k, _, _ in ROW_METRICS] + ["sam"]
-    lines = [",".join(keys)] + [",".join("" if row[k] is None else (row[k] if isinstance(row[k], str) else "%.6g" % row[k])
-                                         for k in keys) for row in rows(results)]
-    write_text(path, "\n".join(lines) + "\n")
+    text = io.StringIO()
+    table = csv.writer(text, lineterminator="\n")
+    table.writerow(keys)
+    table.writerows([["" if row[k] is None else row[k] if isinstance(row[k], str) else "%.6g" % row[k] for k in keys]
+                     for row in rows(results)])
+    write_text(path, text.getvalue())
 
 
 def write_html(results, path, title):
@@ -129,23 +172,23 @@ def write_html(results, path, title):
              "th{background:#eee}.best{font-weight:bold}</style></head><body><h2>%s</h2>"
              % (html.escape(title), html.escape(title)),
              "<p>Wald protocol: the bands were degraded by the model's scale (Gaussian blur of sigma = 1/scale "
-             "pixels, then block mean), super-resolved, and compared with the measured bands. Bold: the best of "
-             "the three methods. HPF: high-pass-filter pan-sharpening with a pan band fitted to each band from "
+             "pixels, then block mean), super-resolved, and compared with the measured bands. Bold: the best "
+             "method. HPF (for the plugin's networks): high-pass-filter pan-sharpening with a pan band fitted to each band from "
              "the 10 m bands.</p>"]
     table = rows(results)
-    for scale, r in results.items():
+    for label, r in results.items():
         gain = np.mean(r["scores"]["model"]["sre"]) - np.mean(r["scores"]["bicubic"]["sre"])
-        parts.append("<h3>%dx: %s (model %s)</h3><p>Mean SRE gain over bicubic: <b>%+.2f dB</b>. SAM: %s.</p>"
-                     % (scale, " ".join(r["bands"]), html.escape(r["version"]), gain, ", ".join(
-                         "%s %.3f&deg;" % (METHOD_NAMES[m], r["scores"][m]["sam"]) for m in METHODS)))
-        best = [max(METHODS, key=lambda m: (r["scores"][m]["sre"][i], m == "model")) for i in range(len(r["bands"]))]
+        parts.append("<h3>%s: %s (model %s)</h3><p>Mean SRE gain over bicubic: <b>%+.2f dB</b>. SAM: %s.</p>"
+                     % (html.escape(label), " ".join(r["bands"]), html.escape(r["version"]), gain, ", ".join(
+                         "%s %.3f&deg;" % (METHOD_NAMES[m], r["scores"][m]["sam"]) for m in methods(r))))
+        best = [max(methods(r), key=lambda m: (r["scores"][m]["sre"][i], m == "model")) for i in range(len(r["bands"]))]
         verdict = ", ".join("%s: %s" % (band, METHOD_NAMES[m]) for band, m in zip(r["bands"], best))
         parts.append("<p>Best per band (what the self-check of <i>Super-resolve Sentinel-2</i> uses for a band, "
                      "deciding the same way on windows of the area): %s.</p>" % verdict)
         parts.append("<table><tr><th>band</th><th>method</th>%s</tr>"
                      % "".join("<th>%s</th>" % label for _, label, _ in ROW_METRICS))
         for band in r["bands"] + ["mean"]:
-            group = [row for row in table if row["scale"] == "%dx" % scale and row["band"] == band]
+            group = [row for row in table if row["scale"] == label and row["band"] == band]
             best = {k: (min if k == "rmse" else max)(row[k] for row in group) for k, _, _ in ROW_METRICS}
             for row in group:
                 cells = "".join("<td class='%s'>%s</td>" % ("best" if row[k] == best[k] else "", fmt % row[k])
@@ -156,11 +199,11 @@ def write_html(results, path, title):
     write_text(path, "\n".join(parts))
 
 
-def write_errors(result, grid, scale, path):
+def write_errors(result, grid, path):
     """|model - measured| per band, Float32 GeoTIFF on the measured bands' grid (written as the pipeline's
     output is: under a temporary name, renamed when complete)."""
     error = np.abs(result["estimates"]["model"] - result["truth"]).astype(np.float32)
-    coarse = dataclasses.replace(grid, res=grid.res * scale, cols=error.shape[2], rows=error.shape[1])
+    coarse = dataclasses.replace(grid, res=grid.res * result["factor"], cols=error.shape[2], rows=error.shape[1])
     names = ["|error| %s" % band for band in result["bands"]]
     out = OutputRaster(path, coarse, names, gdal.GDT_Float32, None, {})
     try:
@@ -179,7 +222,7 @@ def main(argv=None):
     parser.add_argument("input_10m")
     parser.add_argument("input_20m")
     parser.add_argument("--input-60m")
-    parser.add_argument("--model", default=None)
+    parser.add_argument("--model", default=None, help="a plugin model's name, or a model card (.yaml)")
     parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"))
     parser.add_argument("--csv")
     parser.add_argument("--html")
@@ -188,6 +231,8 @@ def main(argv=None):
         check_outputs({"--csv": args.csv, "--html": args.html}, (args.input_10m, args.input_20m, args.input_60m))
         scene, grid = read_scene(args.input_10m, args.input_20m, args.input_60m, args.extent)
         model = args.model or models.available_models()[0]
+        if model.lower().endswith(CARD_EXTENSIONS):
+            model = read_card(model)
         results = evaluate_scene(scene, (2, 6) if args.input_60m else (2,), model)
     except InputError as err:
         parser.exit(2, "error: %s\n" % err)
@@ -195,7 +240,7 @@ def main(argv=None):
     if args.csv:
         write_csv(results, args.csv)
     if args.html:
-        write_html(results, args.html, "Super-resolution quality of %s" % model)
+        write_html(results, args.html, "Super-resolution quality of %s" % getattr(model, "name", model))
 
 
 if __name__ == "__main__":

