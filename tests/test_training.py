@@ -9,7 +9,7 @@ import torch
 from s2sr.core.degrade import block_mean, coarser, shifted, wald_pair
 from s2sr.models import load_checkpoint
 from s2sr.training import search, train
-from s2sr.training.data import coarser_factor
+from s2sr.training.data import coarser_factor, resampling_repeats
 
 
 def smooth_scene(rng, size=96):
@@ -95,6 +95,23 @@ def test_ground_weighting_draws_a_coarser_copy_as_often_as_its_scene():
     by_ground = train.PatchSampler(pairs, 2, 16, rng, "ground").weights
     np.testing.assert_allclose(by_area, [0.8, 0.2])  # the copy has a quarter of the pixels
     np.testing.assert_allclose(by_ground, [0.5, 0.5])
+
+
+def test_ignore_repeats_leaves_rows_that_a_warp_repeated_out_of_the_loss():
+    rng = np.random.default_rng(0)
+    pair = wald_pair(smooth_scene(rng, 216), 2)
+    pair["target"][:, 10] = pair["target"][:, 9]  # a nearest-neighbour warp repeated row 9 (OSCD)
+    repeats = resampling_repeats(pair["target"])
+    assert repeats[9:11].all() and repeats.sum() == 2 * repeats.shape[1]
+    kept = train.PatchSampler({"site_1": pair}, 2, 16, rng, ignore_repeats=True).pairs[0]["valid"][0]
+    counted = train.PatchSampler({"site_1": pair}, 2, 16, rng).pairs[0]["valid"][0]
+    assert kept.sum() == repeats.size - repeats.sum() and not kept[9:11].any() and counted.all()
+    target = torch.from_numpy(pair["target"])[None]
+    out = target.clone()
+    out[..., 9:11, :] += 100.0  # wrong only where the target was repeated
+    std = torch.full((1, 6, 1, 1), 50.0)
+    assert train.masked_l1(out, target, std, kept[None, None]) == 0.0
+    assert train.masked_l1(out, target, std, counted[None, None]).item() == pytest.approx(2.0 * 2 / repeats.shape[0])
 
 
 def test_search_holds_the_validation_sites_out():

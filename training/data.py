@@ -90,6 +90,21 @@ def coarser_factor(name):
     return int(found.group(1)) if found else 1
 
 
+def resampling_repeats(bands):
+    """Pixels whose every band equals a 4-neighbour's: rows and columns that a nearest-neighbour warp repeated.
+    OSCD's bands went to EPSG:4326 and back that way (../shared/data/README.md): up to 23 % of the rows of a
+    mid-latitude site copy their neighbour, the row measured there lost; the clean check scenes have none. Both
+    pixels of a pair are marked, since which of them lies where it was measured is unknown."""
+    vertical = np.all(bands[:, 1:] == bands[:, :-1], axis=0)
+    horizontal = np.all(bands[:, :, 1:] == bands[:, :, :-1], axis=0)
+    out = np.zeros(bands.shape[1:], bool)
+    out[1:] |= vertical
+    out[:-1] |= vertical
+    out[:, 1:] |= horizontal
+    out[:, :-1] |= horizontal
+    return out
+
+
 def at_every_phase(names):
     """Whether packed pairs of these names include pairs at other phases (`phase_name`)."""
     return any(re.search(r"_s\d\d$", name) for name in names)

@@ -16,7 +16,6 @@ import time
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from ..core.devices import PRECISIONS, autocast, select_precision
 from ..models import load_checkpoint
@@ -24,7 +23,7 @@ from ..models.card import write_card
 from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
 from ..models.scene import SceneStats, scene_stats
-from .data import at_every_phase, coarser_factor, load_pairs
+from .data import at_every_phase, coarser_factor, load_pairs, resampling_repeats
 from .evaluate import evaluate, sre_gain
 
 PATCH = {2: 32, 6: 15}  # patch size on the network's (20 m-equivalent) grid
@@ -39,14 +38,21 @@ class PatchSampler:
 
     weighting: "pixels", every pair is drawn in proportion to its area; "ground", a copy of a scene made k times
     coarser (`training.data.coarser_factor`) k^2 times more, in proportion to the ground it covers, so that it is
-    drawn as often as the scene itself (its pairs are cleaner: more of the pan detail survives the coarsening)."""
+    drawn as often as the scene itself (its pairs are cleaner: more of the pan detail survives the coarsening).
 
-    def __init__(self, pairs, scale, patch, rng, weighting="pixels"):
+    Every crop has a "valid" mask of its target pixels, the pixels the loss counts; with ignore_repeats, the pixels
+    that a nearest-neighbour warp repeated (`training.data.resampling_repeats`) are left out of it."""
+
+    def __init__(self, pairs, scale, patch, rng, weighting="pixels", ignore_repeats=False):
         self.scale, self.rng = scale, rng
         self.step = 3 if scale == 6 else 1  # crops start and end on whole 'lo' cells
         large = [n for n, p in pairs.items() if min(p["mid"].shape[1:]) >= patch]
         names = large or list(pairs)
         self.pairs = [{k: torch.from_numpy(v) for k, v in pairs[n].items()} for n in names]
+        for pair in self.pairs:
+            target = pair["target"].numpy()
+            repeats = resampling_repeats(target) if ignore_repeats else np.zeros(target.shape[1:], bool)
+            pair["valid"] = torch.from_numpy(~repeats[None]).float()
         self.weights = np.array([p["mid"].shape[1] * p["mid"].shape[2] for p in self.pairs], float)
         if weighting == "ground":
             self.weights *= np.array([coarser_factor(n) ** 2 for n in names], float)
@@ -79,6 +85,11 @@ class PatchSampler:
         return out
 
 
+def masked_l1(out, target, std, valid):
+    """Mean absolute error in standard deviations of each target band, over the valid pixels (mask (n, 1, h, w))."""
+    return (out - target).abs().div(std).mul(valid).sum() / (valid.sum() * out.shape[1]).clamp(min=1.0)
+
+
 def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", precision="float32", on_save=None,
         on_step=None):
     """Train for `budget` seconds or `max_steps`, whichever ends first: L1 loss, lr warm-up then cosine over
@@ -108,8 +119,7 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", pre
         b = {k: v.tensors(device) if k == "stats" else v.to(device) for k, v in sampler.batch(batch).items()}
         with autocast(device, precision):
             out = net(b["hi"], b["mid"], b.get("lo"), b["stats"])
-        scale = b["stats"].std[:, -net.n_out :, None, None]  # the loss in standard deviations of each target band
-        loss = F.l1_loss(out / scale, b["target"] / scale)
+        loss = masked_l1(out.float(), b["target"], b["stats"].std[:, -net.n_out :, None, None], b["valid"])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -147,7 +157,7 @@ def train(args):
         print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
 
     args.phases = at_every_phase(train_pairs)
-    sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting)
+    sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting, args.ignore_repeats)
     start = time.time()
 
     def keep(steps):
@@ -172,7 +182,7 @@ def save(path, net, opt, record, steps, seconds, args, result):
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
            "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
            "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases,
-           "weighting": args.weighting}
+           "weighting": args.weighting, "ignore_repeats": args.ignore_repeats}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
@@ -198,6 +208,8 @@ def main():
                         help="a new network's base: the detail it predicts is added to bicubic or HPF upsampling")
     parser.add_argument("--weighting", default="pixels", choices=("pixels", "ground"),
                         help="draw pairs by their area, or coarser copies of a scene by the ground they cover")
+    parser.add_argument("--ignore-repeats", action="store_true",
+                        help="leave target pixels that a nearest-neighbour warp repeated (OSCD) out of the loss")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (a lent GPU); the weights run on CPU either way")
