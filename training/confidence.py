@@ -20,11 +20,12 @@ from ..core.evaluation import estimates
 from ..models import load_checkpoint, load_network
 from ..models.scene import scene_stats
 from . import checkset
+from .data import resampling_repeats
 
 SAMPLES = 20_000  # pixels per scene and band that enter the fit
 METHODS = ("model", "hpf", "bicubic")
 MIN_SCENES = 8  # scenes large enough to be degraded twice, needed to fit the per-scene correction
-SOURCE = "Wald residuals of the OSCD test sites (both dates)"
+SOURCE = "Wald residuals of the OSCD test sites (both dates), pixels repeated by their resampling left out"
 
 
 def residuals(net, scene):
@@ -62,7 +63,7 @@ def as_pair_scene(pair):
 
 def fit(net, scenes, steps, seed=0):
     """A confidence.Calibration for `net` from {name: scene}: coefficients by non-negative least squares on sampled
-    pixels; the per-scene correction from the scenes large enough to be degraded twice; then the 80 % bound of
+    pixels (not those that a resampling repeated: their error is the resampling's); the per-scene correction from the scenes large enough to be degraded twice; then the 80 % bound of
     the corrected expected errors."""
     rng = np.random.default_rng(seed)
     samples = {m: ([], []) for m in METHODS}
@@ -70,8 +71,9 @@ def fit(net, scenes, steps, seed=0):
     for scene in scenes.values():
         result, pair, _, stats = residuals(net, scene)
         pairs.append((pair, stats))
+        measured = np.flatnonzero(~resampling_repeats(pair["target"]))  # OSCD's repeated pixels: no true error
         for m, (terms, error) in result.items():
-            pick = rng.choice(error.shape[1], size=min(SAMPLES, error.shape[1]), replace=False)
+            pick = rng.choice(measured, size=min(SAMPLES, len(measured)), replace=False)
             samples[m][0].append(terms[:, :, pick].astype(np.float64))
             samples[m][1].append(error[:, pick].astype(np.float64))
     coef = {m: [nnls(t.T, e).tolist() for t, e in zip(np.concatenate(terms, 2), np.concatenate(errors, 1))]
