@@ -1,8 +1,8 @@
 """How much OSCD's resampling caps the scores on its test sites: per scene, the share of target pixels that the
 nearest-neighbour round trip through EPSG:4326 repeated (`training.data.resampling_repeats`), and the SRE gain of
-the model and of HPF over bicubic on all pixels and on the other pixels alone (Wald protocol, packed test pairs).
+the model and of HPF over bicubic on all pixels and on the measured ones alone (Wald protocol).
 
-    python bench/repeats.py [--model dsen2_oscd | path.pt ...]
+    python bench/repeats.py [weights.pt ...]     (default: the installed networks)
 """
 import argparse
 import os
@@ -13,28 +13,20 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr import models  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
-from s2sr.core.evaluation import estimates  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 from s2sr.training.data import resampling_repeats  # noqa: E402
-
-
-def masked_sre(ref, est, mask):
-    """Per-band SRE (dB) over the pixels of `mask`."""
-    ref, est = ref[:, mask].astype(np.float64), est[:, mask]
-    return 10.0 * np.log10(ref.mean(1) ** 2 / np.maximum(((ref - est) ** 2).mean(1), 1e-12))
+from s2sr.training.evaluate import evaluate, sre_gain  # noqa: E402
 
 
 def rows(net, scenes):
-    """Per scene: repeated share, then model and HPF gain over bicubic (dB) on all pixels and on the clean ones."""
+    """Per scene: repeated share, then model and HPF gain over bicubic (dB) on all pixels and on the measured ones."""
     out = []
     for name, scene in scenes.items():
         pair = wald_pair(scene, net.scale)
-        made = estimates(net, pair)
-        repeats = resampling_repeats(pair["target"])
-        cells = [name, repeats.mean()]
-        for mask in (np.ones_like(repeats), ~repeats):
-            sre = {m: np.mean(masked_sre(pair["target"], e, mask)) for m, e in made.items()}
-            cells += [sre["model"] - sre["bicubic"], sre["hpf"] - sre["bicubic"]]
+        cells = [name, resampling_repeats(pair["target"]).mean()]
+        for pixels in ("all", "measured"):
+            result = evaluate(net, {name: pair}, pixels=pixels)
+            cells += [sre_gain(result), np.mean(result["hpf"]["sre"]) - np.mean(result["bicubic"]["sre"])]
         out.append(cells)
     return out
 

@@ -37,7 +37,7 @@ space-to-depth, the residual leaves by pixel shuffle and is added to {base}.
 ## Scores at reduced scale on the held-out OSCD test sites
 
 {scenes} scenes (the 10 sites of `test.txt`, both dates), mean over scenes. Inputs degraded by {scale}
-as in training, output compared with the original {native} bands.
+as in training, output compared with the original {native} bands{pixels}.
 
 {table}
 
@@ -49,9 +49,9 @@ Limits: trained on L1C top-of-atmosphere DN of 2015-2018 and one L2A desert tile
 baseline 04.00 and later carry an offset (RADIO_ADD_OFFSET / BOA_ADD_OFFSET = -1000); the plugin reads it
 from the product metadata and removes it before the network (PRODUCT input, or band files inside their
 product folder); with the standardisation above an uncorrected constant offset would change nothing
-either. OSCD's bands were resampled nearest-neighbour by its authors, so a few percent of pixels are
-shifted duplicates. Scores at reduced scale assume the mapping is nearly scale-invariant; at full
-resolution there is no reference.
+either. OSCD's bands went to EPSG:4326 and back by nearest-neighbour resampling: on its test sites 4 to
+45 % of the target pixels (23 % on average) are pairs where one copies the other (`python bench/repeats.py`).
+Scores at reduced scale assume the mapping is nearly scale-invariant; at full resolution there is no reference.
 """
 
 
@@ -91,10 +91,11 @@ def write_card(weights, ckpt, check=True):
     cfg, rec = ckpt["config"], ckpt["record"]
     scale = cfg["scale"]
     native = "20 m" if scale == 2 else "60 m"
-    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s%s" % (
+    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s%s%s" % (
         r["date"], r["steps"], r["seconds"] / 60, r["threads"], r["device"],
         " in bfloat16 autocast" if r.get("precision") == "bfloat16" else "",
-        " (%s)" % r["note"] if r.get("note") else "", ", phase pairs" if r.get("phases") else "")
+        " (%s)" % r["note"] if r.get("note") else "", ", phase pairs" if r.get("phases") else "",
+        ", repeats left out" if r.get("ignore_repeats") else "")
         for r in rec["runs"])
     net = DSen2(**cfg)
     net.load_state_dict(ckpt["state_dict"])
@@ -116,6 +117,11 @@ def write_card(weights, ckpt, check=True):
                % (scale * scale, native, scale - 1, native, scale * scale) if any(r.get("phases") for r in rec["runs"])
                else "",
         check=check_section(TorchNetwork(net.eval())) if check else "Not scored (trained with --no-check-set).",
+        pixels=", on the pixels that OSCD's resampling did not repeat (`training.data.resampling_repeats`: about a "
+               "quarter of the target pixels of these sites are pairs where one copies the other, which no network can "
+               "predict; runs "
+               "marked 'repeats left out' trained without them; `python bench/repeats.py` scores all pixels beside)"
+               if rec["scores"].get("pixels") == "measured" else "",
         confidence=confidence_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
     )
     with open(weights[:-3] + ".md", "w") as f:

@@ -92,9 +92,9 @@ def coarser_factor(name):
 
 def resampling_repeats(bands):
     """Pixels whose every band equals a 4-neighbour's: rows and columns that a nearest-neighbour warp repeated.
-    OSCD's bands went to EPSG:4326 and back that way (../shared/data/README.md): up to 23 % of the rows of a
-    mid-latitude site copy their neighbour, the row measured there lost; the clean check scenes have none. Both
-    pixels of a pair are marked, since which of them lies where it was measured is unknown."""
+    OSCD's bands went to EPSG:4326 and back that way (../shared/data/README.md): at a mid-latitude site up to a
+    fifth of the pixels copy the pixel above, in slanted bands (the value measured there is lost); the clean check
+    scenes have none. Both pixels of a pair are marked, since which of them lies where it was measured is unknown."""
     vertical = np.all(bands[:, 1:] == bands[:, :-1], axis=0)
     horizontal = np.all(bands[:, :, 1:] == bands[:, :, :-1], axis=0)
     out = np.zeros(bands.shape[1:], bool)

@@ -4,16 +4,20 @@ import numpy as np
 from ..core.bands import GROUPS
 from ..core.evaluation import estimates
 from ..core.metrics import scores
+from .data import resampling_repeats
 
 
-def evaluate(net, pairs, consistent=False):
+def evaluate(net, pairs, consistent=False, pixels="all"):
     """Mean over scenes of per-band RMSE, SRE, UIQ and of SAM, for the model (a models.network.Network), for bicubic
-    and for HPF pan-sharpening."""
+    and for HPF pan-sharpening. pixels "measured": only the target pixels that a resampling did not repeat
+    (`training.data.resampling_repeats`; OSCD's labels), as one row of pixels per band."""
     per_scene = {"model": [], "bicubic": [], "hpf": []}
     for pair in pairs.values():
+        target = pair["target"]
+        keep = ~resampling_repeats(target) if pixels == "measured" else np.ones(target.shape[1:], bool)
         for method, estimate in estimates(net, pair, consistent).items():
-            per_scene[method].append(scores(pair["target"], estimate))
-    result = {"bands": list(GROUPS[net.scale]), "scenes": len(pairs)}
+            per_scene[method].append(scores(target[:, keep][:, None], estimate[:, keep][:, None]))
+    result = {"bands": list(GROUPS[net.scale]), "scenes": len(pairs), "pixels": pixels}
     for method, rows in per_scene.items():
         result[method] = {k: np.mean([r[k] for r in rows], axis=0).tolist() for k in rows[0]}
     return result

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..core.devices import PRECISIONS, autocast, select_precision
-from ..models import load_checkpoint
+from ..models import load_checkpoint, load_network
 from ..models.card import write_card
 from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
@@ -165,12 +165,16 @@ def train(args):
 
     steps = fit(net, opt, sampler, BATCH[args.scale], args.minutes * 60.0, args.lr, args.steps, args.device,
                 args.precision, keep)
-    result = evaluate(TorchNetwork(net.eval()), test_pairs)
-    print("test sites: SRE gain over bicubic %+.2f dB" % sre_gain(result), flush=True)
-    if "scores" in record and not sre_gain(result) >= sre_gain(record["scores"]):  # a diverged run scores NaN
+    pixels = "measured" if args.ignore_repeats else "all"  # scored as trained: repeated labels left out or not
+    result = evaluate(TorchNetwork(net.eval()), test_pairs, pixels=pixels)
+    print("test sites (%s pixels): SRE gain over bicubic %+.2f dB" % (pixels, sre_gain(result)), flush=True)
+    before = record.get("scores")
+    if before and before.get("pixels", "all") != pixels:
+        before = evaluate(load_network(args.out), test_pairs, pixels=pixels)
+    if before and not sre_gain(result) >= sre_gain(before):  # a diverged run scores NaN
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result)
         print("below the checkpoint's %+.2f dB: %s kept, this run left in %s.partial"
-              % (sre_gain(record["scores"]), args.out, args.out), flush=True)
+              % (sre_gain(before), args.out, args.out), flush=True)
         return
     save(args.out, net, opt, record, steps, time.time() - start, args, result)
     if os.path.exists(args.out + ".partial"):
