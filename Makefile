@@ -40,7 +40,7 @@ data: setup
 
 train: setup
 	test -d data/packed || $(MAKE) data
-	$(PY) -m s2sr.training.train --scale 2 --out models/dsen2_oscd_2x.pt --minutes $(MINUTES)
+	$(PY) -m s2sr.training.train --scale 2 --out models/dsen2_oscd_2x.pt --minutes $(MINUTES) --ignore-repeats
 	$(PY) -m s2sr.training.train --scale 6 --out models/dsen2_oscd_6x.pt --minutes $(MINUTES)
 	$(MAKE) calibrate onnx
 
