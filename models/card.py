@@ -119,8 +119,8 @@ def write_card(weights, ckpt, check=True):
         check=check_section(TorchNetwork(net.eval())) if check else "Not scored (trained with --no-check-set).",
         pixels=", on the pixels that OSCD's resampling did not repeat (`training.data.resampling_repeats`: about a "
                "quarter of the target pixels of these sites are pairs where one copies the other, which no network can "
-               "predict; runs "
-               "marked 'repeats left out' trained without them; `python bench/repeats.py` scores all pixels beside)"
+               "predict; runs marked 'repeats left out' trained without them; `python bench/repeats.py` scores all "
+               "pixels beside)"
                if rec["scores"].get("pixels") == "measured" else "",
         confidence=confidence_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
     )

@@ -32,9 +32,10 @@ def test_model_beats_bicubic_on_a_held_out_site(scene, scale, min_gain):
     assert model["sam"] < cubic["sam"]
 
 
-def test_measured_pixels_leave_out_the_rows_that_oscd_repeated(scene):
-    """A third of Montpellier's 20 m pixels are pairs where one copies the other (OSCD's round trip through EPSG:4326):
-    no network can predict them, so its error there is larger and its gain over bicubic on the measured pixels alone higher."""
+def test_measured_pixels_leave_out_the_pixels_that_oscd_repeated(scene):
+    """A third of Montpellier's 20 m pixels are pairs where one copies the other (OSCD's round trip through
+    EPSG:4326): no network can predict them, so its error there is larger and its gain over bicubic on the measured
+    pixels alone higher."""
     net = models.load_network(models.weights_path("dsen2_oscd", 2))
     pair = wald_pair(scene, 2)
     repeats = resampling_repeats(pair["target"])

@@ -63,8 +63,8 @@ def as_pair_scene(pair):
 
 def fit(net, scenes, steps, seed=0):
     """A confidence.Calibration for `net` from {name: scene}: coefficients by non-negative least squares on sampled
-    pixels (not those that a resampling repeated: their error is the resampling's); the per-scene correction from the scenes large enough to be degraded twice; then the 80 % bound of
-    the corrected expected errors."""
+    pixels (not those that a resampling repeated: their error is the resampling's); the per-scene correction from
+    the scenes large enough to be degraded twice; then the 80 % bound of the corrected expected errors."""
     rng = np.random.default_rng(seed)
     samples = {m: ([], []) for m in METHODS}
     pairs = []

@@ -13,14 +13,20 @@ def evaluate(net, pairs, consistent=False, pixels="all"):
     (`training.data.resampling_repeats`; OSCD's labels), as one row of pixels per band."""
     per_scene = {"model": [], "bicubic": [], "hpf": []}
     for pair in pairs.values():
-        target = pair["target"]
-        keep = ~resampling_repeats(target) if pixels == "measured" else np.ones(target.shape[1:], bool)
+        select = measured(pair["target"]) if pixels == "measured" else (lambda bands: bands)
         for method, estimate in estimates(net, pair, consistent).items():
-            per_scene[method].append(scores(target[:, keep][:, None], estimate[:, keep][:, None]))
+            per_scene[method].append(scores(select(pair["target"]), select(estimate)))
     result = {"bands": list(GROUPS[net.scale]), "scenes": len(pairs), "pixels": pixels}
     for method, rows in per_scene.items():
         result[method] = {k: np.mean([r[k] for r in rows], axis=0).tolist() for k in rows[0]}
     return result
+
+
+def measured(target):
+    """A function that keeps, of arrays (bands, rows, cols) on the target's grid, the pixels that a resampling did
+    not repeat in the target, as one row of pixels per band (the metrics average over rows and columns)."""
+    keep = ~resampling_repeats(target)
+    return lambda bands: bands[:, keep][:, None]
 
 
 def table(result):
