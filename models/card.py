@@ -95,8 +95,7 @@ def write_card(weights, ckpt, check=True):
         r["date"], r["steps"], r["seconds"] / 60, r["threads"], r["device"],
         " in bfloat16 autocast" if r.get("precision") == "bfloat16" else "",
         " (%s)" % r["note"] if r.get("note") else "", ", phase pairs" if r.get("phases") else "",
-        ", repeats left out" + (" " + r["ignore_repeats"] if isinstance(r["ignore_repeats"], str) else "")
-        if r.get("ignore_repeats") else "")
+        ", repeats left out" if r.get("ignore_repeats") else "")
         for r in rec["runs"])
     net = DSen2(**cfg)
     net.load_state_dict(ckpt["state_dict"])

@@ -9,7 +9,7 @@ import torch
 from s2sr.core.degrade import block_mean, coarser, shifted, wald_pair
 from s2sr.models import load_checkpoint
 from s2sr.training import search, train
-from s2sr.training.data import coarser_factor, resampling_repeats, unmeasured
+from s2sr.training.data import coarser_factor, resampling_repeats
 
 
 def smooth_scene(rng, size=96):
@@ -112,24 +112,6 @@ def test_ignore_repeats_leaves_rows_that_a_warp_repeated_out_of_the_loss():
     std = torch.full((1, 6, 1, 1), 50.0)
     assert train.masked_l1(out, target, std, kept[None, None]) == 0.0
     assert train.masked_l1(out, target, std, counted[None, None]).item() == pytest.approx(2.0 * 2 / repeats.shape[0])
-
-
-def test_a_repeat_in_the_10m_guide_leaves_its_20m_pixels_out_at_2x():
-    rng = np.random.default_rng(0)
-    scene = smooth_scene(rng, 216)
-    scene[1][:, 41] = scene[1][:, 40]  # the guide's row 41 copies row 40: both in target row 20
-    mask = unmeasured(scene, 2)
-    assert mask[20].all() and mask.sum() == mask.shape[1]
-    assert not unmeasured(scene, 6).any()  # at 6x only the target's own repeats count
-    scene[6][:, 5] = scene[6][:, 4]
-    assert unmeasured(scene, 6)[4:6].all()
-    pair = wald_pair(scene, 2)
-    pair["repeats"] = mask[None].astype(np.float32)  # as training.data.pack records it
-    sampler = train.PatchSampler({"site_1": pair}, 2, 16, rng, ignore_repeats=True)
-    kept = sampler.pairs[0]
-    assert sampler.left_out == "in the target and the 10 m guide" and "repeats" not in kept and not kept["valid"][0, 20].any() and kept["valid"].sum() == mask.size - mask.sum()
-    counted = train.PatchSampler({"site_1": pair}, 2, 16, rng).pairs[0]
-    assert "repeats" not in counted and counted["valid"].all()
 
 
 def test_search_holds_the_validation_sites_out():

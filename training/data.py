@@ -11,14 +11,11 @@ import numpy as np
 from osgeo import gdal
 
 from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M, file_band_name
-from ..core.degrade import block_mean, coarser, shifted, wald_pair
+from ..core.degrade import coarser, shifted, wald_pair
 
 DEFAULT_OSCD = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "shared", "data", "oscd")
 #: scenes of ../shared/data/extra used for training; the others there are check scenes
 EXTRA_TRAINING = ("coarse10x_T29RKH_20200219",)
-#: a 20 m target pixel whose block of 2 x 2 guide pixels (10 m) holds a repeat is not cleanly measured; at 6x none
-#: would be left on the OSCD sites of France (the 6 x 6 blocks of 10 m pixels nearly all hold one)
-GUIDE_REPEATS = {2: 0.25}
 
 
 def oscd_root():
@@ -47,8 +44,6 @@ def to_uint16(pair):
 def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=EXTRA_TRAINING, phases=True):
     """Write <out_dir>/<scale>x/<split>/<name>.npz for the scales and both splits.
 
-    Every training pair also holds "repeats", the target pixels that a resampling repeated in the target or (at 2x)
-    in their block of the 10 m guide (`unmeasured`), which train.py --ignore-repeats leaves out of the loss.
     Names are <site>_<date> (OSCD), <site>_<date>x<factor> (a training scene made `factor` times coarser,
     for factors 2, 4 ... up to 2**coarser_copies) and <scene>_0 (the `extra` scenes, training only).
     With `phases`, every training scene is packed at every phase of the grid of its target bands (suffix
@@ -64,12 +59,8 @@ def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=E
             folder = os.path.join(out_dir, "%dx" % scale, split)
             os.makedirs(folder, exist_ok=True)
             for rows, cols in itertools.product(range(scale if split == "train" and phases else 1), repeat=2):
-                part = shifted(scene, rows, cols, scale)
-                pair = wald_pair(part, scale)
-                if split == "train":
-                    h, w = pair["target"].shape[1:]
-                    pair["repeats"] = unmeasured(part, scale)[None, :h, :w].astype(np.float32)
-                np.savez(os.path.join(folder, phase_name(name, rows, cols) + ".npz"), **to_uint16(pair))
+                np.savez(os.path.join(folder, phase_name(name, rows, cols) + ".npz"),
+                         **to_uint16(wald_pair(shifted(scene, rows, cols, scale), scale)))
 
     for split in ("train", "test"):
         for site in oscd_sites(split, root):
@@ -111,19 +102,6 @@ def resampling_repeats(bands):
     out[:-1] |= vertical
     out[:, 1:] |= horizontal
     out[:, :-1] |= horizontal
-    return out
-
-
-def unmeasured(scene, scale):
-    """Target pixels (of the 20 m bands at scale 2, the 60 m bands at 6) that are not clean measurements: repeated
-    themselves (`resampling_repeats`), or, at 2x, with a repeat in their block of 10 m guide pixels (the guide the
-    network learns from does not show what was there)."""
-    out = resampling_repeats(scene[scale])
-    if scale in GUIDE_REPEATS:
-        guide = resampling_repeats(scene[1])
-        h, w = (min(n // scale, m) for n, m in zip(guide.shape, out.shape))
-        share = block_mean(guide[: h * scale, : w * scale].astype(np.float32), scale)
-        out[:h, :w] |= share >= GUIDE_REPEATS[scale]
     return out
 
 

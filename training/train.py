@@ -41,22 +41,17 @@ class PatchSampler:
     drawn as often as the scene itself (its pairs are cleaner: more of the pan detail survives the coarsening).
 
     Every crop has a "valid" mask of its target pixels, the pixels the loss counts; with ignore_repeats, the pixels
-    that a nearest-neighbour warp repeated are left out of it: those the pair records ("repeats": in the target or
-    in the 10 m guide, `training.data.unmeasured`), else those of its target (`training.data.resampling_repeats`)."""
+    that a nearest-neighbour warp repeated (`training.data.resampling_repeats`) are left out of it."""
 
     def __init__(self, pairs, scale, patch, rng, weighting="pixels", ignore_repeats=False):
-        self.scale, self.rng, self.left_out = scale, rng, None  # left_out: where repeats were left out
+        self.scale, self.rng = scale, rng
         self.step = 3 if scale == 6 else 1  # crops start and end on whole 'lo' cells
         large = [n for n, p in pairs.items() if min(p["mid"].shape[1:]) >= patch]
         names = large or list(pairs)
         self.pairs = [{k: torch.from_numpy(v) for k, v in pairs[n].items()} for n in names]
         for pair in self.pairs:
             target = pair["target"].numpy()
-            recorded = pair.pop("repeats", None)
-            repeats = np.zeros(target.shape[1:], bool)
-            if ignore_repeats:
-                repeats = recorded[0].numpy() > 0 if recorded is not None else resampling_repeats(target)
-                self.left_out = "in the target and the 10 m guide" if recorded is not None else "in the target"
+            repeats = resampling_repeats(target) if ignore_repeats else np.zeros(target.shape[1:], bool)
             pair["valid"] = torch.from_numpy(~repeats[None]).float()
         self.weights = np.array([p["mid"].shape[1] * p["mid"].shape[2] for p in self.pairs], float)
         if weighting == "ground":
@@ -163,7 +158,6 @@ def train(args):
 
     args.phases = at_every_phase(train_pairs)
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting, args.ignore_repeats)
-    args.ignore_repeats = sampler.left_out or False
     start = time.time()
 
     def keep(steps):
