@@ -85,37 +85,13 @@ class PatchSampler:
         return out
 
 
-def masked_l1(out, target, std, valid, tolerance=0.0):
-    """Mean absolute error in standard deviations of each target band, over the valid pixels (mask (n, 1, h, w)).
-
-    tolerance > 0: each crop is scored at the best of the output's sub-pixel shifts up to that many target pixels
-    (steps of 1/8, rows and columns) - a shift-compensated loss, as PROBA-V's cPSNR scores: OSCD's nearest-neighbour
-    round trip left some sites' 60 m bands up to 3/8 of a pixel off their 10 m bands, and a network scored at zero
-    shift there learns to blur every edge."""
-    if not tolerance:
-        return (out - target).abs().div(std).mul(valid).sum() / (valid.sum() * out.shape[1]).clamp(min=1.0)
-    error = (subpixel_shifts(out, tolerance) - target[:, :, None]).abs().div(std[:, :, None]).mul(valid[:, :, None])
-    return error.sum((1, 3, 4)).min(1).values.sum() / (valid.sum() * out.shape[1]).clamp(min=1.0)
-
-
-def subpixel_shifts(images, tolerance, step=0.125):
-    """(n, c, shifts, h, w): images (n, c, h, w) resampled at every shift (dy, dx) in steps of `step` up to
-    `tolerance` pixels, by cubic convolution (Keys, a = -0.5) with the edges replicated; shift (0, 0) is exact."""
-    offsets = torch.arange(-round(tolerance / step), round(tolerance / step) + 1) * step
-    x = (torch.arange(-2, 3)[None] - offsets[:, None]).abs()  # (shifts, 5 taps)
-    taps = torch.where(x <= 1, 1.5 * x**3 - 2.5 * x**2 + 1,
-                       torch.where(x < 2, -0.5 * x**3 + 2.5 * x**2 - 4 * x + 2, torch.zeros_like(x)))
-    taps = taps.to(images)
-    n, c, h, w = images.shape
-    k = len(offsets)
-    flat = torch.nn.functional.pad(images.reshape(n * c, 1, h, w), (2, 2, 2, 2), mode="replicate")
-    rows = torch.nn.functional.conv2d(flat, taps[:, None, :, None])  # (n c, k, h, w + 4)
-    both = torch.nn.functional.conv2d(rows.reshape(n * c * k, 1, h, w + 4), taps[:, None, None, :])
-    return both.reshape(n, c, k * k, h, w)
+def masked_l1(out, target, std, valid):
+    """Mean absolute error in standard deviations of each target band, over the valid pixels (mask (n, 1, h, w))."""
+    return (out - target).abs().div(std).mul(valid).sum() / (valid.sum() * out.shape[1]).clamp(min=1.0)
 
 
 def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", precision="float32", on_save=None,
-        on_step=None, tolerance=0.0):
+        on_step=None):
     """Train for `budget` seconds or `max_steps`, whichever ends first: L1 loss, lr warm-up then cosine over
     that budget; returns the steps taken.
 
@@ -143,8 +119,7 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", pre
         b = {k: v.tensors(device) if k == "stats" else v.to(device) for k, v in sampler.batch(batch).items()}
         with autocast(device, precision):
             out = net(b["hi"], b["mid"], b.get("lo"), b["stats"])
-        loss = masked_l1(out.float(), b["target"], b["stats"].std[:, -net.n_out :, None, None], b["valid"],
-                         tolerance)
+        loss = masked_l1(out.float(), b["target"], b["stats"].std[:, -net.n_out :, None, None], b["valid"])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -189,7 +164,7 @@ def train(args):
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, None)
 
     steps = fit(net, opt, sampler, BATCH[args.scale], args.minutes * 60.0, args.lr, args.steps, args.device,
-                args.precision, keep, tolerance=args.shift_tolerance)
+                args.precision, keep)
     pixels = "measured" if args.ignore_repeats else "all"  # scored as trained: repeated labels left out or not
     result = evaluate(TorchNetwork(net.eval()), test_pairs, pixels=pixels)
     print("test sites (%s pixels): SRE gain over bicubic %+.2f dB" % (pixels, sre_gain(result)), flush=True)
@@ -211,8 +186,7 @@ def save(path, net, opt, record, steps, seconds, args, result):
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
            "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
            "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases,
-           "weighting": args.weighting, "ignore_repeats": args.ignore_repeats,
-           "shift_tolerance": args.shift_tolerance}
+           "weighting": args.weighting, "ignore_repeats": args.ignore_repeats}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
@@ -240,9 +214,6 @@ def main():
                         help="draw pairs by their area, or coarser copies of a scene by the ground they cover")
     parser.add_argument("--ignore-repeats", action="store_true",
                         help="leave target pixels that a nearest-neighbour warp repeated (OSCD) out of the loss")
-    parser.add_argument("--shift-tolerance", type=float, default=0.0,
-                        help="score each crop at the best sub-pixel shift of the output up to this many target pixels "
-                             "(OSCD's misregistered bands; 0: off)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (a lent GPU); the weights run on CPU either way")
