@@ -58,20 +58,26 @@ def offsets(scene, scale):
     return out
 
 
+def scenes():
+    """(set, name, scene) of the control scenes and then of every OSCD date, read one at a time."""
+    for name, (_, scene) in checkset.check_scenes().items():
+        if min(scene[1].shape[1:]) >= MIN_SIDE:
+            yield "check", name, scene
+    for split in ("train", "test"):
+        for site in oscd_sites(split):
+            for date in (1, 2):
+                yield split, "%s_%d" % (site, date), read_scene(os.path.join(oscd_root(), site, "imgs_%d" % date))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, choices=(2, 6), default=6)
     args = parser.parse_args()
-    scenes = [("check", n, s) for n, (_, s) in checkset.check_scenes().items() if min(s[1].shape[1:]) >= MIN_SIDE]
-    for split in ("train", "test"):
-        for site in oscd_sites(split):
-            for date in (1, 2):
-                scenes.append((split, "%s_%d" % (site, date), read_scene(os.path.join(oscd_root(), site, "imgs_%d" % date))))
     bands = GROUPS[args.scale]
     print("| set | scene | " + " | ".join("%s shift (rows, cols) | %s R^2 at it / at none" % (b, b) for b in bands)
           + " |\n|---|---|" + "---|---|" * len(bands))
     moved = {}
-    for split, name, scene in scenes:
+    for split, name, scene in scenes():
         found = offsets(scene, args.scale)
         moved.setdefault(split, []).append((max(max(abs(dy), abs(dx)) for _, _, dy, dx in found),
                                             max(r - r0 for r, r0, _, _ in found)))

@@ -13,9 +13,10 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr import models  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
+from s2sr.core.evaluation import estimates  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 from s2sr.training.data import resampling_repeats  # noqa: E402
-from s2sr.training.evaluate import evaluate, sre_gain  # noqa: E402
+from s2sr.training.evaluate import sre_gain, summarize  # noqa: E402
 
 
 def rows(net, scenes):
@@ -23,9 +24,9 @@ def rows(net, scenes):
     out = []
     for name, scene in scenes.items():
         pair = wald_pair(scene, net.scale)
-        cells = [name, resampling_repeats(pair["target"]).mean()]
+        cells, guesses = [name, resampling_repeats(pair["target"]).mean()], estimates(net, pair)
         for pixels in ("all", "measured"):
-            result = evaluate(net, {name: pair}, pixels=pixels)
+            result = summarize(net.scale, [(pair, guesses)], pixels)
             cells += [sre_gain(result), np.mean(result["hpf"]["sre"]) - np.mean(result["bicubic"]["sre"])]
         out.append(cells)
     return out

@@ -114,6 +114,19 @@ def test_ignore_repeats_leaves_rows_that_a_warp_repeated_out_of_the_loss():
     assert train.masked_l1(out, target, std, counted[None, None]).item() == pytest.approx(2.0 * 2 / repeats.shape[0])
 
 
+def test_coarse_only_bands_count_in_coarser_copies_alone():
+    rng = np.random.default_rng(0)
+    scene = smooth_scene(rng, 216)
+    pairs = {"site_1": wald_pair(scene, 6), "site_1x2_s01": wald_pair(coarser(scene, 2), 6)}
+    sampler = train.PatchSampler(pairs, 6, 6, rng, coarse_only=[1])  # B9: from the coarser copy only
+    at_scale, coarse = (p["valid"].mean((1, 2)).tolist() for p in sampler.pairs)
+    assert at_scale == [1.0, 0.0] and coarse == [1.0, 1.0]
+    std = torch.full((1, 2, 1, 1), 50.0)
+    for pair, loss in zip(sampler.pairs, (0.0, 1.0)):  # B9 off by 2 std: no loss at scale, half the mean coarser
+        out = pair["target"][None] + torch.tensor([0.0, 100.0])[None, :, None, None]
+        assert train.masked_l1(out, pair["target"][None], std, pair["valid"][None]).item() == pytest.approx(loss)
+
+
 def test_search_holds_the_validation_sites_out():
     pairs = {"bordeaux_1": 1, "bordeaux_2": 2, "paris_1": 3, "saclay_e_2": 4}
     trained, held = search.split_sites(pairs, ["bordeaux", "saclay"])

@@ -11,12 +11,18 @@ def evaluate(net, pairs, consistent=False, pixels="all"):
     """Mean over scenes of per-band RMSE, SRE, UIQ and of SAM, for the model (a models.network.Network), for bicubic
     and for HPF pan-sharpening. pixels "measured": only the target pixels that a resampling did not repeat
     (`training.data.resampling_repeats`; OSCD's labels), as one row of pixels per band."""
+    return summarize(net.scale, [(pair, estimates(net, pair, consistent)) for pair in pairs.values()], pixels)
+
+
+def summarize(scale, scenes, pixels="all"):
+    """`evaluate`'s result from [(pair, {method: estimate})]: estimates made once can be scored on all pixels and
+    on the measured ones."""
     per_scene = {"model": [], "bicubic": [], "hpf": []}
-    for pair in pairs.values():
+    for pair, guesses in scenes:
         select = measured(pair["target"]) if pixels == "measured" else (lambda bands: bands)
-        for method, estimate in estimates(net, pair, consistent).items():
+        for method, estimate in guesses.items():
             per_scene[method].append(scores(select(pair["target"]), select(estimate)))
-    result = {"bands": list(GROUPS[net.scale]), "scenes": len(pairs), "pixels": pixels}
+    result = {"bands": list(GROUPS[scale]), "scenes": len(scenes), "pixels": pixels}
     for method, rows in per_scene.items():
         result[method] = {k: np.mean([r[k] for r in rows], axis=0).tolist() for k in rows[0]}
     return result

@@ -17,6 +17,7 @@ import time
 import numpy as np
 import torch
 
+from ..core.bands import GROUPS
 from ..core.devices import PRECISIONS, autocast, select_precision
 from ..models import load_checkpoint, load_network
 from ..models.card import write_card
@@ -40,19 +41,23 @@ class PatchSampler:
     coarser (`training.data.coarser_factor`) k^2 times more, in proportion to the ground it covers, so that it is
     drawn as often as the scene itself (its pairs are cleaner: more of the pan detail survives the coarsening).
 
-    Every crop has a "valid" mask of its target pixels, the pixels the loss counts; with ignore_repeats, the pixels
-    that a nearest-neighbour warp repeated (`training.data.resampling_repeats`) are left out of it."""
+    Every crop has a "valid" mask per target band (bands, h, w), the pixels the loss counts; with ignore_repeats,
+    the pixels that a nearest-neighbour warp repeated (`training.data.resampling_repeats`) are left out of it; the
+    bands at the indices `coarse_only` count only in copies of a scene made coarser (`coarser_factor` > 1), whose
+    labels the resampling did not scramble (OSCD's 60 m labels at their own scale: `bench/registration.py`)."""
 
-    def __init__(self, pairs, scale, patch, rng, weighting="pixels", ignore_repeats=False):
+    def __init__(self, pairs, scale, patch, rng, weighting="pixels", ignore_repeats=False, coarse_only=()):
         self.scale, self.rng = scale, rng
         self.step = 3 if scale == 6 else 1  # crops start and end on whole 'lo' cells
         large = [n for n, p in pairs.items() if min(p["mid"].shape[1:]) >= patch]
         names = large or list(pairs)
         self.pairs = [{k: torch.from_numpy(v) for k, v in pairs[n].items()} for n in names]
-        for pair in self.pairs:
+        for name, pair in zip(names, self.pairs):
             target = pair["target"].numpy()
             repeats = resampling_repeats(target) if ignore_repeats else np.zeros(target.shape[1:], bool)
-            pair["valid"] = torch.from_numpy(~repeats[None]).float()
+            valid = np.repeat(~repeats[None], len(target), 0)
+            valid[list(coarse_only)] &= coarser_factor(name) > 1
+            pair["valid"] = torch.from_numpy(valid).float()
         self.weights = np.array([p["mid"].shape[1] * p["mid"].shape[2] for p in self.pairs], float)
         if weighting == "ground":
             self.weights *= np.array([coarser_factor(n) ** 2 for n in names], float)
@@ -86,8 +91,10 @@ class PatchSampler:
 
 
 def masked_l1(out, target, std, valid):
-    """Mean absolute error in standard deviations of each target band, over the valid pixels (mask (n, 1, h, w))."""
-    return (out - target).abs().div(std).mul(valid).sum() / (valid.sum() * out.shape[1]).clamp(min=1.0)
+    """Mean absolute error in standard deviations of each target band over its valid pixels (mask (n, bands, h, w)),
+    averaged over the bands."""
+    per_band = (out - target).abs().div(std).mul(valid).sum((0, 2, 3)) / valid.sum((0, 2, 3)).clamp(min=1.0)
+    return per_band.mean()
 
 
 def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", precision="float32", on_save=None,
@@ -157,7 +164,9 @@ def train(args):
         print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
 
     args.phases = at_every_phase(train_pairs)
-    sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting, args.ignore_repeats)
+    coarse_only = [GROUPS[args.scale].index(b) for b in args.coarse_only]
+    sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting, args.ignore_repeats,
+                           coarse_only)
     start = time.time()
 
     def keep(steps):
@@ -186,7 +195,7 @@ def save(path, net, opt, record, steps, seconds, args, result):
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
            "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
            "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases,
-           "weighting": args.weighting, "ignore_repeats": args.ignore_repeats}
+           "weighting": args.weighting, "ignore_repeats": args.ignore_repeats, "coarse_only": args.coarse_only}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
@@ -214,6 +223,9 @@ def main():
                         help="draw pairs by their area, or coarser copies of a scene by the ground they cover")
     parser.add_argument("--ignore-repeats", action="store_true",
                         help="leave target pixels that a nearest-neighbour warp repeated (OSCD) out of the loss")
+    parser.add_argument("--coarse-only", nargs="+", default=[], metavar="BAND",
+                        help="target bands learned from coarser copies of the scenes only (e.g. B9 at 6x): OSCD's own "
+                             "labels of them are scrambled by its resampling")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (a lent GPU); the weights run on CPU either way")
