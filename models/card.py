@@ -20,7 +20,7 @@ space-to-depth, the residual leaves by pixel shuffle and is added to {base}.
   therefore changes the output by the same gain and offset. Loss: L1, in standard deviations of each
   target band.
 - Training data: OSCD (Daudt et al. 2018), the 14 sites of `train.txt`, both dates, L1C, read from
-  `../shared/data/oscd`, each scene also one octave coarser; and the Western Sahara desert tile of
+  `../shared/data/oscd`, each scene also one octave coarser (two octaves too in runs marked so); and the Western Sahara desert tile of
   `../shared/data/extra` (L2A, 10x coarser than native: coarse-scale data only). Wald protocol: every band
   blurred with a Gaussian of sigma 1/{scale} pixel and averaged over {scale}x{scale} blocks
   ({reduced}); the network learns to restore the originals.{phases} Augmentation: random crops, flips,
@@ -91,11 +91,12 @@ def write_card(weights, ckpt, check=True):
     cfg, rec = ckpt["config"], ckpt["record"]
     scale = cfg["scale"]
     native = "20 m" if scale == 2 else "60 m"
-    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s%s%s%s%s" % (
+    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s%s%s%s%s%s" % (
         r["date"], r["steps"], r["seconds"] / 60, r["threads"], r["device"],
         " in bfloat16 autocast" if r.get("precision") == "bfloat16" else "",
         " (%s)" % r["note"] if r.get("note") else "", ", phase pairs" if r.get("phases") else "",
         ", repeats left out" if r.get("ignore_repeats") else "",
+        ", copies up to %dx coarser" % r["coarsest"] if r.get("coarsest", 2) > 2 else "",
         ", coarser copies drawn by the ground they cover" if r.get("weighting") == "ground" else "",
         ", %s learned from coarser copies only" % " ".join(r["coarse_only"]) if r.get("coarse_only") else "")
         for r in rec["runs"])

@@ -10,6 +10,7 @@ from s2sr.core.degrade import block_mean, coarser, shifted, wald_pair
 from s2sr.models import load_checkpoint
 from s2sr.training import search, train
 from s2sr.training.data import coarser_factor, resampling_repeats
+from s2sr.training.evaluate import sre_gain
 
 
 def smooth_scene(rng, size=96):
@@ -125,6 +126,8 @@ def test_coarse_only_bands_count_in_coarser_copies_alone():
     for pair, loss in zip(sampler.pairs, (0.0, 1.0)):  # B9 off by 2 std: no loss at scale, half the mean coarser
         out = pair["target"][None] + torch.tensor([0.0, 100.0])[None, :, None, None]
         assert train.masked_l1(out, pair["target"][None], std, pair["valid"][None]).item() == pytest.approx(loss)
+    result = {"bands": ["B1", "B9"], "model": {"sre": [30.0, 20.0]}, "bicubic": {"sre": [22.0, 18.0]}}
+    assert sre_gain(result) == 5.0 and sre_gain(result, ["B1"]) == 8.0  # train.py judges a run on B1 alone then
 
 
 def test_search_holds_the_validation_sites_out():

@@ -55,6 +55,7 @@ def table(result):
     return "\n".join(lines)
 
 
-def sre_gain(result):
-    """Model SRE minus bicubic SRE, averaged over bands (dB)."""
-    return float(np.mean(result["model"]["sre"]) - np.mean(result["bicubic"]["sre"]))
+def sre_gain(result, bands=None):
+    """Model SRE minus bicubic SRE, averaged over the bands (names; default: all scored) (dB)."""
+    pick = [i for i, b in enumerate(result["bands"]) if bands is None or b in bands]
+    return float(np.mean(np.array(result["model"]["sre"])[pick] - np.array(result["bicubic"]["sre"])[pick]))

@@ -7,7 +7,8 @@ add up across sessions. The learning rate ramps up over the first 5 % of the run
 optimizer jumping straight to --lr once wiped out a trained network), then follows a cosine down to 1/50
 of --lr. Progress is saved every 5 minutes to <out>.partial. At the end the network is scored on the test
 sites; --out and its model card are replaced only if the run scores at least as well as the checkpoint
-(otherwise the run stays in <out>.partial).
+(otherwise the run stays in <out>.partial), bands learned from coarser copies alone (--coarse-only) left out
+of that comparison.
 """
 import argparse
 import datetime
@@ -164,6 +165,7 @@ def train(args):
         print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
 
     args.phases = at_every_phase(train_pairs)
+    args.coarsest = max(coarser_factor(name) for name in train_pairs)
     coarse_only = [GROUPS[args.scale].index(b) for b in args.coarse_only]
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting, args.ignore_repeats,
                            coarse_only)
@@ -176,14 +178,16 @@ def train(args):
                 args.precision, keep)
     pixels = "measured" if args.ignore_repeats else "all"  # scored as trained: repeated labels left out or not
     result = evaluate(TorchNetwork(net.eval()), test_pairs, pixels=pixels)
-    print("test sites (%s pixels): SRE gain over bicubic %+.2f dB" % (pixels, sre_gain(result)), flush=True)
+    judged = [b for b in GROUPS[args.scale] if b not in args.coarse_only]  # the labels of the others are scrambled
+    print("test sites (%s pixels): SRE gain over bicubic %+.2f dB (%s)" % (pixels, sre_gain(result, judged),
+                                                                           " ".join(judged)), flush=True)
     before = record.get("scores")
     if before and before.get("pixels", "all") != pixels:
         before = evaluate(load_network(args.out), test_pairs, pixels=pixels)
-    if before and not sre_gain(result) >= sre_gain(before):  # a diverged run scores NaN
+    if before and not sre_gain(result, judged) >= sre_gain(before, judged):  # a diverged run scores NaN
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result)
         print("below the checkpoint's %+.2f dB: %s kept, this run left in %s.partial"
-              % (sre_gain(before), args.out, args.out), flush=True)
+              % (sre_gain(before, judged), args.out, args.out), flush=True)
         return
     save(args.out, net, opt, record, steps, time.time() - start, args, result)
     if os.path.exists(args.out + ".partial"):
@@ -195,7 +199,8 @@ def save(path, net, opt, record, steps, seconds, args, result):
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
            "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
            "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases,
-           "weighting": args.weighting, "ignore_repeats": args.ignore_repeats, "coarse_only": args.coarse_only}
+           "weighting": args.weighting, "ignore_repeats": args.ignore_repeats, "coarse_only": args.coarse_only,
+           "coarsest": args.coarsest}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
