@@ -36,12 +36,13 @@ screenshots: demo
 		xvfb-run -a -s "-screen 0 1400x900x24" timeout 300 qgis --nologo --noversioncheck --code scripts/screenshots.py
 
 data: setup
-	$(PY) -m s2sr.training.data --out data/packed
+	$(PY) -m s2sr.training.data --out data/packed --scales 2
+	$(PY) -m s2sr.training.data --out data/packed --scales 6 --coarser-copies 2
 
 train: setup
 	test -d data/packed || $(MAKE) data
 	$(PY) -m s2sr.training.train --scale 2 --out models/dsen2_oscd_2x.pt --minutes $(MINUTES) --ignore-repeats
-	$(PY) -m s2sr.training.train --scale 6 --out models/dsen2_oscd_6x.pt --minutes $(MINUTES)
+	$(PY) -m s2sr.training.train --scale 6 --out models/dsen2_oscd_6x.pt --minutes $(MINUTES) --weighting ground --coarse-only B9
 	$(MAKE) calibrate onnx
 
 calibrate: setup
