@@ -166,6 +166,10 @@ def train(args):
 
     args.phases = at_every_phase(train_pairs)
     args.coarsest = max(coarser_factor(name) for name in train_pairs)
+    unknown = [b for b in args.coarse_only if b not in GROUPS[args.scale]]
+    if unknown:
+        raise SystemExit("--coarse-only %s: not a target band of the %dx network (%s)"
+                         % (" ".join(unknown), args.scale, " ".join(GROUPS[args.scale])))
     coarse_only = [GROUPS[args.scale].index(b) for b in args.coarse_only]
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting, args.ignore_repeats,
                            coarse_only)
@@ -178,7 +182,8 @@ def train(args):
                 args.precision, keep)
     pixels = "measured" if args.ignore_repeats else "all"  # scored as trained: repeated labels left out or not
     result = evaluate(TorchNetwork(net.eval()), test_pairs, pixels=pixels)
-    judged = [b for b in GROUPS[args.scale] if b not in args.coarse_only]  # the labels of the others are scrambled
+    judged = [b for b in GROUPS[args.scale] if b not in args.coarse_only] or list(GROUPS[args.scale])  # (others:
+    # their labels at scale are scrambled; where every band is learned from coarser copies, all are judged)
     print("test sites (%s pixels): SRE gain over bicubic %+.2f dB (%s)" % (pixels, sre_gain(result, judged),
                                                                            " ".join(judged)), flush=True)
     before = record.get("scores")
