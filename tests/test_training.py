@@ -120,7 +120,7 @@ def test_coarse_only_bands_count_in_coarser_copies_alone():
     scene = smooth_scene(rng, 216)
     pairs = {"site_1": wald_pair(scene, 6), "site_1x2_s01": wald_pair(coarser(scene, 2), 6)}
     sampler = train.PatchSampler(pairs, 6, 6, rng, coarse_only=[1])  # B9: from the coarser copy only
-    at_scale, coarse = (p["valid"].mean((1, 2)).tolist() for p in sampler.pairs)
+    at_scale, coarse = (p["valid"].float().mean((1, 2)).tolist() for p in sampler.pairs)
     assert at_scale == [1.0, 0.0] and coarse == [1.0, 1.0]
     std = torch.full((1, 2, 1, 1), 50.0)
     for pair, loss in zip(sampler.pairs, (0.0, 1.0)):  # B9 off by 2 std: no loss at scale, half the mean coarser
