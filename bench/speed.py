@@ -23,15 +23,15 @@ import sys
 import time
 
 import numpy as np
-import torch
 from osgeo import gdal, osr
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "build", "plugins"))
 from s2sr.core.bands import BANDS_10M, BANDS_20M, file_band_name  # noqa: E402
 from s2sr.core.devices import BACKENDS, PRECISIONS, autocast, select_precision  # noqa: E402
-from s2sr.models import load_network, weights_path  # noqa: E402
+from s2sr.models import load_network, weights_path, winograd  # noqa: E402
 from s2sr.models.dsen2 import ResBlock  # noqa: E402
+import torch  # noqa: E402  (after s2sr.core.devices, which sets OpenMP's wait policy before torch loads, as in QGIS)
 
 PATHS = {"2x": ("20m",), "6x": ("60m",), "both": ("20m", "60m")}
 
@@ -114,8 +114,10 @@ def network_throughput(precision, side=512, repeats=3):
     precision."""
     torch.manual_seed(0)
     hi, mid = torch.rand(1, 4, side, side) * 3000, torch.rand(1, 6, side // 2, side // 2) * 3000
-    ours = load_network(weights_path("dsen2_oscd", 2)).module
+    ours = load_network(weights_path("dsen2_oscd", 2), precision=precision).module
     reference = ReferenceDSen2().eval()
+    if any(isinstance(m, winograd.WinogradConv2d) for m in ours.modules()):  # the same convolutions for both
+        winograd.use_winograd(reference)
     up = torch.nn.functional.interpolate(mid, scale_factor=2, mode="bicubic")
     rates = {}
     for name, call in (("ours", lambda: ours(hi, mid)), ("reference", lambda: reference(torch.cat([hi, up], 1)))):

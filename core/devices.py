@@ -1,8 +1,13 @@
 """Which device, numeric precision and backend a run uses (importable without PyTorch: the Processing widgets list
 these)."""
 import importlib.util
+import os
 
 from .errors import InputError, tr
+
+# PyTorch's OpenMP threads otherwise spin for a while after every operation, which starves NNPACK's threads
+# (models.winograd) and the rest of the process on a CPU with few cores; it takes effect where torch is not yet imported
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "float32", "bfloat16")

@@ -14,7 +14,7 @@ from .errors import Cancelled, InputError, OutOfMemory, tr
 from .outputs import check_outputs
 from .raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input, open_scene,
                      read_window)
-from .tiling import BLOCK, MAX_TILE, TILE_SIZES, split, tiles
+from .tiling import BLOCK, MAX_TILE, TILE_SIZES, grow, split, tiles
 from .version import plugin_version
 from .. import models
 from ..models.cards import Card, CardNetwork
@@ -101,8 +101,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
                                     "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
                                     "the confidence output out")
                                  % (s, model, models.weights_path(model, s, model_dirs)))
-    margin = max(max(net.margin, pansharpen.margin(s)) + (conf.reach(s) if confidence else 0) + (consistency.reach(
-        max(map(pixel_factor, net.bands))) if enforce_consistency else 0) for s, net in nets.items())
+    margins = {s: max(net.margin, pansharpen.margin(s)) + (conf.reach(s) if confidence else 0) + (consistency.reach(
+        max(map(pixel_factor, net.bands))) if enforce_consistency else 0) for s, net in nets.items()}
     bands = output_order((BANDS_10M if include_10m and not card else ()) + sum((n.bands for n in nets.values()), ()))
     windows = _sample_windows(datasets, shifts, grid)
     stats = {s: None if card else scene_stats([[w[f] for f in net.inputs] for w in windows], s)
@@ -142,17 +142,17 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used, block * k)
     errors = _confidence_raster(confidence, grid, nets, factors, metadata, block) if confidence else None
-    runner = BlockRunner(nets, checks, stats, grid, margin, include_10m and not card, enforce_consistency, out,
+    runner = BlockRunner(nets, checks, stats, grid, margins, include_10m and not card, enforce_consistency, out,
                          (errors, factors), log)
     try:
-        work = list(tiles(grid, tile_size, block, margin))
+        work = list(tiles(grid, tile_size, block, max(margins.values())))
         total, done = sum(len(members) for _, members in work), 0
         for tile, members in work:
             arrays, mask = _read_tile(datasets, fills, shifts, mask_ds, grid, tile)
-            for core, read in members:
+            for core, _ in members:
                 if is_cancelled and is_cancelled():
                     raise Cancelled()
-                runner.run(arrays, mask, tile, core, read)
+                runner.run(arrays, mask, tile, core)
                 done += 1
                 if progress:
                     progress(100.0 * done / total)
@@ -262,12 +262,13 @@ def _read_tile(datasets, fills, shifts, mask_ds, grid, tile):
 
 
 class BlockRunner:
-    """Runs the networks block by block and writes each block's core. On a GPU's out-of-memory error a block is
-    split in four (with their own margins) and so are all later blocks of that size: the run goes on."""
+    """Runs the networks block by block and writes each block's core; each network reads the block with the margin
+    it needs (`margins`, per scale). On a GPU's out-of-memory error a block is split in four (with their own margins)
+    and so are all later blocks of that size: the run goes on."""
 
-    def __init__(self, nets, checks, stats, grid, margin, include_10m, enforce, out, errors, log):
+    def __init__(self, nets, checks, stats, grid, margins, include_10m, enforce, out, errors, log):
         self.nets, self.checks, self.stats, self.grid = nets, checks, stats, grid
-        self.margin, self.include_10m = margin, include_10m
+        self.margins, self.include_10m = margins, include_10m
         self.enforce, self.out, (self.errors, self.factors), self.log = enforce, out, errors, log
         self.k = next(iter(nets.values())).per_10m
         self.deviation = Deviation(nets)
@@ -279,55 +280,62 @@ class BlockRunner:
         self.log("mean |block mean of the sharpened band - measured pixel| (DN): " + report)
         self.out.ds.SetMetadataItem("S2SR_CONSISTENCY_MAD", report)
 
-    def run(self, arrays, mask, tile, core, read):
-        """Process one block (core, read) cut from its tile's arrays."""
+    def run(self, arrays, mask, tile, core):
+        """Process one block (its core) cut from its tile's arrays."""
         if self.max_side and max(core[2:]) > self.max_side:
-            parts = split(self.grid, core, self.margin)
+            parts = split(self.grid, core)
         else:
             try:
-                return self._process(arrays, mask, tile, core, read)
+                return self._process(arrays, mask, tile, core)
             except OutOfMemory:
-                parts = split(self.grid, core, self.margin)
+                parts = split(self.grid, core)
                 if not parts:
                     raise InputError(tr("the GPU ran out of memory even on a block of %d x %d pixels: run on the "
                                         "CPU (DEVICE=cpu)") % (core[2], core[3])) from None
-                self.max_side = max(max(c[2:]) for c, _ in parts)
+                self.max_side = max(max(c[2:]) for c in parts)
                 self.log("CUDA out of memory on a block of %d x %d pixels: going on with blocks of at most %d"
                          % (core[2], core[3], self.max_side))
         for part in parts:
-            self.run(arrays, mask, tile, *part)
+            self.run(arrays, mask, tile, part)
 
-    def _process(self, arrays, mask, tile, core, read):
-        top, left, k = read[0] - tile[0], read[1] - tile[1], self.k
-        windows = {f: np.ascontiguousarray(a[None, :, top // f : (top + read[2]) // f, left // f : (left + read[3]) // f])
-                   for f, a in arrays.items()}
-        mask = mask[top : top + read[2], left : left + read[3]]
-        r0, c0 = core[0] - read[0], core[1] - read[1]
-        crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
-        fine = (slice(r0 * k, (r0 + core[2]) * k), slice(c0 * k, (c0 + core[3]) * k))
-        results = {b: w[crop] for b, w in zip(BANDS_10M, windows[1][0])} if self.include_10m else {}
-        sharpened, expected = {}, {}
+    def _process(self, arrays, mask, tile, core):
+        k = self.k
+        results = dict(zip(BANDS_10M, _cut(arrays[1], tile, core))) if self.include_10m else {}
+        sharpened, expected, inputs = {}, {}, {}
         for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
+            own = grow(self.grid, core, self.margins[scale])  # within the tile, read with the largest margin
+            windows = {f: np.ascontiguousarray(_cut(a, tile, own, f)[None]) for f, a in arrays.items()}
+            r0, c0 = core[0] - own[0], core[1] - own[1]
+            crop = (slice(r0, r0 + core[2]), slice(c0, c0 + core[3]))
             stats = self.stats[scale]
             sharp, baselines = net(windows, stats), selfcheck.Baselines(net, windows, stats)
             if scale in self.checks:
                 sharp = self.checks[scale].replace(sharp, baselines)
             if self.enforce:
                 sharp = consistency.enforce_bands(sharp, net, windows)
-            sharpened[scale] = sharp[..., fine[0], fine[1]]
+            sharpened[scale] = sharp[..., r0 * k : (r0 + core[2]) * k, c0 * k : (c0 + core[3]) * k]
+            inputs[scale] = windows, (r0, c0)
             if self.errors:
                 methods = self.checks[scale].use if scale in self.checks else ("model",) * len(net.bands)
                 expected[scale] = net.calibration.combine(sharp, methods, baselines.bicubic, baselines.hpf, stats,
                                                           self.factors[scale])[0, :, crop[0], crop[1]]
-        masked = mask[crop].repeat(k, 0).repeat(k, 1)
+        mask = _cut(mask, tile, core)
+        masked = mask.repeat(k, 0).repeat(k, 1)
         for scale, sharp in sharpened.items():
-            self.deviation.add(self.nets[scale], sharp, windows, (r0, c0), mask[crop])
+            self.deviation.add(self.nets[scale], sharp, *inputs[scale], mask)
             results.update(zip(self.nets[scale].bands, sharp[0]))
         for name, data in results.items():
             self.out.write(name, core[0] * k, core[1] * k, data, masked)
         for scale, error in expected.items():
             for name, data in zip(self.nets[scale].bands, error):
-                self.errors.write(name, core[0], core[1], data, mask[crop])
+                self.errors.write(name, core[0], core[1], data, mask)
+
+
+def _cut(array, tile, window, factor=1):
+    """The part over `window` (row, col, rows, cols in 10 m pixels) of a tile's array (..., rows, cols at `factor`
+    times 10 m)."""
+    top, left = window[0] - tile[0], window[1] - tile[1]
+    return array[..., top // factor : (top + window[2]) // factor, left // factor : (left + window[3]) // factor]
 
 
 def _coarse_valid(mask, factor):

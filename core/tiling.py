@@ -26,6 +26,12 @@ def _with_margin(plan, core, margin):
     return core, (r0, c0, r1 - r0, c1 - c0)
 
 
+def grow(plan, core, margin):
+    """The window (row, col, rows, cols) of a block's core with `margin` 10 m pixels of context around it (rounded up
+    to whole coarse pixels), clipped to the grid."""
+    return _with_margin(plan, core, _round(margin, plan.block, up=True))[1]
+
+
 def blocks(plan, block, margin):
     """Yield (core, read) windows (row, col, rows, cols) of the compute blocks, in 10 m pixels."""
     block = _round(block, plan.block)
@@ -35,17 +41,14 @@ def blocks(plan, block, margin):
             yield _with_margin(plan, (row, col, min(block, plan.rows - row), min(block, plan.cols - col)), margin)
 
 
-def split(plan, core, margin):
-    """(core, read) of the halves or quarters of a block's core (whole coarse pixels); [] if it cannot shrink."""
+def split(plan, core):
+    """The halves or quarters of a block's core (whole coarse pixels); [] if it cannot shrink."""
     def halves(start, size):
         half = size // 2 // plan.block * plan.block
         return [(start, half), (start + half, size - half)] if half else [(start, size)]
 
-    margin = _round(margin, plan.block, up=True)
     rows, cols = halves(core[0], core[2]), halves(core[1], core[3])
-    if len(rows) * len(cols) == 1:
-        return []
-    return [_with_margin(plan, (r, c, n, m), margin) for r, n in rows for c, m in cols]
+    return [(r, c, n, m) for r, n in rows for c, m in cols] if len(rows) * len(cols) > 1 else []
 
 
 def tiles(plan, size, block, margin):

@@ -38,8 +38,9 @@ def load_checkpoint(path):
 
 def load_network(path, device="cpu", backend="torch", precision="float32", threads=0):
     """The network stored in a weight file, as a models.network.Network on `device` with its convolutions in
-    `precision` (PyTorch); backend "onnxruntime": the network exported beside it (`<weights>.onnx`, models.export) in
-    ONNX Runtime (models.backends; PyTorch is not needed)."""
+    `precision` (PyTorch; float32 on the CPU by NNPACK's Winograd convolutions where it works, models.winograd);
+    backend "onnxruntime": the network exported beside it (`<weights>.onnx`, models.export) in ONNX Runtime
+    (models.backends; PyTorch is not needed)."""
     from .backends import OnnxNetwork, TorchNetwork
     from ..core.confidence import Calibration
     from ..core.devices import importable
@@ -52,7 +53,11 @@ def load_network(path, device="cpu", backend="torch", precision="float32", threa
             raise IOError(tr("the ONNX file of %s was exported before the network was trained further: export it "
                              "again (make onnx)") % path)
         return net
+    from . import winograd
+
     module, ckpt = load_module(path)
+    if device == "cpu" and precision == "float32" and winograd.available():
+        module = winograd.use_winograd(module)
     calibration = Calibration.stored(ckpt.get("confidence"), ckpt.get("record", {}).get("steps"))
     return TorchNetwork(module.to(device), version_text(ckpt), calibration, device, precision)
 

@@ -32,7 +32,7 @@ class ResBlock(nn.Module):
         self.res_scale = res_scale
 
     def forward(self, x):
-        return x + self.res_scale * self.body(x)
+        return torch.add(x, self.body(x), alpha=self.res_scale)  # one pass over memory, not two
 
 
 class DSen2(nn.Module):

@@ -79,6 +79,23 @@ def test_tiled_run_equals_single_window_run(small_scene, tmp_path):
     assert np.abs(tiled - whole).max() <= 1
 
 
+def test_each_network_reads_the_context_it_needs_and_no_more(small_scene, tmp_path, monkeypatch):
+    """The 2x network reaches less far than the 6x one: it reads its blocks with its own, narrower margin."""
+    from s2sr import models
+    from s2sr.core import pansharpen
+    from s2sr.models.backends import TorchNetwork
+
+    sides, call = {}, TorchNetwork.__call__
+    monkeypatch.setattr(TorchNetwork, "__call__", lambda net, arrays, stats=None: sides.setdefault(
+        net.scale, set()).add(arrays[1].shape[-1]) or call(net, arrays, stats))
+    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), input_60m=small_scene["60m"],
+                  targets=("20m", "60m"), block=60, self_check=False, log=lambda m: None)
+    reach = {s: models.load_network(models.weights_path("dsen2_oscd", s)).margin for s in (2, 6)}
+    margin = {s: -(-max(m, pansharpen.margin(s)) // 6) * 6 for s, m in reach.items()}  # whole 60 m pixels
+    assert margin[2] < margin[6]
+    assert max(sides[2]) == 60 + 2 * margin[2] and max(sides[6]) == 60 + 2 * margin[6]  # an inner block
+
+
 def test_bfloat16_stays_within_a_few_dn_of_float32(provider, small_scene, tmp_path):
     outputs = {}
     for index, precision in ((1, "float32"), (2, "bfloat16")):

@@ -1,5 +1,7 @@
-"""The networks in ONNX Runtime: the exported files give the pipeline's output within 1 DN of PyTorch's, and a
-missing, stale or misplaced ONNX network is refused with the reason."""
+"""Where the networks run: in ONNX Runtime the exported files give the pipeline's output within 1 DN of PyTorch's, and
+a missing, stale or misplaced ONNX network is refused with the reason; in PyTorch on the CPU in float32, NNPACK's
+Winograd convolutions give that of PyTorch's direct ones within 1 DN."""
+import copy
 import os
 import shutil
 
@@ -83,3 +85,36 @@ def test_the_backend_follows_what_is_installed(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(InputError, match="need PyTorch or ONNX Runtime.*pip install onnxruntime"):
         select_backend("auto")
+
+
+def test_float32_on_the_cpu_runs_winograd_convolutions_within_a_dn_of_direct_ones(small_scene, tmp_path, monkeypatch):
+    """models.winograd: NNPACK's Winograd convolutions give the pipeline's output within 1 DN (uint16 rounding) of
+    oneDNN's direct ones, on a real scene."""
+    from s2sr.models import winograd
+
+    if not winograd.available():
+        pytest.skip("this PyTorch build has no working NNPACK")
+    net = models.load_network(models.weights_path("dsen2_oscd", 6), "cpu", precision="float32")
+    convs = [m for m in net.module.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(type(m) is winograd.WinogradConv2d for m in convs)
+    fast = run(small_scene, str(tmp_path / "winograd.tif")).ReadAsArray().astype(np.float64)
+    monkeypatch.setattr(winograd, "available", lambda: False)
+    direct = run(small_scene, str(tmp_path / "direct.tif")).ReadAsArray().astype(np.float64)
+    assert np.abs(fast - direct).max() <= 1 and np.abs(fast - direct).mean() < 0.05
+
+
+def test_a_winograd_convolution_computes_the_same_and_trains_as_before():
+    from s2sr.models import winograd
+
+    torch.manual_seed(0)
+    direct = torch.nn.Sequential(torch.nn.Conv2d(5, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(8, 3, 3, padding=1),
+                                 torch.nn.Conv2d(3, 3, 1))
+    fast = winograd.use_winograd(copy.deepcopy(direct))
+    assert [type(m).__name__ for m in fast if isinstance(m, torch.nn.Conv2d)] == [
+        "WinogradConv2d", "WinogradConv2d", "Conv2d"]  # 3x3 only
+    x = torch.rand(2, 5, 37, 41) * 100
+    with torch.inference_mode():
+        torch.testing.assert_close(fast(x), direct(x), rtol=1e-4, atol=1e-3)
+    fast(x).sum().backward()  # with gradients: PyTorch's own convolution, the same gradients
+    direct(x).sum().backward()
+    torch.testing.assert_close(fast[0].weight.grad, direct[0].weight.grad)
