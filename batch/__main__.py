@@ -43,6 +43,8 @@ def parse(argv):
     parser.add_argument("--backend", choices=BACKENDS, default="auto")
     parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--tile-size", type=int, default=0)
+    parser.add_argument("--flips", action="store_true", help="average each network over the 8 flips and rotations "
+                        "of the input (8 times slower, about 0.15 dB better)")
     return parser, parser.parse_args(argv)
 
 
@@ -54,7 +56,7 @@ def main(argv=None):
     parser, args = parse(argv)
     options = Options(tuple(args.targets), args.model, tuple(args.models_dir), tuple(args.extent or ()) or None,
                       args.include_10m, args.consistency, args.self_check, args.precision, args.backend, args.device,
-                      args.threads, args.tile_size)
+                      args.threads, args.tile_size, args.flips)
     paths = expand(args.inputs)
     cluster = None
     if args.scheduler:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from osgeo import gdal
 
 from . import inputs
+from ..core.devices import Runtime
 from ..core.errors import InputError
 from ..core.pipeline import super_resolve
 from ..core.product import open_path
@@ -38,6 +39,7 @@ class Options:
     device: str = "auto"
     threads: int = 0  # CPU threads of one run (0: the backend's default)
     tile_size: int = 0
+    flips: bool = False  # each network averaged over the 8 flips and rotations of the input (models.ensemble)
 
 
 def output_path(path, out_dir):
@@ -76,7 +78,7 @@ def _super_resolve(path, output, options, made):
             targets=options.targets or (("20m", "60m") if scene.stacks[6] else ("20m",)),
             include_10m=options.include_10m, enforce_consistency=options.consistency, extent=options.extent,
             model=read_card(options.model) if card else options.model or None, model_dirs=_model_dirs(options),
-            device=options.device, precision=options.precision, backend=options.backend, threads=options.threads,
+            runtime=Runtime(options.device, options.precision, options.backend, options.threads, options.flips),
             tile_size=options.tile_size, log=lambda message: LOG.info("%s: %s", path, message), offsets=scene.offsets,
             valid_mask=scene.valid_mask, extra_metadata=dict(scene.metadata, **{KEY: made}),
             self_check=options.self_check)

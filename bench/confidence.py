@@ -27,6 +27,7 @@ from s2sr.core.devices import set_threads  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
 from s2sr.core.metrics import spearman, sre  # noqa: E402
 from s2sr.core.pipeline import super_resolve  # noqa: E402
+from s2sr.models.ensemble import FlipEnsemble  # noqa: E402
 from s2sr.models.scene import scene_stats  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 
@@ -100,15 +101,9 @@ def calibration_table(sets, scale, model):
 
 def flips(net, pair):
     """The network's output for the eight flips and rotations of a Wald pair's inputs, turned back: (8, bands, H, W)."""
-    stats = scene_stats([[pair[k] for k in ("hi", "mid", "lo") if k in pair]], net.scale)
-    outs = []
-    for flip in (False, True):
-        for k in range(4):
-            turn = lambda a: np.rot90(a[..., ::-1] if flip else a, k, (-2, -1))  # noqa: E731
-            out = np.rot90(net({f: turn(pair[key][None]) for f, key in zip(net.inputs, ("hi", "mid", "lo"))}, stats),
-                           -k, (-2, -1))
-            outs.append(out[..., ::-1] if flip else out)
-    return np.concatenate(outs)
+    keys = [k for k in ("hi", "mid", "lo") if k in pair]
+    stats = scene_stats([[pair[k] for k in keys]], net.scale)
+    return np.concatenate(list(FlipEnsemble(net).outputs({f: pair[k][None] for f, k in zip(net.inputs, keys)}, stats)))
 
 
 def flips_table(scenes, scale, model, seed=0):

@@ -5,6 +5,7 @@
     python bench/speed.py --precision float32           (default auto: bfloat16 where the CPU computes it natively)
     python bench/speed.py --no-self-check               (the self-check is on by default, as in the algorithm)
     python bench/speed.py --confidence                  (also the optional CONFIDENCE output)
+    python bench/speed.py --flips                       (each network averaged over the 8 flips and rotations)
     python bench/speed.py --backend onnxruntime         (the ONNX files in ONNX Runtime, float32)
     python bench/speed.py --card ../shared/models/evoland/carn_light.yaml --paths 2x     (a model from a card)
 
@@ -28,7 +29,7 @@ from osgeo import gdal, osr
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "build", "plugins"))
 from s2sr.core.bands import BANDS_10M, BANDS_20M, file_band_name  # noqa: E402
-from s2sr.core.devices import BACKENDS, PRECISIONS, autocast, select_precision  # noqa: E402
+from s2sr.core.devices import BACKENDS, PRECISIONS, Runtime, autocast, select_precision  # noqa: E402
 from s2sr.models import load_network, weights_path, winograd  # noqa: E402
 from s2sr.models.dsen2 import ResBlock  # noqa: E402
 import torch  # noqa: E402  (after s2sr.core.devices, which sets OpenMP's wait policy before torch loads, as in QGIS)
@@ -67,7 +68,7 @@ def make_scene(size, folder):
     return paths
 
 
-def run_path(paths, targets, output, tile, precision, self_check, confidence, backend, card):
+def run_path(paths, targets, output, tile, precision, self_check, confidence, backend, card, flips):
     """Child process: run the pipeline, print wall time, the self-check's share of it (reading its windows and
     scoring them) and peak RSS as JSON."""
     from s2sr.core import selfcheck
@@ -88,8 +89,9 @@ def run_path(paths, targets, output, tile, precision, self_check, confidence, ba
     selfcheck.card_check = timed(selfcheck.card_check)
     start = time.time()
     super_resolve(paths[1], paths[2], output, input_60m=paths[6], targets=targets, tile_size=tile,
-                  precision=precision, log=lambda m: None, self_check=self_check,
-                  confidence=output[:-4] + "_confidence.tif" if confidence else None, backend=backend,
+                  runtime=Runtime(precision=precision, backend=backend, flips=flips), log=lambda m: None,
+                  self_check=self_check,
+                  confidence=output[:-4] + "_confidence.tif" if confidence else None,
                   model=read_card(card) if card else None)
     wall = time.time() - start
     print(json.dumps({"wall_s": wall, "self_check_s": sum(spent),
@@ -139,6 +141,7 @@ def main():
     parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     parser.add_argument("--no-self-check", dest="self_check", action="store_false")
     parser.add_argument("--confidence", action="store_true", help="also write the CONFIDENCE output")
+    parser.add_argument("--flips", action="store_true", help="each network averaged over its 8 flips and rotations")
     parser.add_argument("--backend", choices=BACKENDS, default="auto")
     parser.add_argument("--card", help="run the model of this model card instead (e.g. EVOLAND's carn_light.yaml)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -149,18 +152,19 @@ def main():
     paths = make_scene(args.size, args.folder)
     if args.child:
         return run_path(paths, PATHS[args.child], os.path.join(args.folder, "out_%s.tif" % args.child), args.tile,
-                        args.precision, args.self_check, args.confidence, args.backend, args.card)
+                        args.precision, args.self_check, args.confidence, args.backend, args.card, args.flips)
     print("scene %d x %d px at 10 m (%.1f Mpx), tile %d, %d threads, %s, backend %s, self-check %s, confidence map "
-          "%s, model %s, torch %s" % (
+          "%s, flips %s, model %s, torch %s" % (
               args.size, args.size, args.size ** 2 / 1e6, args.tile, torch.get_num_threads(), args.precision,
               args.backend, "on" if args.self_check else "off", "on" if args.confidence else "off",
-              args.card or "dsen2_oscd", torch.__version__))
+              "on" if args.flips else "off", args.card or "dsen2_oscd", torch.__version__))
     print("| path | wall (s) | of which self-check (s) | Mpx/s (10 m output) | peak RSS (MB) |\n|---|---|---|---|---|")
     for name in args.paths:
         command = [sys.executable, __file__, "--size", str(args.size), "--tile", str(args.tile), "--folder",
                    args.folder, "--precision", args.precision, "--child", name]
         command += ([] if args.self_check else ["--no-self-check"]) + (["--confidence"] if args.confidence else [])
         command += ["--backend", args.backend] + (["--card", args.card] if args.card else [])
+        command += ["--flips"] if args.flips else []
         child = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(child.stdout.strip().splitlines()[-1])
         print("| %s | %.1f | %.1f | %.2f | %.0f |" % (name, r["wall_s"], r["self_check_s"],

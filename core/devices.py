@@ -1,5 +1,6 @@
 """Which device, numeric precision and backend a run uses (importable without PyTorch: the Processing widgets list
 these)."""
+import dataclasses
 import importlib.util
 import os
 
@@ -11,6 +12,18 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    """How a run computes the networks: `device` (DEVICES), `precision` (PRECISIONS), `backend` (BACKENDS), `threads`
+    (CPU threads; 0: the backend's default) and `flips` (each network's output averaged over the eight flips and
+    rotations of its input, models.ensemble: eight times the networks' time, a better result)."""
+    device: str = "auto"
+    precision: str = "auto"
+    backend: str = "auto"
+    threads: int = 0
+    flips: bool = False
 
 
 def select_device(name):

@@ -9,7 +9,7 @@ from osgeo import gdal
 from . import confidence as conf, consistency, pansharpen, selfcheck
 from .bands import BANDS_10M, GROUPS, output_order, pixel_factor
 from .degrade import block_mean
-from .devices import select_backend, select_device, select_precision, set_threads
+from .devices import Runtime, select_backend, select_device, select_precision, set_threads
 from .errors import Cancelled, InputError, OutOfMemory, tr
 from .outputs import check_outputs
 from .raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input, open_scene,
@@ -18,6 +18,7 @@ from .tiling import BLOCK, MAX_TILE, TILE_SIZES, grow, split, tiles
 from .version import plugin_version
 from .. import models
 from ..models.cards import Card, CardNetwork
+from ..models.ensemble import FlipEnsemble
 from ..models.scene import scene_stats
 
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
@@ -29,21 +30,23 @@ STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the sce
 
 @bounded_gdal_cache
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
-                  model=None, model_dirs=(models.MODELS_DIR,), device="auto", precision="auto", tile_size=0,
-                  enforce_consistency=False, extent=None, threads=0, block=BLOCK, progress=None, is_cancelled=None,
-                  log=print, offsets=None, valid_mask=None, extra_metadata=None, self_check=True, confidence=None,
-                  backend="auto"):
+                  model=None, model_dirs=(models.MODELS_DIR,), runtime=Runtime(), tile_size=0,
+                  enforce_consistency=False, extent=None, block=BLOCK, progress=None, is_cancelled=None,
+                  log=print, offsets=None, valid_mask=None, extra_metadata=None, self_check=True, confidence=None):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
     network, needs input_60m). With enforce_consistency the sharpened bands average exactly to the
     measured coarse pixels. extent (xmin, ymin, xmax, ymax in the 10 m raster's CRS) limits the area read
-    and processed. threads > 0 sets PyTorch's CPU threads. The networks run on blocks of `block`
-    pixels (see core.tiling); `tile_size` sets how much is read and written at once (0: the device's default,
-    at most MAX_TILE) and does not change the result. progress(percent) and is_cancelled() are optional
-    callbacks, called once per block. precision: "float32", "bfloat16" (the convolutions only: about twice as
-    fast where the device computes bfloat16 natively, within a few DN of float32) or "auto" (bfloat16 where
-    native, see select_precision).
+    and processed. The networks run on blocks of `block` pixels (see core.tiling); `tile_size` sets how much is
+    read and written at once (0: the device's default, at most MAX_TILE) and does not change the result.
+    progress(percent) and is_cancelled() are optional callbacks, called once per block.
+
+    runtime: a core.devices.Runtime, how the networks are computed. Its precision: "float32", "bfloat16" (the
+    convolutions only: faster where the device computes bfloat16 natively, within a few DN of float32) or "auto"
+    (bfloat16 where native, see select_precision); its backend: "torch", "onnxruntime" (the exported ONNX files,
+    float32, CPU) or "auto" (select_backend); its threads (> 0: the CPU threads); flips: every network's output
+    averaged over the eight flips and rotations of its input (models.ensemble).
 
     self_check: score each network on the scene first (core.selfcheck) and produce a band where it loses to the
     better of bicubic and HPF pan-sharpening by that method instead.
@@ -52,9 +55,6 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     Runtime) gives the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m), its self-check
     against bicubic upsampling (core.selfcheck.card_check); with enforce_consistency every band averages to its
     measured pixels (10 m or 20 m); targets, include_10m, the 60 m input and confidence do not apply.
-
-    backend: where the networks run, "torch", "onnxruntime" (the exported ONNX files, float32, CPU) or "auto"
-    (core.devices.select_backend).
 
     confidence: path of a second GeoTIFF (optional) with, for every sharpened band, the expected absolute error of
     each 10 m pixel in DN (core.confidence), on the output's grid.
@@ -83,17 +83,19 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     model = model or next(iter(models.available_models(model_dirs)), None)
     if model is None:
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
-    backend = "onnxruntime" if card else select_backend(backend)
-    device = "cpu" if backend == "onnxruntime" and device == "auto" else select_device(device)
-    precision = select_precision(precision, device) if backend == "torch" else "float32"
-    set_threads(backend, threads)
+    backend = "onnxruntime" if card else select_backend(runtime.backend)
+    device = "cpu" if backend == "onnxruntime" and runtime.device == "auto" else select_device(runtime.device)
+    precision = select_precision(runtime.precision, device) if backend == "torch" else "float32"
+    set_threads(backend, runtime.threads)
     tile_size = tile_size or TILE_SIZES[device]
     if tile_size > MAX_TILE:
         log("tile size %d capped at %d to bound memory (the result does not depend on it)" % (tile_size, MAX_TILE))
         tile_size = MAX_TILE
-    nets = {card.factor: CardNetwork(card, threads)} if card else {
+    nets = {card.factor: CardNetwork(card, runtime.threads)} if card else {
         TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device, backend,
-                                        precision, threads) for t in targets}
+                                        precision, runtime.threads) for t in targets}
+    if runtime.flips:
+        nets = {s: FlipEnsemble(net) for s, net in nets.items()}
     if confidence:
         for s, net in nets.items():
             if net.calibration is None:
@@ -130,6 +132,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             "%dx:%s" % (s, ",".join(n.bands)) for s, n in nets.items()),
         "S2SR_MODEL_VERSION": "; ".join(("" if card else "%dx: " % s) + n.version for s, n in nets.items()),
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
+        "S2SR_FLIPS": "mean over the 8 flips and rotations of the input" if runtime.flips else "off",
         "S2SR_SELF_CHECK": " | ".join(c.report() for c in checks.values()) or "off",
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

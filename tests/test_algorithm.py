@@ -8,11 +8,13 @@ from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
 
 import processing
+from s2sr.core.devices import Runtime
 from s2sr.core.pipeline import super_resolve
+from s2sr.core.tiling import BLOCK
 
 PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY",
               "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT", "SELF_CHECK", "CONFIDENCE",
-              "BACKEND", "MODEL_CARD"}
+              "BACKEND", "MODEL_CARD", "FLIPS"}
 
 
 def run(**params):
@@ -42,7 +44,7 @@ def test_real_scene_with_real_weights(provider, scene, tmp_path):
     assert names == ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12"]
     assert all(ds.GetRasterBand(i + 1).DataType == gdal.GDT_UInt16 for i in range(ds.RasterCount))
     meta = ds.GetMetadata()
-    assert meta["S2SR_MODEL"] == "dsen2_oscd" and meta["S2SR_VERSION"] == "0.4.3"
+    assert meta["S2SR_MODEL"] == "dsen2_oscd" and meta["S2SR_VERSION"] == "0.4.4"
     assert meta["S2SR_SCALES"] == "2x:B5,B6,B7,B8A,B11,B12 6x:B1,B9"
     assert re.fullmatch(r"2x: \d+ steps, last trained \d{4}-\d\d-\d\d; 6x: \d+ steps, last trained .+",
                         meta["S2SR_MODEL_VERSION"])
@@ -73,7 +75,8 @@ def test_tiled_run_equals_single_window_run(small_scene, tmp_path):
     for block in (36, 4096):  # the network on 36 x 36 px blocks, or on the whole scene at once
         outputs.append(str(tmp_path / ("b%d.tif" % block)))  # float32: bfloat16 rounding moves with the block size
         super_resolve(small_scene["10m"], small_scene["20m"], outputs[-1], input_60m=small_scene["60m"],
-                      targets=("20m", "60m"), block=block, tile_size=block, log=lambda m: None, precision="float32")
+                      targets=("20m", "60m"), block=block, tile_size=block, log=lambda m: None,
+                      runtime=Runtime(precision="float32"))
     tiled, whole = (gdal.Open(p).ReadAsArray().astype(int) for p in outputs)
     assert tiled.shape == whole.shape and whole.shape[1] >= 150
     assert np.abs(tiled - whole).max() <= 1
@@ -94,6 +97,26 @@ def test_each_network_reads_the_context_it_needs_and_no_more(small_scene, tmp_pa
     margin = {s: -(-max(m, pansharpen.margin(s)) // 6) * 6 for s, m in reach.items()}  # whole 60 m pixels
     assert margin[2] < margin[6]
     assert max(sides[2]) == 60 + 2 * margin[2] and max(sides[6]) == 60 + 2 * margin[6]  # an inner block
+
+
+def test_flips_average_the_eight_symmetries_without_seams(provider, small_scene, tmp_path):
+    """FLIPS: the algorithm records it; tiled and whole runs agree within 1 DN; the output is not the single
+    network's."""
+    whole = str(tmp_path / "whole.tif")
+    run(INPUT_10M=small_scene["10m"], INPUT_20M=small_scene["20m"], INPUT_60M=small_scene["60m"], PRECISION=1,
+        SELF_CHECK=False, FLIPS=True, OUTPUT=whole)
+    outputs = {}
+    for name, flips, block in (("single", False, BLOCK), ("tiled", True, 36)):
+        outputs[name] = str(tmp_path / ("%s.tif" % name))
+        super_resolve(small_scene["10m"], small_scene["20m"], outputs[name], input_60m=small_scene["60m"],
+                      targets=("20m", "60m"), block=block, tile_size=block, self_check=False, log=lambda m: None,
+                      runtime=Runtime(precision="float32", flips=flips))
+    assert gdal.Open(whole).GetMetadataItem("S2SR_FLIPS") == "mean over the 8 flips and rotations of the input"
+    assert gdal.Open(outputs["single"]).GetMetadataItem("S2SR_FLIPS") == "off"
+    ensemble, tiled, single = (gdal.Open(p).ReadAsArray().astype(float) for p in (whole, outputs["tiled"],
+                                                                                 outputs["single"]))
+    assert np.abs(ensemble - tiled).max() <= 1
+    assert (ensemble != single).mean() > 0.3  # 8 of the 12 bands are sharpened
 
 
 def test_bfloat16_stays_within_a_few_dn_of_float32(provider, small_scene, tmp_path):
@@ -151,7 +174,8 @@ def test_out_of_memory_splits_the_blocks_and_goes_on(small_scene, tmp_path, monk
     args = (small_scene["10m"], small_scene["20m"])
     # float32: in bfloat16 the rounding of the convolutions moves a few DN with the block size
     # (the self-check, off here, runs the networks on windows of at most 128 px, far below any GPU's limit)
-    kwargs = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), precision="float32", self_check=False)
+    kwargs = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), runtime=Runtime(precision="float32"),
+                  self_check=False)
     super_resolve(*args, str(tmp_path / "whole.tif"), log=lambda m: None, **kwargs)
     _out_of_memory_above(120, monkeypatch)
     messages = []

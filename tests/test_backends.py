@@ -12,13 +12,14 @@ from osgeo import gdal
 
 import processing
 from s2sr import models
+from s2sr.core.devices import Runtime
 from s2sr.core.errors import InputError
 from s2sr.core.pipeline import super_resolve
 
 
-def run(scene, out, **kwargs):
+def run(scene, out, backend="auto", **kwargs):
     super_resolve(scene["10m"], scene["20m"], out, input_60m=scene["60m"], targets=("20m", "60m"),
-                  precision="float32", log=lambda m: None, **kwargs)
+                  runtime=Runtime(precision="float32", backend=backend), log=lambda m: None, **kwargs)
     return gdal.Open(out)
 
 
@@ -53,7 +54,7 @@ def model_copy(tmp_path):
 
 
 def test_a_missing_or_stale_onnx_file_is_refused_with_the_reason(small_scene, model_copy, tmp_path):
-    args = dict(model="copy", model_dirs=(model_copy,), backend="onnxruntime", log=lambda m: None)
+    args = dict(model="copy", model_dirs=(model_copy,), runtime=Runtime(backend="onnxruntime"), log=lambda m: None)
     path = os.path.join(model_copy, "copy_2x.pt")
     ckpt = torch.load(path, weights_only=True)
     ckpt["record"]["steps"] += 1  # trained further after the export
@@ -107,7 +108,8 @@ def test_a_winograd_convolution_computes_the_same_and_trains_as_before():
     from s2sr.models import winograd
 
     torch.manual_seed(0)
-    direct = torch.nn.Sequential(torch.nn.Conv2d(5, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(8, 3, 3, padding=1),
+    direct = torch.nn.Sequential(torch.nn.Conv2d(5, 8, 3, padding=1), torch.nn.ReLU(),
+                                 torch.nn.Conv2d(8, 3, 3, padding=1),
                                  torch.nn.Conv2d(3, 3, 1))
     fast = winograd.use_winograd(copy.deepcopy(direct))
     assert [type(m).__name__ for m in fast if isinstance(m, torch.nn.Conv2d)] == [

@@ -12,6 +12,7 @@ from s2sr import models
 from s2sr.core import confidence
 from s2sr.core.errors import InputError
 from s2sr.core.evaluation import read_scene
+from s2sr.core.devices import Runtime
 from s2sr.core.pipeline import super_resolve
 from s2sr.training.confidence import fit, residuals
 
@@ -39,7 +40,8 @@ def test_expected_error_is_larger_where_the_error_is_larger_on_a_held_out_scene(
 
 def test_confidence_output_is_on_the_output_grid_and_leaves_the_output_alone(small_scene, tmp_path):
     out, errors = str(tmp_path / "sr.tif"), str(tmp_path / "confidence.tif")
-    args = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), precision="float32", log=lambda m: None)
+    args = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), runtime=Runtime(precision="float32"),
+                log=lambda m: None)
     super_resolve(small_scene["10m"], small_scene["20m"], out, confidence=errors, **args)
     super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "plain.tif"), **args)
     ds, bands = read(out)

@@ -118,8 +118,10 @@ def test_a_raster_output_that_is_not_geotiff_is_refused(provider, small_scene, t
 KILLED_RUN = """
 import sys
 sys.path.insert(0, %r)
+from s2sr.core.devices import Runtime
 from s2sr.core.pipeline import super_resolve
-super_resolve(%r, %r, %r, input_60m=%r, targets=("20m", "60m"), precision="float32", log=lambda m: None)
+super_resolve(%r, %r, %r, input_60m=%r, targets=("20m", "60m"), runtime=Runtime(precision="float32"),
+              log=lambda m: None)
 """
 
 

@@ -13,6 +13,7 @@ from conftest import crop
 from s2sr import models
 from s2sr.core import pipeline
 from s2sr.core.errors import InputError
+from s2sr.core.devices import Runtime
 from s2sr.core.pipeline import super_resolve
 
 
@@ -41,7 +42,7 @@ def test_a_brighter_scene_gives_a_proportionally_brighter_output(small_scene, tm
     outputs = []
     for inputs, name in ((small_scene, "plain.tif"), (bright, "bright.tif")):
         quiet(inputs["10m"], inputs["20m"], str(tmp_path / name), input_60m=inputs["60m"], targets=("20m", "60m"),
-              precision="float32")
+              runtime=Runtime(precision="float32"))
         outputs.append(gdal.Open(str(tmp_path / name)).ReadAsArray().astype(np.float64))
     plain, brighter = outputs
     kept = plain > 1  # the integer output clips at 0 (and turns a valid 0 into 1): compare the rest
@@ -239,7 +240,7 @@ def test_blocks_leave_no_seams(small_scene, tmp_path_factory, width, height, blo
     for size in (block * 6, 4096):
         outputs.append(os.path.join(folder, "b%d.tif" % size))
         quiet(part["10m"], part["20m"], outputs[-1], input_60m=part["60m"], targets=("20m", "60m"),
-              block=size, enforce_consistency=consistent, precision="float32")
+              block=size, enforce_consistency=consistent, runtime=Runtime(precision="float32"))
     blocked, whole = (read(p)[1].astype(int) for p in outputs)
     assert blocked.shape == whole.shape and np.abs(blocked - whole).max() <= 1
 

@@ -7,6 +7,7 @@ from osgeo import gdal
 
 import processing
 from s2sr import models
+from s2sr.core.devices import Runtime
 from s2sr.core.pipeline import super_resolve
 
 B11 = 4  # index of B11 among the 2x network's bands
@@ -14,7 +15,8 @@ B11 = 4  # index of B11 among the 2x network's bands
 
 def run(scene, out, messages=None, **kwargs):
     super_resolve(scene["10m"], scene["20m"], out, input_60m=scene["60m"], targets=("20m", "60m"),
-                  log=(messages.append if messages is not None else lambda m: None), precision="float32", **kwargs)
+                  log=(messages.append if messages is not None else lambda m: None),
+                  runtime=Runtime(precision="float32"), **kwargs)
     ds = gdal.Open(out)
     names = [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
     return dict(zip(names, ds.ReadAsArray().astype(np.float64))), ds.GetMetadataItem("S2SR_SELF_CHECK")
