@@ -11,22 +11,43 @@ threads and PyTorch's OpenMP threads take turns on the cores; OpenMP's threads s
 operation, which starves NNPACK's, so `core.devices` asks OpenMP to wait passively (OMP_WAIT_POLICY) where
 PyTorch was not yet imported.
 """
+import functools
+
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 class WinogradConv2d(nn.Conv2d):
-    """A 3x3, stride 1, float32 nn.Conv2d computed by NNPACK when no gradient is needed; otherwise as before."""
+    """A 3x3, stride 1, float32 nn.Conv2d computed by NNPACK when no gradient is needed; otherwise, or where NNPACK
+    fails (it may, e.g. for want of memory for its workspace), as before."""
 
     def forward(self, x):
         if torch.is_grad_enabled() or x.dtype != torch.float32 or x.device.type != "cpu":
             return super().forward(x)
-        return torch._nnpack_spatial_convolution(x.contiguous(), self.weight, self.bias, list(self.padding) * 2)
+        try:
+            return _nnpack(x, self.weight, self.bias, self.padding)
+        except RuntimeError:
+            return super().forward(x)
 
 
+def _nnpack(x, weight, bias, padding):
+    return torch._nnpack_spatial_convolution(x.contiguous(), weight, bias, list(padding) * 2)
+
+
+@functools.lru_cache(maxsize=None)
 def available():
-    """Whether this PyTorch build has NNPACK and it works on this CPU (the first call also initialises it)."""
-    return torch._nnpack_available()
+    """Whether this PyTorch build has NNPACK (a private interface of PyTorch's) and it computes a small convolution
+    as PyTorch's own does on this CPU; checked once (the first call also initialises NNPACK)."""
+    try:
+        if not torch._nnpack_available():
+            return False
+        x, weight, bias = torch.rand(1, 3, 11, 13), torch.rand(4, 3, 3, 3) - 0.5, torch.rand(4)
+        with torch.no_grad():
+            return bool(torch.allclose(_nnpack(x, weight, bias, (1, 1)), F.conv2d(x, weight, bias, padding=1),
+                                       atol=1e-4))
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def use_winograd(module):

@@ -120,3 +120,18 @@ def test_a_winograd_convolution_computes_the_same_and_trains_as_before():
     fast(x).sum().backward()  # with gradients: PyTorch's own convolution, the same gradients
     direct(x).sum().backward()
     torch.testing.assert_close(fast[0].weight.grad, direct[0].weight.grad)
+
+
+def test_a_winograd_convolution_falls_back_where_nnpack_fails(monkeypatch):
+    from s2sr.models import winograd
+
+    conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+    fast = winograd.use_winograd(copy.deepcopy(conv))
+
+    def fail(*args):
+        raise RuntimeError("NNPACK SpatialConvolution_updateOutput failed")
+
+    monkeypatch.setattr(winograd, "_nnpack", fail)
+    x = torch.rand(1, 4, 9, 9)
+    with torch.inference_mode():
+        torch.testing.assert_close(fast(x), conv(x))
