@@ -32,6 +32,12 @@ class FlipEnsemble(Network):
         for name in ("bands", "inputs", "scale", "per_10m", "margin", "version", "calibration"):
             setattr(self, name, getattr(net, name))
 
+    def __getattr__(self, name):
+        """What else the wrapped network has (a card's `card`, which its self-check reads)."""
+        if name == "net":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.net, name)
+
     def outputs(self, arrays, stats=None):
         """Each symmetry's output, turned back, one after the other."""
         for flip, k in TURNS:

@@ -13,6 +13,7 @@ from qgis.core import QgsApplication, QgsProject
 from qgis.PyQt.QtCore import QCoreApplication
 
 import processing
+from s2sr.core.devices import Runtime
 from s2sr.core.errors import InputError
 from s2sr.core.pipeline import super_resolve
 from s2sr.models.cards import read_card
@@ -92,6 +93,22 @@ def test_the_self_check_gives_a_band_the_card_model_gets_wrong_to_bicubic(small_
         checked, nearest = runs[True][1][band], runs[False][1][band]
         assert np.abs(checked - nearest).mean() > 1  # no longer blocks of equal pixels
         assert abs(checked.mean() / nearest.mean() - 1) < 0.01  # the same band, upsampled otherwise
+
+
+def test_flips_run_a_card_model_and_its_self_check(small_scene, tmp_path):
+    """Nearest-neighbour upsampling is symmetric: averaged over the flips and rotations it gives the same output,
+    and the same verdict of the self-check."""
+    card = read_card(export_card(str(tmp_path), "nearest", ("B8", "B2"), 2))
+    runs = {}
+    for flips in (False, True):
+        out = str(tmp_path / ("sr_%s.tif" % flips))
+        super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, log=lambda m: None,
+                      runtime=Runtime(flips=flips))
+        runs[flips] = read(out)
+    assert runs[True][0].GetMetadataItem("S2SR_FLIPS").startswith("mean over the 8")
+    assert runs[True][0].GetMetadataItem("S2SR_SELF_CHECK") == runs[False][0].GetMetadataItem("S2SR_SELF_CHECK")
+    for band in ("B8", "B2"):
+        np.testing.assert_array_equal(runs[True][1][band], runs[False][1][band])
 
 
 @pytest.mark.parametrize("text, message", [
