@@ -122,9 +122,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
     k = next(iter(nets.values())).per_10m  # output pixels per 10 m pixel
     out_grid = dataclasses.replace(grid, res=grid.res / k, rows=grid.rows * k, cols=grid.cols * k)
-    log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s in %s with %s"
+    log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s in %s with %s%s"
         % (out_grid.cols, out_grid.rows, out_grid.res, " ".join(bands), card.name if card else model, device,
-           precision, backend))
+           precision, backend, ", averaged over the 8 flips and rotations of the input" if runtime.flips else ""))
     metadata = {
         "S2SR_VERSION": plugin_version(), "S2SR_MODEL": card.name if card else model, "S2SR_DEVICE": device,
         "S2SR_PRECISION": precision, "S2SR_BACKEND": backend,
