@@ -1,10 +1,11 @@
 """Float32 inference on the CPU with NNPACK's Winograd convolutions (bundled with PyTorch's CPU builds).
 
-A 3x3 convolution by the Winograd transform takes about half the multiplications of a direct one: on a 2-core AVX2
-CPU the plugin's networks run about 1.5 times as fast as with oneDNN's float32 convolutions, within 0.1 DN of them
+A 3x3 convolution by the Winograd transform (F(6x6, 3x3): 64 multiplications for 36 outputs of a channel pair,
+against 324) costs far fewer multiplications than a direct one, for transforms in and out: on a 2-core AVX2 CPU the
+plugin's networks run about 1.5 times as fast as with oneDNN's float32 convolutions, within 0.1 DN of them
 (docs/benchmarks.md, session 14). PyTorch itself picks NNPACK only for batches of 16 and more, so the networks' 3x3
-convolutions call it directly. It is for inference only (no gradients) and float32 only (bfloat16, where the CPU
-computes it natively, stays faster).
+convolutions call it directly. It is for inference only (no gradients) and float32 only: bfloat16, where the CPU
+computes it natively, stays with oneDNN (whether float32 by Winograd would beat it there was not measured).
 
 NNPACK runs on its own thread pool, sized by PyTorch's thread count when it is first used in the process. Its
 threads and PyTorch's OpenMP threads take turns on the cores; OpenMP's threads spin for a while after each
