@@ -8,7 +8,9 @@ import torch
 
 from s2sr.core.degrade import block_mean, coarser, shifted, wald_pair
 from s2sr.models import load_checkpoint
+from s2sr.models.dsen2 import DSen2
 from s2sr.training import search, train
+from s2sr.training.grow import grow
 from s2sr.training.data import coarser_factor, resampling_repeats
 from s2sr.training.evaluate import sre_gain
 
@@ -63,6 +65,49 @@ def test_runs_add_up_and_a_worse_run_leaves_the_checkpoint(packed, tmp_path, bad
     for k, v in second["state_dict"].items():
         assert torch.equal(v, kept["state_dict"][k])
     assert load_checkpoint(out + ".partial")["record"]["steps"] == 70
+
+
+@pytest.mark.parametrize("scale", [2, 6])
+def test_a_grown_network_computes_the_same_and_every_new_weight_learns(scale):
+    rng = np.random.default_rng(2)
+    net = DSen2(scale=scale, width=8, depth=1, base="hpf" if scale == 6 else "bicubic")
+    for p in net.parameters():  # a 'trained' network: no zero tail
+        torch.nn.init.normal_(p, std=0.1)
+    opt = torch.optim.Adam(net.parameters())
+    scene = {f: torch.from_numpy(a)[None] for f, a in smooth_scene(rng).items()}
+    inputs = (scene[1], scene[2], scene[6] if scale == 6 else None)
+    net(*inputs).abs().mean().backward()
+    opt.step()
+    ckpt = {"config": net.config, "state_dict": net.state_dict(), "optimizer": opt.state_dict(),
+            "record": {"steps": 1, "seconds": 1.0, "runs": []}}
+    grown = grow(ckpt, width=12, depth=3)
+    bigger = DSen2(**grown["config"])
+    bigger.load_state_dict(grown["state_dict"])
+    assert grown["config"]["width"] == 12 and grown["config"]["depth"] == 3
+    with torch.no_grad():
+        assert torch.allclose(bigger(*inputs), net(*inputs), atol=1e-3)  # DN
+    opt = torch.optim.Adam(bigger.parameters(), lr=1e-3)
+    opt.load_state_dict(grown["optimizer"])
+    before = {k: v.clone() for k, v in bigger.state_dict().items()}
+    for _ in range(2):  # weights behind a zero weight get their gradient at the second step
+        opt.zero_grad()
+        bigger(*inputs).abs().mean().backward()
+        opt.step()
+    for key, value in bigger.state_dict().items():
+        changed = (value != before[key]).float().mean()
+        assert changed > 0.9, key
+    with pytest.raises(ValueError):
+        grow(ckpt, width=4)
+
+
+def test_training_resumes_from_a_grown_network(packed, tmp_path):
+    out = str(tmp_path / "net_2x.pt")
+    run_train(packed, out, "--steps", "10")
+    torch.save(grow(load_checkpoint(out), width=12, depth=2), out)
+    run_train(packed, out, "--steps", "10", "--lr", "1e-4")
+    ckpt = load_checkpoint(out if os.path.exists(out) else out + ".partial")
+    assert ckpt["config"]["width"] == 12 and ckpt["record"]["steps"] == 20
+    assert "grown from width 8, depth 1" in ckpt["record"]["runs"][1]["note"]
 
 
 @pytest.mark.parametrize("scale, coarse", [(6, "lo"), (2, "mid")])
