@@ -27,8 +27,10 @@ def grow(ckpt, width=None, depth=None, seed=0):
     cfg = dict(old_cfg, width=width or old_cfg["width"], depth=depth or old_cfg["depth"])
     if cfg["width"] < old_cfg["width"] or cfg["depth"] < old_cfg["depth"]:
         raise ValueError("a network can only be grown: it is %(width)d wide and %(depth)d deep" % old_cfg)
-    torch.manual_seed(seed)
-    old, fresh = ckpt["state_dict"], DSen2(**cfg).state_dict()
+    with torch.random.fork_rng():  # the caller's random state untouched
+        torch.manual_seed(seed)
+        fresh = DSen2(**cfg).state_dict()
+    old = ckpt["state_dict"]
     w = old_cfg["width"]
     state = {}
     for key, value in fresh.items():
