@@ -81,7 +81,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             "beside them; float32 on the CPU, within 1 DN of PyTorch; the plugin needs one of the two). Automatic "
             "uses PyTorch where it is installed: it is the faster (a full tile on 2 cores, version 0.4.4: without "
             "bfloat16 347 s against 605 s for ONNX Runtime; with AMX 141 s against 335 s; this version, with AMX: "
-            "150 s in PyTorch), else ONNX Runtime. The output "
+            "150 s against 457 s), else ONNX Runtime. The output "
             "metadata records the backend used (S2SR_BACKEND).\n\n"
             "Flips (advanced, off by default): every network's output is the mean of its outputs for the eight "
             "flips and rotations of the input, which takes eight times the networks' time and scores about 0.15 dB "
