@@ -42,7 +42,7 @@ def grow(ckpt, width=None, depth=None, seed=0):
             value[:, w:] = 0  # nothing reaches the output from a new channel
         elif key.endswith(".weight") and key.startswith("body."):
             value[:w, w:] = 0  # nor an old channel
-        value[tuple(slice(0, n) for n in old[key].shape)] = old[key]
+        value[_corner(old[key])] = old[key]
         state[key] = value
     note = "grown from width %d, depth %d (training.grow)" % (w, old_cfg["depth"])
     run = {"date": datetime.date.today().isoformat(), "steps": 0, "seconds": 0, "threads": 1, "device": "cpu",
@@ -61,12 +61,16 @@ def _grow_moments(opt_state, old, state):
         s = opt_state["state"].get(old_index.get(key))
         if s is None:  # a new tensor: Adam starts its moments itself
             continue
-        region = tuple(slice(0, n) for n in old[key].shape)
         avg, sq = torch.zeros(value.shape), torch.full(value.shape, float(s["exp_avg_sq"].mean()))
-        avg[region], sq[region] = s["exp_avg"], s["exp_avg_sq"]
+        avg[_corner(old[key])], sq[_corner(old[key])] = s["exp_avg"], s["exp_avg_sq"]
         moments[i] = dict(s, exp_avg=avg, exp_avg_sq=sq)
     (group,) = opt_state["param_groups"]
     return {"state": moments, "param_groups": [dict(group, params=list(range(len(state))))]}
+
+
+def _corner(tensor):
+    """The index of a tensor's place in its grown copy: its first rows and columns in every dimension."""
+    return tuple(slice(0, n) for n in tensor.shape)
 
 
 def main():
