@@ -47,6 +47,7 @@ train: setup
 
 calibrate: setup
 	$(PY) -m s2sr.training.confidence models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt
+	$(PY) -m s2sr.training.selfcheck models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt
 
 onnx: setup
 	$(PY) -W ignore::DeprecationWarning -m s2sr.models.export models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt

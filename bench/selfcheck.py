@@ -58,12 +58,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="dsen2_oscd")
     args = parser.parse_args()
-    scenes = dict(checkset.oscd_test_scenes(), **checkset.check_scenes())
+    oscd = checkset.oscd_test_scenes()
+    scenes = dict(oscd, **checkset.check_scenes())
     for scale in (2, 6):
         net = models.load_network(models.weights_path(args.model, scale))
         bands = GROUPS[scale]
         worst = {"on": (np.inf, ""), "off": (np.inf, "")}
-        changed, checked, small = [], 0, 0
+        changed, checked, small = {"OSCD test sites": [], "check set": []}, 0, 0
         for name, (level, scene) in scenes.items():
             if not checkset.fits(scene, scale):
                 continue
@@ -78,16 +79,22 @@ def main():
                 i = int(np.argmin(values - best))
                 if values[i] - best[i] < worst[key][0]:
                     worst[key] = (values[i] - best[i], "%s %s (%s)" % (name, bands[i], level))
-            changed += [on[i] - off[i] for i in range(len(bands)) if abs(on[i] - off[i]) > 1e-6]
+            changed["OSCD test sites" if name in oscd else "check set"] += [
+                on[i] - off[i] for i in range(len(bands)) if abs(on[i] - off[i]) > 1e-6]
         print("### %dx: %d scenes (%d too small for the check to run: the network is used there)\n"
               % (scale, checked, small))
         print("| SELF_CHECK | worst band of any scene: SRE minus the better of bicubic and HPF (dB) | where |")
         print("|---|---|---|")
         for key in ("off", "on"):
             print("| %s | %+.2f | %s |" % (key, worst[key][0], worst[key][1]))
-        print("\nBands the check gave to a classical method: %d of %d; their SRE changed by %s dB.\n"
-              % (len(changed), checked * len(bands), "%+.2f on average (from %+.2f to %+.2f)"
-                 % (np.mean(changed), min(changed), max(changed)) if changed else "0"))
+        print("\nBands the check gave to a classical method: %d of %d; their SRE changed by %s dB (%s).\n" % (
+            sum(map(len, changed.values())), checked * len(bands), spread(sum(changed.values(), [])),
+            "; ".join("%s: %d, %s dB" % (where, len(c), spread(c)) for where, c in changed.items())))
+
+
+def spread(changes):
+    """The mean and range of the changes (dB), or 0 where there are none."""
+    return "%+.2f on average (from %+.2f to %+.2f)" % (np.mean(changes), min(changes), max(changes)) if changes else "0"
 
 
 if __name__ == "__main__":

@@ -2,8 +2,13 @@
 (windows spread over the area, every band degraded by the network's scale and restored), per band beside bicubic
 upsampling and HPF pan-sharpening. A band where the network loses to the better classical method is produced by
 that method instead, so the output is never worse than a classical method on the scene's own evidence. The model of
-a model card is checked the same way against bicubic upsampling (`card_check`)."""
-from dataclasses import dataclass
+a model card is checked the same way against bicubic upsampling (`card_check`).
+
+The check's verdict is taken one scale coarser than the output. Where a network carries a ScaleShift (fitted by
+`training.selfcheck` on scenes where both scales can be scored), the network's lead over each classical method is
+corrected by how that lead changed from the check's scale to the output's there, and a band is given to a classical
+method only where that method is still ahead by more than the spread of the correction."""
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
@@ -24,6 +29,26 @@ NAMES = {"model": "model", "hpf": "HPF", "bicubic": "bicubic"}
 
 
 @dataclass
+class ScaleShift:
+    """How a network's lead over each classical method ("hpf", "bicubic"; per band, dB) changed from the self-check's
+    scale to the output's on the scenes named by `source` (`shift`: the mean change, `spread`: its standard
+    deviation over those scenes), fitted for the network's state after `steps` training steps."""
+    scale: int
+    shift: dict
+    spread: dict
+    source: str
+    steps: int
+
+    @classmethod
+    def stored(cls, items, steps):
+        """The shift stored with a network (a dict, or None) if it was fitted for that state of the network; else
+        None."""
+        if items and items.get("steps") == steps and set(items) == {f.name for f in fields(cls)}:
+            return cls(**items)
+        return None
+
+
+@dataclass
 class Check:
     """The outcome for one network: per band the SRE (dB) of each method, and the method the output takes."""
     scale: int
@@ -32,14 +57,24 @@ class Check:
     note: str = ""  # why the area could not be checked
     bands: tuple = ()  # the bands checked (default: those the scale's network sharpens)
     label: str = ""  # what was checked (default: "<scale>x")
+    shift: ScaleShift = None  # the correction of the verdicts, where the network has one
 
     def report(self):
         label = self.label or "%dx" % self.scale
         if self.note:
             return "%s: %s" % (label, self.note)
         return "%s: " % label + "; ".join(
-            "%s %s (%s)" % (band, NAMES[use], ", ".join("%s %.2f dB" % (NAMES[m], self.sre[m][i]) for m in self.sre))
+            "%s %s (%s%s)" % (band, NAMES[use], ", ".join("%s %.2f dB" % (NAMES[m], self.sre[m][i]) for m in self.sre),
+                              self._expected(i))
             for i, (band, use) in enumerate(zip(self.bands or GROUPS[self.scale], self.use)))
+
+    def _expected(self, i):
+        """What the shift makes of band i's leads at the output's scale, or nothing."""
+        if not self.shift:
+            return ""
+        return "; lead at the output's scale expected: " + ", ".join(
+            "over %s %+.2f +- %.2f dB" % (NAMES[m], lead(self.sre, self.shift, m, i), self.shift.spread[m][i])
+            for m in ("hpf", "bicubic"))
 
     def replace(self, sharp, baselines):
         """A network's output (N, bands, rows, cols) on a block with the bands the check gave to a classical method
@@ -145,9 +180,23 @@ def self_check(net, pairs, stats, note):
         truth += target.sum((1, 2))
         count += target[0].size
     sre = pooled_sre(errors, truth, count)
-    use = tuple("model" if sre["model"][i] >= max(sre["hpf"][i], sre["bicubic"][i])
-                else max(("hpf", "bicubic"), key=lambda m: sre[m][i]) for i in range(len(bands)))
-    return Check(net.scale, sre, use)
+    return Check(net.scale, sre, verdicts(sre, net.check_shift), shift=net.check_shift)
+
+
+def verdicts(sre, shift=None):
+    """Per band the method the output takes: the classical method the network trails the most, where it trails it
+    (corrected by `shift`: by more than the correction's spread); else the network."""
+    use = []
+    for i in range(len(sre["model"])):
+        behind = {m: -lead(sre, shift, m, i) - (shift.spread[m][i] if shift else 0) for m in ("hpf", "bicubic")}
+        method = max(behind, key=behind.get)
+        use.append(method if behind[method] > 0 else "model")
+    return tuple(use)
+
+
+def lead(sre, shift, method, i):
+    """The network's lead (dB) over a classical method on band i, corrected by `shift` where there is one."""
+    return sre["model"][i] - sre[method][i] + (shift.shift[method][i] if shift else 0)
 
 
 def pooled_sre(errors, truth, count):

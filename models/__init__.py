@@ -2,7 +2,8 @@
 
 A model is a pair of weight files ``<name>_2x.pt`` (20 m bands) and ``<name>_6x.pt`` (60 m bands).
 Each file holds the network's config, its state dict and the training record, so that training can
-resume from it, and the calibration of its confidence map (core.confidence) when it has one.
+resume from it, the calibration of its confidence map (core.confidence) and the scale shift of its self-check
+(core.selfcheck) when it has them.
 """
 import os
 
@@ -36,6 +37,14 @@ def load_checkpoint(path):
         raise IOError(tr("cannot read model weights %s: %s") % (path, str(err).splitlines()[0])) from err
 
 
+def save_checkpoint(ckpt, path):
+    """Write a weight file atomically (a killed run leaves the old file, and a .tmp beside it at most)."""
+    import torch
+
+    torch.save(ckpt, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
 def load_network(path, device="cpu", backend="torch", precision="float32", threads=0):
     """The network stored in a weight file, as a models.network.Network on `device` with its convolutions in
     `precision` (PyTorch; float32 on the CPU by NNPACK's Winograd convolutions where it works, models.winograd);
@@ -43,6 +52,7 @@ def load_network(path, device="cpu", backend="torch", precision="float32", threa
     (models.backends; PyTorch is not needed)."""
     from .backends import OnnxNetwork, TorchNetwork
     from ..core.confidence import Calibration
+    from ..core.selfcheck import ScaleShift
     from ..core.devices import importable
 
     if backend == "onnxruntime":
@@ -58,8 +68,9 @@ def load_network(path, device="cpu", backend="torch", precision="float32", threa
     module, ckpt = load_module(path)
     if device == "cpu" and precision == "float32" and winograd.available():
         module = winograd.use_winograd(module)
-    calibration = Calibration.stored(ckpt.get("confidence"), ckpt.get("record", {}).get("steps"))
-    return TorchNetwork(module.to(device), version_text(ckpt), calibration, device, precision)
+    steps = ckpt.get("record", {}).get("steps")
+    return TorchNetwork(module.to(device), version_text(ckpt), Calibration.stored(ckpt.get("confidence"), steps),
+                        ScaleShift.stored(ckpt.get("self_check"), steps), device, precision)
 
 
 def load_module(path):

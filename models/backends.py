@@ -14,17 +14,17 @@ class OwnNetwork(Network):
     """What the plugin's networks share: the bands of their scale, sharpened on the 10 m grid; they need the scene's
     SceneStats."""
 
-    def __init__(self, config, margin, version, calibration):
+    def __init__(self, config, margin, version, calibration, check_shift):
         self.config, self.scale, self.margin, self.version = config, config["scale"], margin, version
-        self.calibration = calibration
+        self.calibration, self.check_shift = calibration, check_shift
         self.bands, self.inputs = GROUPS[self.scale], (1, 2, 6) if self.scale == 6 else (1, 2)
 
 
 class TorchNetwork(OwnNetwork):
     """A models.dsen2.DSen2 in PyTorch on `device`, its convolutions in `precision` ("float32" or "bfloat16")."""
 
-    def __init__(self, module, version="", calibration=None, device="cpu", precision="float32"):
-        super().__init__(module.config, module.margin, version, calibration)
+    def __init__(self, module, version="", calibration=None, check_shift=None, device="cpu", precision="float32"):
+        super().__init__(module.config, module.margin, version, calibration, check_shift)
         self.module, self.device, self.precision = module, device, precision
 
     def __call__(self, arrays, stats=None):
@@ -60,10 +60,12 @@ class OnnxNetwork(OwnNetwork):
         self.session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map
         from ..core.confidence import Calibration
+        from ..core.selfcheck import ScaleShift
 
         config, self.steps = json.loads(meta["config"]), int(meta["steps"])
         super().__init__(config, int(meta["margin"]), meta["version"],
-                         Calibration.stored(json.loads(meta["confidence"]), self.steps))
+                         Calibration.stored(json.loads(meta["confidence"]), self.steps),
+                         ScaleShift.stored(json.loads(meta.get("self_check", "null")), self.steps))
         self.device, self.names = "cpu", [i.name for i in self.session.get_inputs()]
 
     def __call__(self, arrays, stats=None):

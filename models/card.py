@@ -31,6 +31,7 @@ space-to-depth, the residual leaves by pixel shuffle and is added to {base}.
   `python -m s2sr.training.train --scale {scale} --out models/{file}`; it resumes from this file{anew}).
 - Training so far: {steps:,} steps, {minutes:.0f} minutes in {nruns} run(s): {runs}.
 - Confidence map (`CONFIDENCE`): {confidence}
+- Self-check (`SELF_CHECK`): {self_check}
 - ONNX: `{onnx}` beside this file (`make onnx`), the same network for ONNX Runtime (`BACKEND`), within 1 DN.
 - Licence: GPL-2.0-or-later, as the plugin. Contains modified Copernicus Sentinel data.
 
@@ -82,6 +83,17 @@ def confidence_line(ckpt):
         "; per-scene correction from the self-check's windows" if fitted.get("scene") else "")
 
 
+def self_check_line(ckpt):
+    """How the self-check's verdicts are corrected for the scale of the output, or why they are not."""
+    fitted = ckpt.get("self_check") or {}
+    if fitted.get("steps") != ckpt["record"]["steps"]:
+        return ("verdicts taken one scale coarser, uncorrected (no scale shift fitted for these weights; `make "
+                "calibrate` fits one where enough calibration scenes are large enough).")
+    return ("verdicts corrected by the scale shift fitted on %s (`make calibrate`): the network's lead over HPF "
+            "grows from the check's scale to the output's by %s dB." % (fitted["source"], ", ".join(
+                "%s %+.2f" % item for item in zip(GROUPS[ckpt["config"]["scale"]], fitted["shift"]["hpf"]))))
+
+
 def write_card(weights, ckpt, check=True):
     """Write <weights without .pt>.md from a checkpoint dict; with `check`, score it on the check set too."""
     from ..training.evaluate import table
@@ -125,7 +137,7 @@ def write_card(weights, ckpt, check=True):
                "predict; runs marked 'repeats left out' trained without them; `python bench/repeats.py` scores all "
                "pixels beside)"
                if rec["scores"].get("pixels") == "measured" else "",
-        confidence=confidence_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
+        confidence=confidence_line(ckpt), self_check=self_check_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
     )
     with open(weights[:-3] + ".md", "w") as f:
         f.write(text)

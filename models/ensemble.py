@@ -29,7 +29,7 @@ class FlipEnsemble(Network):
 
     def __init__(self, net):
         self.net = net
-        for name in ("bands", "inputs", "scale", "per_10m", "margin", "version", "calibration"):
+        for name in ("bands", "inputs", "scale", "per_10m", "margin", "version", "calibration", "check_shift"):
             setattr(self, name, getattr(net, name))
 
     def __getattr__(self, name):

@@ -5,8 +5,8 @@
 writes <weights>.onnx beside each weight file: inputs `hi`, `mid` (and `lo` for 6x) in DN and the scene
 statistics `mean`, `std`, `pan` (models.scene.SceneStats), output `output` in DN, any block size; the file's
 metadata carry what the plugin needs without PyTorch: the network's config, margin, version text, training
-steps and the calibration of its confidence map. A network trained further must be exported again (the
-plugin compares the steps with the weight file's where both are there).
+steps, the calibration of its confidence map and the scale shift of its self-check. A network trained further
+must be exported again (the plugin compares the steps with the weight file's where both are there).
 """
 import json
 import sys
@@ -48,7 +48,8 @@ def export(weights):
                       opset_version=OPSET, dynamo=False)
     model = onnx.load(path)
     props = {"config": json.dumps(net.config), "margin": str(net.margin), "version": version_text(ckpt),
-             "steps": str(ckpt["record"]["steps"]), "confidence": json.dumps(ckpt.get("confidence"))}
+             "steps": str(ckpt["record"]["steps"]), "confidence": json.dumps(ckpt.get("confidence")),
+             "self_check": json.dumps(ckpt.get("self_check"))}
     onnx.helper.set_model_props(model, props)
     onnx.save(model, path)
     return path

@@ -17,6 +17,7 @@ class Network:
     margin = 0  # 10 m pixels of context a block needs on each side for the output not to depend on the tiling
     version = ""  # what the output's metadata say of it
     calibration = None  # core.confidence.Calibration of its confidence map, where it has one
+    check_shift = None  # core.selfcheck.ScaleShift that corrects its self-check's verdicts, where it has one
 
     def __call__(self, arrays, stats=None):
         raise NotImplementedError

@@ -8,7 +8,10 @@ from osgeo import gdal
 import processing
 from s2sr import models
 from s2sr.core.devices import Runtime
+from s2sr.core.evaluation import read_scene
 from s2sr.core.pipeline import super_resolve
+from s2sr.core.selfcheck import ScaleShift, verdicts
+from s2sr.training import selfcheck as selfcheck_fit
 
 B11 = 4  # index of B11 among the 2x network's bands
 
@@ -61,6 +64,7 @@ def test_without_the_check_or_where_the_network_wins_the_output_is_the_networks(
     plain, off = run(small_scene, str(tmp_path / "plain.tif"), self_check=False)
     kept = [b for b in checked if "%s model" % b in report]
     assert off == "off" and kept, report
+    assert "B5 model (model " in report and "lead at the output's scale expected: over HPF " in report, report
     for band in kept:
         np.testing.assert_array_equal(checked[band], plain[band])
 
@@ -77,3 +81,40 @@ def test_the_algorithm_has_the_switch(provider, small_scene, tmp_path):
     processing.run("s2sr:superresolve", {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
                                          "SELF_CHECK": False, "OUTPUT": out})
     assert gdal.Open(out).GetMetadataItem("S2SR_SELF_CHECK") == "off"
+
+
+def test_the_verdicts_are_corrected_by_the_scale_shift():
+    """One scale coarser HPF gains on the network: a band it leads there by less than the shift stays the network's;
+    one it leads by more than shift and spread goes to HPF; against bicubic the shift works the other way."""
+    sre = {"model": [30.0, 30.0, 25.0], "hpf": [31.0, 33.0, 20.0], "bicubic": [20.0, 20.0, 20.0]}
+    shift = ScaleShift(2, {"hpf": [2.0, 2.0, 2.0], "bicubic": [-6.0, -6.0, -6.0]},
+                       {"hpf": [0.5, 0.5, 0.5], "bicubic": [0.5, 0.5, 0.5]}, "test", 1)
+    assert verdicts(sre) == ("hpf", "hpf", "model")
+    assert verdicts(sre, shift) == ("model", "hpf", "bicubic")
+
+
+def test_the_scale_shift_is_fitted_on_scenes_degraded_twice(scene, monkeypatch):
+    """Fitted on two halves of a real scene: on the red-edge and NIR bands the network's lead over HPF is larger at
+    the output's scale than one scale coarser, and its lead over bicubic smaller."""
+    monkeypatch.setattr(selfcheck_fit, "MIN_SCENES", 2)
+    net = models.load_network(models.weights_path("dsen2_oscd", 2))
+    whole = read_scene(scene["10m"], scene["20m"])[0]
+    halves = {side: {f: a[:, :, : a.shape[2] // 2] if side == "west" else a[:, :, a.shape[2] // 2 :]
+                     for f, a in whole.items()} for side in ("west", "east")}
+    shift, used = selfcheck_fit.fit(net, halves, steps=7)
+    assert used == 2 and shift.steps == 7 and shift.scale == 2
+    assert all(len(shift.shift[m]) == len(shift.spread[m]) == 6 for m in ("hpf", "bicubic"))
+    assert np.mean(shift.shift["hpf"][:4]) > 0 > np.mean(shift.shift["bicubic"][:4]), shift
+    monkeypatch.setattr(selfcheck_fit, "MIN_SCENES", 3)
+    assert selfcheck_fit.fit(net, halves, steps=7) == (None, 2)
+
+
+def test_the_shipped_networks_carry_their_scale_shift_in_both_backends():
+    """The 2x network's shift is in its weight file and its ONNX file alike; the 6x network has none (too few
+    calibration scenes large enough), and a shift fitted for other training steps is not used."""
+    path = models.weights_path("dsen2_oscd", 2)
+    shift = models.load_network(path).check_shift
+    assert shift is not None and shift == models.load_network(path, backend="onnxruntime").check_shift
+    assert models.load_network(models.weights_path("dsen2_oscd", 6)).check_shift is None
+    stored = models.load_checkpoint(path)["self_check"]
+    assert ScaleShift.stored(stored, stored["steps"] + 1) is None and ScaleShift.stored(None, 1) is None

@@ -9,7 +9,6 @@ set through the whole pipeline.
 """
 import argparse
 import dataclasses
-import os
 
 import numpy as np
 import torch
@@ -17,7 +16,7 @@ import torch
 from ..core import confidence
 from ..core.degrade import wald_pair
 from ..core.evaluation import estimates
-from ..models import load_checkpoint, load_network
+from ..models import load_checkpoint, load_network, save_checkpoint
 from ..models.scene import scene_stats
 from . import checkset
 from .data import resampling_repeats
@@ -112,8 +111,7 @@ def main():
         calibration, corrected = fit(net, {n: s for n, (_, s) in oscd.items() if checkset.fits(s, net.scale)},
                                      ckpt["record"]["steps"])
         ckpt["confidence"] = dataclasses.asdict(calibration)
-        torch.save(ckpt, path + ".tmp")
-        os.replace(path + ".tmp", path)
+        save_checkpoint(ckpt, path)
         print("%s: 80 %% bound = %s x the expected error; per-scene correction %s" % (
             path, ", ".join("%.2f (%s)" % (b, m) for m, b in calibration.bound.items()),
             "exp(%.3f) r^%.3f from %d scenes" % (*calibration.scene, corrected) if calibration.scene else

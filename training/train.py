@@ -20,7 +20,7 @@ import torch
 
 from ..core.bands import GROUPS
 from ..core.devices import PRECISIONS, autocast, select_precision
-from ..models import load_checkpoint, load_network
+from ..models import load_checkpoint, load_network, save_checkpoint
 from ..models.card import write_card
 from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
@@ -208,8 +208,7 @@ def save(path, net, opt, record, steps, seconds, args, result):
     if result is not None:
         rec["scores"] = result
     ckpt = {"config": net.config, "state_dict": net.state_dict(), "optimizer": opt.state_dict(), "record": rec}
-    torch.save(ckpt, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    save_checkpoint(ckpt, path)
     if result is not None and path.endswith(".pt"):
         write_card(path, ckpt, args.check_set)
 

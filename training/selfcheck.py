@@ -1,0 +1,82 @@
+"""Fit the scale shift of a network's self-check (core.selfcheck.ScaleShift) on scenes it never trained on.
+
+    python -m s2sr.training.selfcheck models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt      (part of make calibrate)
+
+The self-check judges a network one scale coarser than the output. On the OSCD test sites (both dates: held out from
+training) large enough to be degraded twice, the network's lead over bicubic upsampling and HPF pan-sharpening is
+measured at both scales: on the scene's Wald pair (the output's scale) and on the Wald pair of that pair's inputs
+(the check's). Per band and method, the mean change of the lead and its standard deviation over the scenes are
+stored in the weight file (key "self_check"). Where fewer than MIN_SCENES scenes are large enough (6x: the OSCD test
+sites are too small), nothing is stored and the check's verdicts stay uncorrected.
+"""
+import argparse
+import dataclasses
+
+import numpy as np
+import torch
+
+from ..core.degrade import wald_pair
+from ..core.evaluation import estimates
+from ..core.metrics import sre
+from ..core.selfcheck import ScaleShift
+from ..models import load_checkpoint, load_network, save_checkpoint
+from . import checkset
+from .confidence import MIN_SCENES, as_pair_scene
+
+METHODS = ("hpf", "bicubic")
+SOURCE = "the OSCD test sites (both dates) degraded once and twice"
+
+
+def leads(net, scene):
+    """({method: per-band lead (dB) of the network over it}, the Wald pair) on `scene` degraded by the network's
+    scale."""
+    pair = wald_pair(scene, net.scale)
+    made = estimates(net, pair)
+    model = sre(pair["target"], made["model"])
+    return {m: model - sre(pair["target"], made[m]) for m in METHODS}, pair
+
+
+def fit(net, scenes, steps):
+    """(the ScaleShift of `net` from {name: scene}, or None with fewer than MIN_SCENES scenes large enough to be
+    degraded twice; how many were)."""
+    changes = {m: [] for m in METHODS}
+    for scene in scenes.values():
+        output, pair = leads(net, scene)
+        twice = as_pair_scene(pair)
+        if checkset.fits(twice, net.scale):
+            check, _ = leads(net, twice)
+            for m in METHODS:
+                changes[m].append(output[m] - check[m])
+    used = len(changes[METHODS[0]])
+    if used < MIN_SCENES:
+        return None, used
+    return ScaleShift(net.scale, {m: np.mean(c, 0).tolist() for m, c in changes.items()},
+                      {m: np.std(c, 0, ddof=1).tolist() for m, c in changes.items()}, SOURCE, steps), used
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("weights", nargs="+")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    oscd = checkset.oscd_test_scenes()
+    for path in args.weights:
+        ckpt = load_checkpoint(path)
+        net = load_network(path)
+        shift, used = fit(net, {n: s for n, (_, s) in oscd.items() if checkset.fits(s, net.scale)},
+                          ckpt["record"]["steps"])
+        ckpt.pop("self_check", None)
+        if shift:
+            ckpt["self_check"] = dataclasses.asdict(shift)
+        save_checkpoint(ckpt, path)
+        if not shift:
+            print("%s: no scale shift (%d scenes large enough to degrade twice, %d needed): the check's verdicts stay "
+                  "uncorrected" % (path, used, MIN_SCENES), flush=True)
+            continue
+        print("%s: the network's lead, output's scale minus check's, over %d scenes: %s" % (path, used, "; ".join(
+            "%s " % band + ", ".join("over %s %+.2f +- %.2f dB" % (m, shift.shift[m][i], shift.spread[m][i])
+                                     for m in METHODS) for i, band in enumerate(net.bands))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
