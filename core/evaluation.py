@@ -84,12 +84,15 @@ def evaluate_scene(scene, scales, model, model_dirs=(models.MODELS_DIR,), device
         if min(pair["target"].shape[1:]) < 4 * scale:
             raise InputError(tr("the area is too small to evaluate the %dx model: choose a larger EXTENT") % scale)
         net = models.load_network(models.weights_path(model, scale, model_dirs), device, backend)
-        results["%dx" % scale] = result(GROUPS[scale], pair["target"], estimates(net, pair), scale, net.version)
+        results["%dx" % scale] = result(GROUPS[scale], pair["target"], estimates(net, pair), scale, net.version,
+                                        net.check_shift)
     return results
 
 
-def result(bands, truth, guesses, factor, version):
+def result(bands, truth, guesses, factor, version, shift=None):
+    """What `evaluate_scene` gives for one network; `shift`: the core.selfcheck.ScaleShift of its self-check."""
     return {"bands": list(bands), "truth": truth, "estimates": guesses, "factor": factor, "version": version,
+            "shift": shift,
             "scores": {m: dict(scores(truth, e), psnr=psnr(truth, e), ssim=ssim(truth, e)) for m, e in guesses.items()}}
 
 
@@ -167,6 +170,7 @@ def write_csv(results, path):
 
 def write_html(results, path, title):
     """A self-contained HTML report (QGIS's Processing results viewer shows it)."""
+    from . import selfcheck  # it scores with this module's estimates
     parts = ["<html><head><meta charset='utf-8'><title>%s</title><style>body{font-family:sans-serif}"
              "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}"
              "th{background:#eee}.best{font-weight:bold}</style></head><body><h2>%s</h2>"
@@ -181,10 +185,12 @@ def write_html(results, path, title):
         parts.append("<h3>%s: %s (model %s)</h3><p>Mean SRE gain over bicubic: <b>%+.2f dB</b>. SAM: %s.</p>"
                      % (html.escape(label), " ".join(r["bands"]), html.escape(r["version"]), gain, ", ".join(
                          "%s %.3f&deg;" % (METHOD_NAMES[m], r["scores"][m]["sam"]) for m in methods(r))))
-        best = [max(methods(r), key=lambda m: (r["scores"][m]["sre"][i], m == "model")) for i in range(len(r["bands"]))]
-        verdict = ", ".join("%s: %s" % (band, METHOD_NAMES[m]) for band, m in zip(r["bands"], best))
-        parts.append("<p>Best per band (what the self-check of <i>Super-resolve Sentinel-2</i> uses for a band, "
-                     "deciding the same way on windows of the area): %s.</p>" % verdict)
+        use = selfcheck.verdicts({m: r["scores"][m]["sre"] for m in methods(r)}, r["shift"])
+        verdict = ", ".join("%s: %s" % (band, METHOD_NAMES[m]) for band, m in zip(r["bands"], use))
+        parts.append("<p>What the self-check of <i>Super-resolve Sentinel-2</i> uses per band, deciding the same way "
+                     "on windows of the area%s: %s.</p>" % (
+                         ", the network's leads corrected by the scale shift fitted for it" if r["shift"] else "",
+                         verdict))
         parts.append("<table><tr><th>band</th><th>method</th>%s</tr>"
                      % "".join("<th>%s</th>" % label for _, label, _ in ROW_METRICS))
         for band in r["bands"] + ["mean"]:

@@ -145,8 +145,7 @@ def card_check(net, datasets, shifts, grid):
     if not scenes:
         return Check(card.factor, {}, ("model",) * len(card.bands), note, card.bands, label)
     sre = card_sre(net, scenes)
-    use = tuple("model" if sre["model"][i] >= sre["bicubic"][i] else "bicubic" for i in range(len(card.bands)))
-    return Check(card.factor, sre, use, "", card.bands, label)
+    return Check(card.factor, sre, verdicts(sre), "", card.bands, label)
 
 
 def card_sre(net, scenes):
@@ -184,11 +183,12 @@ def self_check(net, pairs, stats, note):
 
 
 def verdicts(sre, shift=None):
-    """Per band the method the output takes: the classical method the network trails the most, where it trails it
-    (corrected by `shift`: by more than the correction's spread); else the network."""
+    """Per band the method the output takes, from {method: per-band SRE} of the network ("model") and classical
+    methods: the classical method the network trails the most, where it trails it (corrected by `shift`: by more
+    than the correction's spread); else the network."""
     use = []
     for i in range(len(sre["model"])):
-        behind = {m: -lead(sre, shift, m, i) - (shift.spread[m][i] if shift else 0) for m in ("hpf", "bicubic")}
+        behind = {m: -lead(sre, shift, m, i) - (shift.spread[m][i] if shift else 0) for m in sre if m != "model"}
         method = max(behind, key=behind.get)
         use.append(method if behind[method] > 0 else "model")
     return tuple(use)

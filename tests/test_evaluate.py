@@ -65,7 +65,9 @@ def test_evaluate_writes_report_table_and_error_rasters(provider, scene, tmp_pat
         assert 0 < float(mean[scale, "model"]["ssim"]) <= 1
     html = open(out["OUTPUT_HTML"]).read()
     assert "Mean SRE gain over bicubic" in html and "HPF pan-sharpening" in html and "<table>" in html
-    assert re.search(r"Best per band .*B5: (model|HPF pan-sharpening|bicubic), B6: ", html)
+    assert re.search(r"uses per band, deciding the same way on windows of the area, the network's leads corrected by "
+                     r"the scale shift fitted for it: B5: (model|HPF pan-sharpening|bicubic), B6: ", html)  # 2x
+    assert re.search(r"area: B1: (model|HPF pan-sharpening|bicubic), B9: ", html)  # 6x: no shift
     e20, e60 = gdal.Open(out["ERRORS_20M"]), gdal.Open(out["ERRORS_60M"])
     assert e20.RasterCount == 6 and e60.RasterCount == 2
     assert e20.GetGeoTransform()[1] == 20 and e60.GetGeoTransform()[1] == 60
