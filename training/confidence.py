@@ -99,8 +99,11 @@ def fit(net, scenes, steps, seed=0):
     return calibration, len(ratios)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def store_fits(doc, fit, key, describe):
+    """The command line of a calibration: for each weight file given, `fit`(network, the OSCD test sites large enough
+    for its scale, its training steps) -> (a dataclass or None, scenes used), stored in the file under `key`
+    (removed where None), and `describe`(network, fitted, scenes used) printed."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("weights", nargs="+")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -108,14 +111,24 @@ def main():
     for path in args.weights:
         ckpt = load_checkpoint(path)
         net = load_network(path)
-        calibration, corrected = fit(net, {n: s for n, (_, s) in oscd.items() if checkset.fits(s, net.scale)},
-                                     ckpt["record"]["steps"])
-        ckpt["confidence"] = dataclasses.asdict(calibration)
+        fitted, used = fit(net, {n: s for n, (_, s) in oscd.items() if checkset.fits(s, net.scale)},
+                           ckpt["record"]["steps"])
+        ckpt.pop(key, None)
+        if fitted:
+            ckpt[key] = dataclasses.asdict(fitted)
         save_checkpoint(ckpt, path)
-        print("%s: 80 %% bound = %s x the expected error; per-scene correction %s" % (
-            path, ", ".join("%.2f (%s)" % (b, m) for m, b in calibration.bound.items()),
-            "exp(%.3f) r^%.3f from %d scenes" % (*calibration.scene, corrected) if calibration.scene else
-            "none (%d scenes large enough to degrade twice, %d needed)" % (corrected, MIN_SCENES)), flush=True)
+        print("%s: %s" % (path, describe(net, fitted, used)), flush=True)
+
+
+def describe(net, calibration, corrected):
+    return "80 %% bound = %s x the expected error; per-scene correction %s" % (
+        ", ".join("%.2f (%s)" % (b, m) for m, b in calibration.bound.items()),
+        "exp(%.3f) r^%.3f from %d scenes" % (*calibration.scene, corrected) if calibration.scene else
+        "none (%d scenes large enough to degrade twice, %d needed)" % (corrected, MIN_SCENES))
+
+
+def main():
+    store_fits(__doc__, fit, "confidence", describe)
 
 
 if __name__ == "__main__":

@@ -9,19 +9,14 @@ measured at both scales: on the scene's Wald pair (the output's scale) and on th
 stored in the weight file (key "self_check"). Where fewer than MIN_SCENES scenes are large enough (6x: the OSCD test
 sites are too small), nothing is stored and the check's verdicts stay uncorrected.
 """
-import argparse
-import dataclasses
-
 import numpy as np
-import torch
 
 from ..core.degrade import wald_pair
 from ..core.evaluation import estimates
 from ..core.metrics import sre
 from ..core.selfcheck import ScaleShift
-from ..models import load_checkpoint, load_network, save_checkpoint
 from . import checkset
-from .confidence import MIN_SCENES, as_pair_scene
+from .confidence import MIN_SCENES, as_pair_scene, store_fits
 
 METHODS = ("hpf", "bicubic")
 SOURCE = "the OSCD test sites (both dates) degraded once and twice"
@@ -54,28 +49,17 @@ def fit(net, scenes, steps):
                       {m: np.std(c, 0, ddof=1).tolist() for m, c in changes.items()}, SOURCE, steps), used
 
 
+def describe(net, shift, used):
+    if not shift:
+        return ("no scale shift (%d scenes large enough to degrade twice, %d needed): the check's verdicts stay "
+                "uncorrected" % (used, MIN_SCENES))
+    return "the network's lead, output's scale minus check's, over %d scenes: %s" % (used, "; ".join(
+        "%s " % band + ", ".join("over %s %+.2f +- %.2f dB" % (m, shift.shift[m][i], shift.spread[m][i])
+                                 for m in METHODS) for i, band in enumerate(net.bands)))
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("weights", nargs="+")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    oscd = checkset.oscd_test_scenes()
-    for path in args.weights:
-        ckpt = load_checkpoint(path)
-        net = load_network(path)
-        shift, used = fit(net, {n: s for n, (_, s) in oscd.items() if checkset.fits(s, net.scale)},
-                          ckpt["record"]["steps"])
-        ckpt.pop("self_check", None)
-        if shift:
-            ckpt["self_check"] = dataclasses.asdict(shift)
-        save_checkpoint(ckpt, path)
-        if not shift:
-            print("%s: no scale shift (%d scenes large enough to degrade twice, %d needed): the check's verdicts stay "
-                  "uncorrected" % (path, used, MIN_SCENES), flush=True)
-            continue
-        print("%s: the network's lead, output's scale minus check's, over %d scenes: %s" % (path, used, "; ".join(
-            "%s " % band + ", ".join("over %s %+.2f +- %.2f dB" % (m, shift.shift[m][i], shift.spread[m][i])
-                                     for m in METHODS) for i, band in enumerate(net.bands))), flush=True)
+    store_fits(__doc__, fit, "self_check", describe)
 
 
 if __name__ == "__main__":
