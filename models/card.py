@@ -4,7 +4,7 @@
 """
 import os
 
-from ..core.bands import BANDS_20M, BANDS_60M
+from ..core.bands import BANDS_20M, BANDS_60M, GROUPS
 
 TEMPLATE = """# {name}
 

@@ -11,6 +11,7 @@ from s2sr.core.devices import Runtime
 from s2sr.core.evaluation import read_scene
 from s2sr.core.pipeline import super_resolve
 from s2sr.core.selfcheck import ScaleShift, verdicts
+from s2sr.models.card import self_check_line
 from s2sr.training import selfcheck as selfcheck_fit
 
 B11 = 4  # index of B11 among the 2x network's bands
@@ -118,3 +119,9 @@ def test_the_shipped_networks_carry_their_scale_shift_in_both_backends():
     assert models.load_network(models.weights_path("dsen2_oscd", 6)).check_shift is None
     stored = models.load_checkpoint(path)["self_check"]
     assert ScaleShift.stored(stored, stored["steps"] + 1) is None and ScaleShift.stored(None, 1) is None
+
+
+def test_the_model_cards_say_how_the_self_check_decides():
+    assert "the network's lead over HPF grows from the check's scale to the output's by B5 +" in self_check_line(
+        models.load_checkpoint(models.weights_path("dsen2_oscd", 2)))
+    assert "uncorrected" in self_check_line(models.load_checkpoint(models.weights_path("dsen2_oscd", 6)))
