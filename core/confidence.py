@@ -56,8 +56,21 @@ def box_mean(x, k):
     return x
 
 
+class Fitted:
+    """What is fitted for one state of a network (a dataclass with its training `steps`) and stored with it as a
+    dict (by `dataclasses.asdict`)."""
+
+    @classmethod
+    def stored(cls, items, steps):
+        """The fit stored with a network (a dict, or None) if it was fitted for that state of the network (`steps`)
+        by this plugin version (the same fields); else None."""
+        if items and items.get("steps") == steps and set(items) == {f.name for f in fields(cls)}:
+            return cls(**items)
+        return None
+
+
 @dataclass
-class Calibration:
+class Calibration(Fitted):
     """What `training.confidence` fitted for one network: per method ("model", "hpf", "bicubic") per band the
     len(TERMS) non-negative coefficients; per method the factor that turns the expected error into the bound 80 % of
     the errors stayed under on the calibration scenes; `scene`: (a, b) of the per-scene correction (see
@@ -69,14 +82,6 @@ class Calibration:
     scene: list
     source: str
     steps: int
-
-    @classmethod
-    def stored(cls, items, steps):
-        """The calibration stored with a network (a dict, or None) if it was fitted for that state of the network
-        (`steps`) by this plugin version; else None."""
-        if items and items.get("steps") == steps and set(items) == {f.name for f in fields(cls)}:
-            return cls(**items)
-        return None
 
     def combine(self, est, methods, cubic, classical, stats, factor=1.0):
         """(N, bands, H, W) expected |error| in DN of `est` (N, bands, H, W), whose band i was made by methods[i],

@@ -8,13 +8,14 @@ The check's verdict is taken one scale coarser than the output. Where a network 
 `training.selfcheck` on scenes where both scales can be scored), the network's lead over each classical method is
 corrected by how that lead changed from the check's scale to the output's there, and a band is given to a classical
 method only where that method is still ahead by more than the spread of the correction."""
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from . import pansharpen, resample
 from .bands import GROUPS, pixel_factor
+from .confidence import Fitted
 from .degrade import wald_pair
 from .errors import tr
 from .evaluation import card_estimates, estimates
@@ -29,7 +30,7 @@ NAMES = {"model": "model", "hpf": "HPF", "bicubic": "bicubic"}
 
 
 @dataclass
-class ScaleShift:
+class ScaleShift(Fitted):
     """How a network's lead over each classical method ("hpf", "bicubic"; per band, dB) changed from the self-check's
     scale to the output's on the scenes named by `source` (`shift`: the mean change, `spread`: its standard
     deviation over those scenes), fitted for the network's state after `steps` training steps."""
@@ -38,14 +39,6 @@ class ScaleShift:
     spread: dict
     source: str
     steps: int
-
-    @classmethod
-    def stored(cls, items, steps):
-        """The shift stored with a network (a dict, or None) if it was fitted for that state of the network; else
-        None."""
-        if items and items.get("steps") == steps and set(items) == {f.name for f in fields(cls)}:
-            return cls(**items)
-        return None
 
 
 @dataclass

@@ -5,6 +5,8 @@
 import os
 
 from ..core.bands import BANDS_20M, BANDS_60M, GROUPS
+from ..core.confidence import Calibration
+from ..core.selfcheck import ScaleShift
 
 TEMPLATE = """# {name}
 
@@ -75,23 +77,23 @@ def check_section(net):
 
 def confidence_line(ckpt):
     """What the weight file's confidence calibration was fitted on, and its 80 % bound, or how to fit it."""
-    fitted = ckpt.get("confidence") or {}
-    if fitted.get("steps") != ckpt["record"]["steps"]:
+    fitted = Calibration.stored(ckpt.get("confidence"), ckpt["record"]["steps"])
+    if not fitted:
         return "not calibrated for these weights yet (`make calibrate`)."
     return "calibrated on %s (`make calibrate`); 80 %% of the errors stayed under %.2f times the expected error%s." % (
-        fitted["source"], fitted["bound"]["model"],
-        "; per-scene correction from the self-check's windows" if fitted.get("scene") else "")
+        fitted.source, fitted.bound["model"], "; per-scene correction from the self-check's windows" if fitted.scene
+        else "")
 
 
 def self_check_line(ckpt):
     """How the self-check's verdicts are corrected for the scale of the output, or why they are not."""
-    fitted = ckpt.get("self_check") or {}
-    if fitted.get("steps") != ckpt["record"]["steps"]:
+    fitted = ScaleShift.stored(ckpt.get("self_check"), ckpt["record"]["steps"])
+    if not fitted:
         return ("verdicts taken one scale coarser, uncorrected (no scale shift fitted for these weights; `make "
                 "calibrate` fits one where enough calibration scenes are large enough).")
     return ("verdicts corrected by the scale shift fitted on %s (`make calibrate`): the network's lead over HPF "
-            "grows from the check's scale to the output's by %s dB." % (fitted["source"], ", ".join(
-                "%s %+.2f" % item for item in zip(GROUPS[ckpt["config"]["scale"]], fitted["shift"]["hpf"]))))
+            "grows from the check's scale to the output's by %s dB." % (fitted.source, ", ".join(
+                "%s %+.2f" % item for item in zip(GROUPS[fitted.scale], fitted.shift["hpf"]))))
 
 
 def write_card(weights, ckpt, check=True):
@@ -137,7 +139,8 @@ def write_card(weights, ckpt, check=True):
                "predict; runs marked 'repeats left out' trained without them; `python bench/repeats.py` scores all "
                "pixels beside)"
                if rec["scores"].get("pixels") == "measured" else "",
-        confidence=confidence_line(ckpt), self_check=self_check_line(ckpt), onnx=os.path.basename(weights)[:-3] + ".onnx",
+        confidence=confidence_line(ckpt), self_check=self_check_line(ckpt),
+        onnx=os.path.basename(weights)[:-3] + ".onnx",
     )
     with open(weights[:-3] + ".md", "w") as f:
         f.write(text)
