@@ -12,7 +12,8 @@ band (the network's value, or the classical method's where the self-check chose 
 fitted per band and per method on Wald-protocol residuals of scenes that the network never trained on
 (`training.confidence`), and stored in the weight file with the factor that turns the expected error into
 the bound that 80 % of the errors stay under. Per scene, the expected error is scaled by how the network did on
-the scene's own windows at reduced scale (the self-check's windows; `Calibration.scene_factor`).
+the scene's own windows at reduced scale (the self-check's windows), and the bound is predicted from how its errors
+spread there (`Calibration.for_scene`).
 """
 from dataclasses import dataclass, fields
 
@@ -21,6 +22,7 @@ import numpy as np
 from .evaluation import estimates
 
 WINDOW = {2: 3, 6: 5}  # 10 m pixels a side of the window the terms are averaged over (chosen by measurement)
+QUANTILE = 0.8  # the share of the errors the bound is for
 TERMS = ("1", "|est - bicubic|", "|est - HPF|", "|HPF - bicubic|", "|grad bicubic|")
 
 
@@ -73,13 +75,15 @@ class Fitted:
 class Calibration(Fitted):
     """What `training.confidence` fitted for one network: per method ("model", "hpf", "bicubic") per band the
     len(TERMS) non-negative coefficients; per method the factor that turns the expected error into the bound 80 % of
-    the errors stayed under on the calibration scenes; `scene`: (a, b) of the per-scene correction (see
-    `scene_factor`), or None where there is none; `source` names the calibration scenes; `steps` the network's
-    training steps when it was fitted (a network trained further must be calibrated again)."""
+    the errors stayed under on the calibration scenes; `scene`: (a, b) of the per-scene correction of the expected
+    error and `scene_bound`: (c, d, e) of the per-scene bound (see `for_scene`), or None where there are none;
+    `source` names the calibration scenes; `steps` the network's training steps when it was fitted (a network trained
+    further must be calibrated again)."""
     scale: int
     coef: dict
     bound: dict
     scene: list
+    scene_bound: list
     source: str
     steps: int
 
@@ -92,16 +96,20 @@ class Calibration(Fitted):
         coef = factor * np.array([self.coef[m][i] for i, m in enumerate(methods)], np.float32)
         return std[..., None, None] * np.einsum("nbthw,bt->nbhw", terms, coef)
 
-    def error_ratio(self, net, pairs, stats):
-        """Mean expected over mean actual error of the network's output on Wald pairs (with their SceneStats)."""
+    def check_errors(self, net, pairs, stats):
+        """On Wald pairs (with their SceneStats), the network's mean expected over mean actual error, and the share
+        QUANTILE of its actual over expected error, pixel by pixel (all bands)."""
         expected = actual = 0.0
+        ratios = []
         for pair in pairs:
             guess = {m: e[None] for m, e in estimates(net, pair, stats=stats).items()}
             model = guess["model"]
-            expected += float(self.combine(model, ("model",) * model.shape[1], guess["bicubic"], guess["hpf"],
-                                           stats).sum(dtype=np.float64))
-            actual += float(np.abs(model[0] - pair["target"]).sum(dtype=np.float64))
-        return expected / max(actual, 1e-6)
+            guessed = self.combine(model, ("model",) * model.shape[1], guess["bicubic"], guess["hpf"], stats)[0]
+            error = np.abs(model[0] - pair["target"])
+            expected += float(guessed.sum(dtype=np.float64))
+            actual += float(error.sum(dtype=np.float64))
+            ratios.append((error / np.maximum(guessed, 1e-6)).ravel())
+        return expected / max(actual, 1e-6), float(np.quantile(np.concatenate(ratios), QUANTILE))
 
     def factor_for(self, ratio):
         """The scale of the expected errors of a scene where the ratio of expected to actual error on Wald pairs of
@@ -113,6 +121,18 @@ class Calibration(Fitted):
         a, b = self.scene
         return float(np.exp(-a) * ratio ** -b)
 
-    def scene_factor(self, net, pairs, stats):
-        """`factor_for` the scene whose windows (core.selfcheck.wald_windows) gave the Wald pairs, with their stats."""
-        return self.factor_for(self.error_ratio(net, pairs, stats) if pairs and self.scene else None)
+    def bound_for(self, ratio, quantile):
+        """The factor of the 80 % bound of the (scaled) expected errors of a scene where, on Wald pairs of its own
+        windows, the ratio of expected to actual error is `ratio` and 80 % of the actual errors stayed under
+        `quantile` times the expected: exp(c) quantile^d ratio^e (fitted on the calibration scenes, where both scales
+        can be measured); the calibration scenes' bound where there is no ratio or no fitted correction."""
+        if ratio is None or not self.scene_bound:
+            return self.bound["model"]
+        c, d, e = self.scene_bound
+        return float(np.exp(c) * quantile ** d * ratio ** e)
+
+    def for_scene(self, net, pairs, stats):
+        """(factor of the expected errors, factor of their 80 % bound) of the scene whose windows
+        (core.selfcheck.wald_windows) gave the Wald pairs, with their stats: `factor_for` and `bound_for`."""
+        ratio, quantile = self.check_errors(net, pairs, stats) if pairs and self.scene else (None, None)
+        return self.factor_for(ratio), self.bound_for(ratio, quantile)

@@ -116,7 +116,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
               for s, net in nets.items()} if self_check else {}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
-    factors = {s: net.calibration.scene_factor(net, *pairs[s][:2]) for s, net in nets.items()} if confidence else {}
+    scenes = {s: net.calibration.for_scene(net, *pairs[s][:2]) for s, net in nets.items()} if confidence else {}
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)
@@ -144,9 +144,9 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used, block * k)
-    errors = _confidence_raster(confidence, grid, nets, factors, metadata, block) if confidence else None
+    errors = _confidence_raster(confidence, grid, nets, scenes, metadata, block) if confidence else None
     runner = BlockRunner(nets, checks, stats, grid, margins, include_10m and not card, enforce_consistency, out,
-                         (errors, factors), log)
+                         (errors, {s: factor for s, (factor, _) in scenes.items()}), log)
     try:
         work = list(tiles(grid, tile_size, block, max(margins.values())))
         total, done = sum(len(members) for _, members in work), 0
@@ -171,15 +171,17 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     return bands
 
 
-def _confidence_raster(path, grid, nets, factors, metadata, block):
-    """The CONFIDENCE output: Float32, a band per sharpened band (named and ordered like the output's), no-data -1."""
-    bounds = " ".join("%dx:%.2f" % (s, net.calibration.bound["model"]) for s, net in nets.items())
+def _confidence_raster(path, grid, nets, scenes, metadata, block):
+    """The CONFIDENCE output: Float32, a band per sharpened band (named and ordered like the output's), no-data -1;
+    `scenes`: per scale the factors of the expected errors and of their 80 % bound for this scene."""
+    sources = "; ".join(sorted({net.calibration.source for net in nets.values()}))
     items = dict(metadata, S2SR_CONFIDENCE=(
-        "expected absolute error of each sharpened pixel (DN, core.confidence); 80 %% of the errors stayed under "
-        "the value times S2SR_CONFIDENCE_BOUND_80 on the calibration scenes (%s); S2SR_CONFIDENCE_SCENE_FACTOR: how "
-        "much it was scaled for this scene, from the network's errors on the scene's own windows at reduced scale"
-        % "; ".join(sorted({net.calibration.source for net in nets.values()}))), S2SR_CONFIDENCE_BOUND_80=bounds,
-        S2SR_CONFIDENCE_SCENE_FACTOR=" ".join("%dx:%.3f" % item for item in factors.items()))
+        "expected absolute error of each sharpened pixel (DN, core.confidence), fitted on %s; about 80 %% of the errors "
+        "stay under the value times S2SR_CONFIDENCE_BOUND_80; S2SR_CONFIDENCE_SCENE_FACTOR: how much the value was "
+        "scaled for this scene; both from the network's errors on the scene's own windows at reduced scale, where "
+        "the calibration has a per-scene correction" % sources),
+        S2SR_CONFIDENCE_BOUND_80=" ".join("%dx:%.2f" % (s, bound) for s, (_, bound) in scenes.items()),
+        S2SR_CONFIDENCE_SCENE_FACTOR=" ".join("%dx:%.3f" % (s, factor) for s, (factor, _) in scenes.items()))
     bands = output_order(sum((SCALE_BANDS[s] for s in nets), ()))
     return OutputRaster(path, grid, bands, gdal.GDT_Float32, -1.0, items, None, block)
 

@@ -81,8 +81,8 @@ def confidence_line(ckpt):
     if not fitted:
         return "not calibrated for these weights yet (`make calibrate`)."
     return "calibrated on %s (`make calibrate`); 80 %% of the errors stayed under %.2f times the expected error%s." % (
-        fitted.source, fitted.bound["model"], "; per-scene correction from the self-check's windows" if fitted.scene
-        else "")
+        fitted.source, fitted.bound["model"], "; per scene, the expected error and that bound corrected from the "
+        "network's errors on the self-check's windows" if fitted.scene else "")
 
 
 def self_check_line(ckpt):

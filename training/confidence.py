@@ -3,7 +3,8 @@
     python -m s2sr.training.confidence models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt
 
 fits, on the OSCD test sites (both dates: held out from training), the coefficients per band and method, the
-per-scene correction (where the scenes are large enough to be degraded twice) and the factor of the 80 % bound,
+factor of the 80 % bound and the per-scene corrections of the expected error and of that bound (where the scenes are
+large enough to be degraded twice),
 and stores them in the weight file (key "confidence"). `bench/confidence.py` measures the result on the check
 set through the whole pipeline.
 """
@@ -63,7 +64,9 @@ def as_pair_scene(pair):
 def fit(net, scenes, steps, seed=0):
     """A confidence.Calibration for `net` from {name: scene}: coefficients by non-negative least squares on sampled
     pixels (not those that a resampling repeated: their error is the resampling's); the per-scene correction from
-    the scenes large enough to be degraded twice; then the 80 % bound of the corrected expected errors."""
+    the scenes large enough to be degraded twice, and from the same scenes (all their pixels, as the check's windows
+    have) the per-scene 80 % bound as predicted by the errors one scale coarser; then the 80 % bound of the corrected
+    expected errors over all scenes."""
     rng = np.random.default_rng(seed)
     samples = {m: ([], []) for m in METHODS}
     pairs = []
@@ -77,26 +80,30 @@ def fit(net, scenes, steps, seed=0):
             samples[m][1].append(error[:, pick].astype(np.float64))
     coef = {m: [nnls(t.T, e).tolist() for t, e in zip(np.concatenate(terms, 2), np.concatenate(errors, 1))]
             for m, (terms, errors) in samples.items()}
-    calibration = confidence.Calibration(net.scale, coef, {}, None, SOURCE, steps)
-    ratios, coarser = [], []  # the ratio at the output's scale, and the same on the scene degraded once more
+    calibration = confidence.Calibration(net.scale, coef, {}, None, None, SOURCE, steps)
+    rows, coarser = [], []  # (ratio, quantile) at the output's scale and on the scene degraded once more
     for pair, stats in pairs:
         twice = as_pair_scene(pair)
         coarser.append(None)
         if checkset.fits(twice, net.scale):
             pair2 = wald_pair(twice, net.scale)
             stats2 = scene_stats([[pair2[k] for k in ("hi", "mid", "lo") if k in pair2]], net.scale)
-            coarser[-1] = calibration.error_ratio(net, [pair2], stats2)
-            ratios.append((calibration.error_ratio(net, [pair], stats), coarser[-1]))
-    if len(ratios) >= MIN_SCENES:
-        once, twice = np.log(np.array(ratios)).T
-        b, a = np.polyfit(twice, once, 1)
+            coarser[-1] = calibration.check_errors(net, [pair2], stats2)
+            rows.append(calibration.check_errors(net, [pair], stats) + coarser[-1])
+    if len(rows) >= MIN_SCENES:
+        ratio, quantile, check_ratio, check_quantile = np.log(np.array(rows)).T
+        b, a = np.polyfit(check_ratio, ratio, 1)
         calibration.scene = [float(a), float(b)]
-    factors = [calibration.factor_for(ratio) for ratio in coarser]
+        # each scene's own bound of the corrected expected errors, from how its errors spread one scale coarser
+        bound = quantile + a + b * check_ratio  # log(quantile / factor_for(check ratio))
+        x = np.stack([np.ones_like(bound), check_quantile, check_ratio], 1)
+        calibration.scene_bound = np.linalg.lstsq(x, bound, rcond=None)[0].tolist()
+    factors = [calibration.factor_for(check[0] if check else None) for check in coarser]
     for m, (terms, errors) in samples.items():
         ratio = [e / np.maximum(f * np.einsum("btp,bt->bp", t, np.array(coef[m])), 1e-6)
                  for t, e, f in zip(terms, errors, factors)]
-        calibration.bound[m] = float(np.quantile(np.concatenate(ratio, 1), 0.8))
-    return calibration, len(ratios)
+        calibration.bound[m] = float(np.quantile(np.concatenate(ratio, 1), confidence.QUANTILE))
+    return calibration, len(rows)
 
 
 def store_fits(doc, fit, key, describe):
@@ -123,7 +130,8 @@ def store_fits(doc, fit, key, describe):
 def describe(net, calibration, corrected):
     return "80 %% bound = %s x the expected error; per-scene correction %s" % (
         ", ".join("%.2f (%s)" % (b, m) for m, b in calibration.bound.items()),
-        "exp(%.3f) r^%.3f from %d scenes" % (*calibration.scene, corrected) if calibration.scene else
+        "exp(%.3f) r^%.3f, bound exp(%.3f) q^%.3f r^%.3f, from %d scenes" % (
+            *calibration.scene, *calibration.scene_bound, corrected) if calibration.scene else
         "none (%d scenes large enough to degrade twice, %d needed)" % (corrected, MIN_SCENES))
 
 
