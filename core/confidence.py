@@ -45,16 +45,16 @@ def features(est, cubic, classical, std, scale):
 def box_mean(x, k):
     """Mean of every k x k window (k odd) of (..., H, W) centred on each pixel, over its pixels inside the array."""
     r = k // 2
-    for axis in (-2, -1):
+    for axis in (x.ndim - 2, x.ndim - 1):
         n = x.shape[axis]
-        moved = np.moveaxis(x, axis, -1)
-        edge = np.zeros_like(moved[..., :r])
-        padded = np.concatenate([edge, moved, edge], -1)
-        total = padded[..., :n].copy()
-        for j in range(1, k):
-            total += padded[..., j : j + n]
+        total = x.copy()
+        for j in range(1, r + 1):  # each pixel gains its neighbours j before and j after it, where they exist
+            after, before = ([slice(None)] * axis + [part] for part in (slice(j, None), slice(None, -j)))
+            total[tuple(after)] += x[tuple(before)]
+            total[tuple(before)] += x[tuple(after)]
         count = np.minimum(np.arange(n) + r, n - 1) - np.maximum(np.arange(n) - r, 0) + 1
-        x = np.moveaxis(total / count.astype(x.dtype), -1, axis)
+        total /= count.astype(x.dtype).reshape((n,) + (1,) * (x.ndim - 1 - axis))
+        x = total
     return x
 
 

@@ -140,3 +140,14 @@ def test_the_scene_bound_holds_about_80_percent_of_the_errors_of_a_held_out_scen
     assert bound != net.calibration.bound["model"] and factor != 1.0
     expected = net.calibration.combine(est["model"], ("model",) * 6, est["bicubic"], est["hpf"], stats, factor)[0]
     assert 0.75 < np.mean(np.abs(est["model"][0] - pair["target"]) < bound * expected) < 0.9
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_box_mean_is_the_mean_of_each_window_inside_the_array(k):
+    x = np.random.default_rng(0).random((2, 3, 7, 9)).astype(np.float32)
+    r = k // 2
+    expected = np.empty_like(x)
+    for i in range(7):
+        for j in range(9):
+            expected[..., i, j] = x[..., max(i - r, 0) : i + r + 1, max(j - r, 0) : j + r + 1].mean((-2, -1))
+    np.testing.assert_allclose(confidence.box_mean(x, k), expected, rtol=1e-5)
