@@ -57,7 +57,11 @@ def test_confidence_output_is_on_the_output_grid_and_leaves_the_output_alone(sma
     assert conf.GetRasterBand(1).DataType == gdal.GDT_Float32
     for name, values in expected.items():
         assert (values > 0).all() and values.mean() < 0.2 * bands[name].mean(), name
-    assert "2x:" in conf.GetMetadataItem("S2SR_CONFIDENCE_BOUND_80")
+    bounds = dict(item.split(":") for item in conf.GetMetadataItem("S2SR_CONFIDENCE_BOUND_80").split())
+    assert set(bounds) == {"2x", "6x"} and all(1.0 < float(b) < 3.0 for b in bounds.values())
+    calibrated = {s: models.load_network(models.weights_path("dsen2_oscd", s)).calibration for s in (2, 6)}
+    assert float(bounds["2x"]) != round(calibrated[2].bound["model"], 2)  # the scene's own (checked on its windows)
+    assert float(bounds["6x"]) == round(calibrated[6].bound["model"], 2)  # no per-scene fit at 6x
     factors = dict(item.split(":") for item in conf.GetMetadataItem("S2SR_CONFIDENCE_SCENE_FACTOR").split())
     assert set(factors) == {"2x", "6x"} and all(0.2 < float(f) < 5 for f in factors.values())
     assert not [f for f in os.listdir(str(tmp_path)) if f.startswith(".s2sr-")]
