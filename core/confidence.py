@@ -125,8 +125,9 @@ class Calibration(Fitted):
         """The factor of the 80 % bound of the (scaled) expected errors of a scene where, on Wald pairs of its own
         windows, the ratio of expected to actual error is `ratio` and 80 % of the actual errors stayed under
         `quantile` times the expected: exp(c) quantile^d ratio^e (fitted on the calibration scenes, where both scales
-        can be measured); the calibration scenes' bound where there is no ratio or no fitted correction."""
-        if ratio is None or not self.scene_bound:
+        can be measured); the calibration scenes' bound where there is no ratio, no fitted correction, or no error
+        to learn from (most errors 0: a flat scene)."""
+        if ratio is None or not self.scene_bound or not quantile > 0:
             return self.bound["model"]
         c, d, e = self.scene_bound
         return float(np.exp(c) * quantile ** d * ratio ** e)

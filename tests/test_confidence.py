@@ -127,7 +127,7 @@ def test_the_bound_follows_how_the_errors_spread_on_the_scene_one_scale_coarser(
     a per-scene fit, or without the check's evidence, the bound is the calibration scenes'."""
     calibration = confidence.Calibration(2, {}, {"model": 1.4}, [0.0, 0.5], [0.1, 0.7, 0.7], "test", 1)
     assert calibration.bound_for(1.0, 1.6) > calibration.bound_for(1.0, 1.2)
-    assert calibration.bound_for(None, None) == 1.4
+    assert calibration.bound_for(None, None) == 1.4 and calibration.bound_for(50.0, 0.0) == 1.4
     calibration.scene_bound = None
     assert calibration.bound_for(1.0, 1.6) == 1.4
 
