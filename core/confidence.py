@@ -38,7 +38,7 @@ def features(est, cubic, classical, std, scale):
     dy, dx = np.concatenate([dy, dy[..., -1:, :]], -2), np.concatenate([dx, dx[..., -1:]], -1)  # the last repeated
     terms = [np.abs(est - cubic), np.abs(est - classical), np.abs(classical - cubic), np.hypot(dx, dy) * scale]
     terms = np.stack(terms, 2) / std[:, :, None, None, None]
-    smooth = box_mean(terms.astype(np.float32), WINDOW[scale])
+    smooth = box_mean(terms.astype(np.float32, copy=False), WINDOW[scale])
     return np.concatenate([np.ones_like(smooth[:, :, :1]), smooth], 2)
 
 

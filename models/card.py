@@ -105,14 +105,15 @@ def write_card(weights, ckpt, check=True):
     cfg, rec = ckpt["config"], ckpt["record"]
     scale = cfg["scale"]
     native = "20 m" if scale == 2 else "60 m"
-    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s%s%s%s%s%s" % (
+    runs = "; ".join("%s, %d steps, %d min, %d thread(s) on %s%s%s%s%s%s%s%s%s" % (
         r["date"], r["steps"], r["seconds"] / 60, r["threads"], r["device"],
         " in bfloat16 autocast" if r.get("precision") == "bfloat16" else "",
         " (%s)" % r["note"] if r.get("note") else "", ", phase pairs" if r.get("phases") else "",
         ", repeats left out" if r.get("ignore_repeats") else "",
         ", copies up to %dx coarser" % r["coarsest"] if r.get("coarsest", 2) > 2 else "",
         ", coarser copies drawn by the ground they cover" if r.get("weighting") == "ground" else "",
-        ", %s learned from coarser copies only" % " ".join(r["coarse_only"]) if r.get("coarse_only") else "")
+        ", %s learned from coarser copies only" % " ".join(r["coarse_only"]) if r.get("coarse_only") else "",
+        ", the mean of %d weight samples along the run kept" % r["averaged"] if r.get("averaged") else "")
         for r in rec["runs"])
     net = DSen2(**cfg)
     net.load_state_dict(ckpt["state_dict"])

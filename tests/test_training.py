@@ -193,3 +193,38 @@ def test_search_row(packed):
     ratio = search.parameters(search.DSen2(scale=2)) / int(cells[3].replace(",", ""))
     assert cells[:2] == ["8", "1"] and int(cells[4]) == round(2 * ratio)  # equal compute: more steps
     assert np.isfinite(float(cells[6]))
+
+
+def test_a_run_leaves_the_mean_of_its_weight_samples_where_it_scores_better(packed, tmp_path, monkeypatch):
+    """The weight average takes AVERAGED samples evenly over the run and its end state; train.py keeps whichever of
+    the average and the end state scores better on the test sites, and its record says which."""
+    net = DSen2(scale=2, width=8, depth=1)
+    average = train.WeightAverage(net)
+    seen = []
+    for step, progress in enumerate(np.linspace(0, 0.999, 200)):
+        with torch.no_grad():
+            net.head.bias.fill_(float(step))
+        before = average.count
+        average(step, progress, 0.0)
+        if average.count > before:
+            seen.append(float(step))
+    assert average.count == train.AVERAGED - 1 and seen == sorted(seen)  # the last sample is the end state's
+    np.testing.assert_allclose(average.network().head.bias.detach().numpy(), np.mean(seen), rtol=1e-5)
+
+    real = train.evaluate
+    for worse, averaged in ((1, train.AVERAGED), (2, 0)):  # the end state scored worse, then the average
+        calls = []
+
+        def evaluate(net, pairs, pixels):
+            result = real(net, pairs, pixels)
+            calls.append(1)
+            if len(calls) == worse:
+                result = dict(result, model=dict(result["model"], sre=[v - 10 for v in result["model"]["sre"]]))
+            return result
+
+        monkeypatch.setattr(train, "evaluate", evaluate)
+        out = str(tmp_path / ("avg%d_2x.pt" % worse))
+        run_train(packed, out, "--steps", "48")
+        assert load_checkpoint(out)["record"]["runs"][-1]["averaged"] == averaged
+        card = open(out[:-3] + ".md").read()
+        assert ("the mean of %d weight samples" % train.AVERAGED in card) == bool(averaged)
