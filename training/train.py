@@ -214,30 +214,31 @@ def train(args):
     mean = evaluate(TorchNetwork(average.network()), test_pairs, pixels=pixels)
     print("test sites (%s pixels): SRE gain over bicubic %+.2f dB, the mean of %d weight samples %+.2f dB (%s)" % (
         pixels, sre_gain(result, judged), average.count, sre_gain(mean, judged), " ".join(judged)), flush=True)
-    args.averaged = 0
+    averaged = 0
     if sre_gain(mean, judged) >= sre_gain(result, judged):  # the run's weight average is what it leaves
         net.load_state_dict(average.mean)
-        result, args.averaged = mean, average.count
+        result, averaged = mean, average.count
     before = record.get("scores")
     if before and before.get("pixels", "all") != pixels:
         before = evaluate(load_network(args.out), test_pairs, pixels=pixels)
     if before and not sre_gain(result, judged) >= sre_gain(before, judged):  # a diverged run scores NaN
-        save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result)
+        save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result, averaged)
         print("below the checkpoint's %+.2f dB: %s kept, this run left in %s.partial"
               % (sre_gain(before, judged), args.out, args.out), flush=True)
         return
-    save(args.out, net, opt, record, steps, time.time() - start, args, result)
+    save(args.out, net, opt, record, steps, time.time() - start, args, result, averaged)
     if os.path.exists(args.out + ".partial"):
         os.remove(args.out + ".partial")
 
 
-def save(path, net, opt, record, steps, seconds, args, result):
-    """Write a checkpoint atomically; with a result, also close the run and write the model card beside it."""
+def save(path, net, opt, record, steps, seconds, args, result, averaged=0):
+    """Write a checkpoint atomically; with a result, also close the run and write the model card beside it.
+    averaged: how many weight samples the network is the mean of (0: the run's end state)."""
     run = {"date": datetime.date.today().isoformat(), "steps": steps, "seconds": round(seconds),
            "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
            "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases,
            "weighting": args.weighting, "ignore_repeats": args.ignore_repeats, "coarse_only": args.coarse_only,
-           "coarsest": args.coarsest, "averaged": getattr(args, "averaged", 0)}
+           "coarsest": args.coarsest, "averaged": averaged}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
