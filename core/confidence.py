@@ -19,7 +19,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .evaluation import estimates
 
 WINDOW = {2: 3, 6: 5}  # 10 m pixels a side of the window the terms are averaged over (chosen by measurement)
 QUANTILE = 0.8  # the share of the errors the bound is for
@@ -96,13 +95,14 @@ class Calibration(Fitted):
         coef = factor * np.array([self.coef[m][i] for i, m in enumerate(methods)], np.float32)
         return std[..., None, None] * np.einsum("nbthw,bt->nbhw", terms, coef)
 
-    def check_errors(self, net, pairs, stats):
-        """On Wald pairs (with their SceneStats), the network's mean expected over mean actual error, and the share
-        QUANTILE of its actual over expected error, pixel by pixel (all bands)."""
+    def check_errors(self, pairs, stats):
+        """On Wald pairs with their estimates (`core.evaluation.estimated`) under the SceneStats `stats`, the
+        network's mean expected over mean actual error, and the share QUANTILE of its actual over expected error,
+        pixel by pixel (all bands)."""
         expected = actual = 0.0
         ratios = []
-        for pair in pairs:
-            guess = {m: e[None] for m, e in estimates(net, pair, stats=stats).items()}
+        for pair, estimates in pairs:
+            guess = {m: e[None] for m, e in estimates.items()}
             model = guess["model"]
             guessed = self.combine(model, ("model",) * model.shape[1], guess["bicubic"], guess["hpf"], stats)[0]
             error = np.abs(model[0] - pair["target"])
@@ -132,8 +132,9 @@ class Calibration(Fitted):
         c, d, e = self.scene_bound
         return float(np.exp(c) * quantile ** d * ratio ** e)
 
-    def for_scene(self, net, pairs, stats):
+    def for_scene(self, pairs, stats):
         """(factor of the expected errors, factor of their 80 % bound) of the scene whose windows
-        (core.selfcheck.wald_windows) gave the Wald pairs, with their stats: `factor_for` and `bound_for`."""
-        ratio, quantile = self.check_errors(net, pairs, stats) if pairs and self.scene else (None, None)
+        (core.selfcheck.wald_windows) gave the Wald pairs, with their estimates (`core.evaluation.estimated`) under
+        the SceneStats `stats`: `factor_for` and `bound_for`."""
+        ratio, quantile = self.check_errors(pairs, stats) if pairs and self.scene else (None, None)
         return self.factor_for(ratio), self.bound_for(ratio, quantile)

@@ -51,6 +51,12 @@ def estimates(net, pair, consistent=False, stats=None):
     return {m: e[0] for m, e in made.items()}
 
 
+def estimated(net, pairs, stats):
+    """Wald pairs with their `estimates` ({method: (bands, h, w)}) under the SceneStats `stats`: [(pair, estimates)],
+    what the self-check and the confidence map's scene correction both score, computed once for both."""
+    return [(pair, estimates(net, pair, stats=stats)) for pair in pairs]
+
+
 @bounded_gdal_cache
 def read_scene(input_10m, input_20m, input_60m=None, extent=None, offsets=None):
     """{1, 2, 6: float32 (bands, rows, cols)} over the common grid (and extent), offsets applied; the plan."""

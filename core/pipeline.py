@@ -6,7 +6,7 @@ import os
 import numpy as np
 from osgeo import gdal
 
-from . import confidence as conf, consistency, pansharpen, selfcheck
+from . import confidence as conf, consistency, evaluation, pansharpen, selfcheck
 from .bands import BANDS_10M, GROUPS, output_order, pixel_factor
 from .degrade import block_mean
 from .devices import Runtime, select_backend, select_device, select_precision, set_threads
@@ -110,13 +110,18 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     stats = {s: None if card else scene_stats([[w[f] for f in net.inputs] for w in windows], s)
              for s, net in nets.items()}
     fills = {f: _valid_mean([w[f] for w in windows]) for f in datasets}  # no-data pixels get the scene's mean
-    pairs = {s: selfcheck.wald_windows(datasets, shifts, grid, s) for s in nets
-             } if (self_check or confidence) and not card else {}
-    checks = {s: selfcheck.card_check(net, datasets, shifts, grid) if card else selfcheck.self_check(net, *pairs[s])
-              for s, net in nets.items()} if self_check else {}
+    pairs = {}  # per scale: the self-check's Wald pairs with the estimates of their targets, their stats, why none
+    for s, net in nets.items():
+        if not card and (self_check or confidence and net.calibration.scene):  # the scene correction needs a fit
+            windows, window_stats, note = selfcheck.wald_windows(datasets, shifts, grid, s)
+            pairs[s] = evaluation.estimated(net, windows, window_stats), window_stats, note
+        else:
+            pairs[s] = [], None, ""
+    checks = {s: selfcheck.card_check(net, datasets, shifts, grid) if card else selfcheck.self_check(
+        net, pairs[s][0], pairs[s][2]) for s, net in nets.items()} if self_check else {}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
-    scenes = {s: net.calibration.for_scene(net, *pairs[s][:2]) for s, net in nets.items()} if confidence else {}
+    scenes = {s: net.calibration.for_scene(*pairs[s][:2]) for s, net in nets.items()} if confidence else {}
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
     nodata = next((v for v in map(nodata_value, datasets.values()) if v is not None), 0)

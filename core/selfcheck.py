@@ -18,7 +18,7 @@ from .bands import GROUPS, pixel_factor
 from .confidence import Fitted
 from .degrade import wald_pair
 from .errors import tr
-from .evaluation import card_estimates, estimates
+from .evaluation import card_estimates
 from .raster import invalid, read_window
 from ..models.scene import scene_stats
 
@@ -158,16 +158,17 @@ def card_sre(net, scenes):
     return pooled_sre(errors, truth, count)
 
 
-def self_check(net, pairs, stats, note):
-    """Check `net` (on its device) on the Wald pairs of `wald_windows` (with their stats; `note` why there are none)."""
+def self_check(net, pairs, note):
+    """Check `net` on the Wald pairs of `wald_windows` with their estimates (`core.evaluation.estimated`; `note` why
+    there are none)."""
     bands = GROUPS[net.scale]
     if not pairs:
         return Check(net.scale, {}, ("model",) * len(bands), note)
     errors = {m: np.zeros(len(bands)) for m in NAMES}
     truth, count = np.zeros(len(bands)), 0
-    for pair in pairs:
+    for pair, guesses in pairs:
         target = pair["target"].astype(np.float64)
-        for m, guess in estimates(net, pair, stats=stats).items():
+        for m, guess in guesses.items():
             errors[m] += ((guess - target) ** 2).sum((1, 2))
         truth += target.sum((1, 2))
         count += target[0].size

@@ -12,7 +12,7 @@ from s2sr import models
 from s2sr.core import confidence
 from s2sr.core.errors import InputError
 from s2sr.core.degrade import wald_pair
-from s2sr.core.evaluation import read_scene
+from s2sr.core.evaluation import estimated, read_scene
 from s2sr.core.devices import Runtime
 from s2sr.core.pipeline import super_resolve
 from s2sr.models.scene import scene_stats
@@ -140,7 +140,8 @@ def test_the_scene_bound_holds_about_80_percent_of_the_errors_of_a_held_out_scen
     net = models.load_network(models.weights_path("dsen2_oscd", 2))
     _, pair, est, stats = residuals(net, read_scene(scene["10m"], scene["20m"])[0])
     twice = wald_pair(as_pair_scene(pair), 2)
-    factor, bound = net.calibration.for_scene(net, [twice], scene_stats([[twice["hi"], twice["mid"]]], 2))
+    twice_stats = scene_stats([[twice["hi"], twice["mid"]]], 2)
+    factor, bound = net.calibration.for_scene(estimated(net, [twice], twice_stats), twice_stats)
     assert bound != net.calibration.bound["model"] and factor != 1.0
     expected = net.calibration.combine(est["model"], ("model",) * 6, est["bicubic"], est["hpf"], stats, factor)[0]
     assert 0.75 < np.mean(np.abs(est["model"][0] - pair["target"]) < bound * expected) < 0.9

@@ -16,7 +16,7 @@ import torch
 
 from ..core import confidence
 from ..core.degrade import wald_pair
-from ..core.evaluation import estimates
+from ..core.evaluation import estimated, estimates
 from ..models import load_checkpoint, load_network, save_checkpoint
 from ..models.scene import scene_stats
 from . import checkset
@@ -71,8 +71,8 @@ def fit(net, scenes, steps, seed=0):
     samples = {m: ([], []) for m in METHODS}
     pairs = []
     for scene in scenes.values():
-        result, pair, _, stats = residuals(net, scene)
-        pairs.append((pair, stats))
+        result, pair, est, stats = residuals(net, scene)
+        pairs.append((pair, {m: e[0] for m, e in est.items()}, stats))
         measured = np.flatnonzero(~resampling_repeats(pair["target"]))  # OSCD's repeated pixels: no true error
         for m, (terms, error) in result.items():
             pick = rng.choice(measured, size=min(SAMPLES, len(measured)), replace=False)
@@ -82,14 +82,14 @@ def fit(net, scenes, steps, seed=0):
             for m, (terms, errors) in samples.items()}
     calibration = confidence.Calibration(net.scale, coef, {}, None, None, SOURCE, steps)
     rows, coarser = [], []  # (ratio, quantile) at the output's scale and on the scene degraded once more
-    for pair, stats in pairs:
+    for pair, est, stats in pairs:
         twice = as_pair_scene(pair)
         coarser.append(None)
         if checkset.fits(twice, net.scale):
             pair2 = wald_pair(twice, net.scale)
             stats2 = scene_stats([[pair2[k] for k in ("hi", "mid", "lo") if k in pair2]], net.scale)
-            coarser[-1] = calibration.check_errors(net, [pair2], stats2)
-            rows.append(calibration.check_errors(net, [pair], stats) + coarser[-1])
+            coarser[-1] = calibration.check_errors(estimated(net, [pair2], stats2), stats2)
+            rows.append(calibration.check_errors([(pair, est)], stats) + coarser[-1])
     if len(rows) >= MIN_SCENES:
         ratio, quantile, check_ratio, check_quantile = np.log(np.array(rows)).T
         b, a = np.polyfit(check_ratio, ratio, 1)
