@@ -9,7 +9,7 @@ from osgeo import gdal
 
 import processing
 from s2sr import models
-from s2sr.core import confidence
+from s2sr.core import confidence, evaluation, selfcheck
 from s2sr.core.errors import InputError
 from s2sr.core.degrade import wald_pair
 from s2sr.core.evaluation import estimated, read_scene
@@ -65,6 +65,22 @@ def test_confidence_output_is_on_the_output_grid_and_leaves_the_output_alone(sma
     factors = dict(item.split(":") for item in conf.GetMetadataItem("S2SR_CONFIDENCE_SCENE_FACTOR").split())
     assert set(factors) == {"2x", "6x"} and all(0.2 < float(f) < 5 for f in factors.values())
     assert not [f for f in os.listdir(str(tmp_path)) if f.startswith(".s2sr-")]
+
+
+def test_the_self_check_and_the_scene_correction_run_the_network_once_per_window(small_scene, tmp_path, monkeypatch):
+    windows, calls = [], []
+    wald_windows, estimates = selfcheck.wald_windows, evaluation.estimates
+
+    def read(*args):
+        found = wald_windows(*args)
+        windows.extend(found[0])
+        return found
+
+    monkeypatch.setattr(selfcheck, "wald_windows", read)
+    monkeypatch.setattr(evaluation, "estimates", lambda *args, **kwargs: calls.append(1) or estimates(*args, **kwargs))
+    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), log=lambda m: None,
+                  confidence=str(tmp_path / "c.tif"))
+    assert windows and len(calls) == len(windows)
 
 
 def test_confidence_costs_nothing_when_not_asked_for(small_scene, tmp_path, monkeypatch):
