@@ -76,7 +76,7 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         packages = self.parameterAsString(parameters, self.PACKAGES, context).split()
         if self.ROUTES[self.parameterAsEnum(parameters, self.ROUTE, context)] == "onnxruntime":
-            packages = [p for p in packages if not p.lower().startswith("torch")]
+            packages = [p for p in packages if not dependencies.needs_torch(p)]
         target = self.parameterAsString(parameters, self.TARGET, context)
         try:
             python = dependencies.python_executable()

@@ -72,16 +72,33 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
             QgsProcessing.TypeRaster, optional=True))
 
     def addAreaAndModelParameters(self, area_label, cards=False):
-        """EXTENT and MODEL: the installed models, and with `cards` also the model cards in the models folders."""
+        """EXTENT and MODEL, chosen by name: the installed models, and with `cards` also the model cards in the models
+        folders; the default is the shipped model, whatever else is installed."""
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, area_label, optional=True))
-        names = self.model_names(cards)
         self.addParameter(QgsProcessingParameterEnum(
-            self.MODEL, self.tr("Model"), options=names, defaultValue=0 if names else None))
+            self.MODEL, self.tr("Model"), options=list(self.model_options(cards)), defaultValue=models.DEFAULT,
+            usesStaticStrings=True))
 
-    def model_names(self, cards):
+    def model_options(self, cards):
+        """{MODEL value: the model's name, or the path of a model card}."""
         folders = settings.model_folders()
-        return models.available_models(folders) + (
-            [self.tr("{} (model card)").format(name) for name in find_cards(folders)] if cards else [])
+        options = {name: name for name in models.available_models(folders)}
+        if cards:
+            options.update((self.tr("{} (model card)").format(name), path) for name, path in find_cards(folders).items())
+        return options
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS's name)
+        """MODEL first, with a message that names the installed models (QGIS's own only says the value is wrong)."""
+        value = parameters.get(self.MODEL)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            options = self.parameterDefinition(self.MODEL).options()
+            if str(value) not in options:
+                installed = ", ".join(options)
+                if str(value).strip().isdigit():
+                    return False, self.tr("MODEL takes the model's name, not a number (since version 0.5), e.g. "
+                                          "MODEL={}; installed: {}").format(models.DEFAULT, installed)
+                return False, self.tr("No model named {} is installed; installed: {}").format(value, installed)
+        return super().checkParameterValues(parameters, context)
 
     def _path(self, layer, name):
         if layer.providerType() != "gdal":
@@ -132,13 +149,11 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
     def model(self, parameters, context, cards=False):
         """(model name, or the models.cards.Card of a card among the options with `cards`; model folders)."""
         folders = settings.model_folders()
-        names = models.available_models(folders)
-        if not names:
-            raise QgsProcessingException(self.tr("No trained models are installed in {}").format(", ".join(folders)))
-        index = self.parameterAsEnum(parameters, self.MODEL, context)
-        if index < len(names):
-            return names[index], folders
-        return read_card(list(find_cards(folders).values())[index - len(names)]), folders
+        value = self.parameterAsEnumString(parameters, self.MODEL, context)
+        chosen = self.model_options(cards).get(value)
+        if chosen is None or chosen == value:  # a model of the plugin's, or none by that name: the core names them
+            return models.resolve(chosen or value, folders), folders
+        return read_card(chosen), folders
 
     def processAlgorithm(self, parameters, context, feedback):
         from ..core.errors import Cancelled, ExtentError, InputError

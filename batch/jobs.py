@@ -95,7 +95,7 @@ def _key(path, options):
         model_files = [options.model, read_card(options.model).model]
     else:
         folders = _model_dirs(options)
-        name = options.model or next(iter(models.available_models(folders)), "")
+        name = models.resolve(options.model, folders)
         model_files = [models.weights_path(name, s, folders) for s in (2, 6)]
     return json.dumps(dict(input=path, content=inputs.fingerprint(path), options=chosen, version=plugin_version(),
                            model=[inputs.fingerprint(p) if os.path.exists(p) else None for p in model_files]),

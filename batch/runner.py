@@ -17,17 +17,20 @@ from ..core.outputs import remove_stale, write_text
 REPORT = "batch_report.json"
 #: memory one run may need at most (core.pipeline bounds it: about 1.4 GB on a full tile, docs/benchmarks.md)
 RUN_MEMORY = 3 * 2**30
+#: where the embedded cluster's scheduler and workers listen: this machine only (a cluster of several machines is
+#: started by the user and given as --scheduler)
+LOOPBACK = "127.0.0.1"
 
 
 def local_cluster(workers=0):
-    """An embedded LocalCluster: `workers` processes (0: `default_workers`), one run at a time each, sharing the
-    cores; returns (cluster, threads per run)."""
+    """An embedded LocalCluster on the loopback interface: `workers` processes (0: `default_workers`), one run at a
+    time each, sharing the cores; returns (cluster, threads per run)."""
     from distributed import LocalCluster
 
     cores = os.cpu_count() or 1
     workers = workers or default_workers(cores, _memory())
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           memory_limit=_memory() // workers)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOOPBACK,
+                           dashboard_address=None, memory_limit=_memory() // workers)
     return cluster, max(1, cores // workers)
 
 

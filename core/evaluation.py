@@ -242,9 +242,8 @@ def main(argv=None):
     try:
         check_outputs({"--csv": args.csv, "--html": args.html}, (args.input_10m, args.input_20m, args.input_60m))
         scene, grid = read_scene(args.input_10m, args.input_20m, args.input_60m, args.extent)
-        model = args.model or models.available_models()[0]
-        if model.lower().endswith(CARD_EXTENSIONS):
-            model = read_card(model)
+        model = read_card(args.model) if (args.model or "").lower().endswith(CARD_EXTENSIONS) else models.resolve(
+            args.model)
         results = evaluate_scene(scene, (2, 6) if args.input_60m else (2,), model)
     except InputError as err:
         parser.exit(2, "error: %s\n" % err)

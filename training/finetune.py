@@ -13,6 +13,7 @@ per network. s2sr:finetune runs the same from the Toolbox.
 import argparse
 import dataclasses
 import datetime
+import logging
 import os
 import re
 import shutil
@@ -26,12 +27,15 @@ from osgeo import gdal
 from ..core.bands import GROUPS
 from ..core.errors import Cancelled, InputError, tr
 from ..core.raster import band_offsets, open_scene
-from ..core.selfcheck import wald_windows
-from ..models import MODELS_DIR, available_models, load_module, version_text, weights_path
+from ..core.evaluation import estimated
+from ..core.selfcheck import pooled_sre, wald_windows
+from ..models import MODELS_DIR, available_models, load_module, resolve, version_text, weights_path
 from ..models.backends import TorchNetwork
-from .evaluate import evaluate, sre_gain
+from ..models.export import export
+from .evaluate import sre_gain
 from .train import BATCH, PATCH, PatchSampler, fit
 
+LOG = logging.getLogger(__name__)
 HOLDOUT = 0.25  # share of each area's width, in the east, held out for validation
 LR = 2e-4  # peak learning rate: a fifth of training's, for a network that is already trained
 SCALES = {"20m": 2, "60m": 6}
@@ -40,14 +44,15 @@ NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 @dataclasses.dataclass
 class Outcome:
-    """What a fine-tuning run gave, per scale: the held-out scores before and after (training.evaluate results),
-    the steps, and whether the network was kept; `model`: the name of the model to use (the base one if no
-    network was kept)."""
+    """What a fine-tuning run gave, per scale: the held-out scores before and after (`held_out_scores`), the steps,
+    whether the network was kept and what the scores measure (`describe`); `model`: the name of the model to use (the
+    base one if no network was kept)."""
     model: str
     before: dict
     after: dict
     steps: dict
     kept: dict
+    measures: dict = dataclasses.field(default_factory=dict)
 
     def gain(self, which):
         """Mean over the networks of the held-out SRE gain over bicubic (dB), `which` "before" or "after"."""
@@ -55,9 +60,9 @@ class Outcome:
 
 
 def held_out_pairs(scenes, extent, scale):
-    """(training pairs, held-out pairs) {name: Wald pair} from windows of each scene (core.product.Product) west and
-    east of its split; InputError where a part is too small."""
-    train, held = {}, {}
+    """(training pairs {name: Wald pair}, held-out windows [(Wald pairs, their SceneStats)] a scene) from windows of each
+    scene (core.product.Product) west and east of its split; InputError where a part is too small."""
+    train, held = {}, []
     for i, scene in enumerate(scenes):
         stacks = [scene.stacks[1], scene.stacks[2], scene.stacks[6] if scale == 6 else None]
         if scale == 6 and not scene.stacks[6]:
@@ -65,26 +70,50 @@ def held_out_pairs(scenes, extent, scale):
         _, grid = open_scene(*stacks, extent)
         split = grid.x0 + round(grid.cols * (1 - HOLDOUT) / grid.block) * grid.block * grid.res
         top, bottom, right = grid.y0, grid.y0 - grid.rows * grid.res, grid.x0 + grid.cols * grid.res
-        for part, box in ((train, (grid.x0, bottom, split, top)), (held, (split, bottom, right, top))):
+        for part, box in (("train", (grid.x0, bottom, split, top)), ("held", (split, bottom, right, top))):
             datasets, sub = open_scene(*stacks, box)
-            pairs, _, note = wald_windows(datasets, {f: band_offsets(scene.offsets, f) for f in datasets}, sub, scale)
+            pairs, stats, note = wald_windows(datasets, {f: band_offsets(scene.offsets, f) for f in datasets}, sub,
+                                              scale)
             if not pairs:
                 raise InputError(tr("the area is too small to fine-tune the %dx network, or holds no-data: its "
                                     "training part (west) and its held-out part (east, %d %% of the width) each need "
                                     "a window of valid pixels (%s)") % (scale, 100 * HOLDOUT, note))
-            part.update({"%d_%d" % (i, j): p for j, p in enumerate(pairs)})
+            if part == "train":
+                train.update({"%d_%d" % (i, j): p for j, p in enumerate(pairs)})
+            else:
+                held.append((pairs, stats))
     return train, held
 
 
+def held_out_scores(net, held):
+    """Per-band SRE (dB) of the network, bicubic upsampling and HPF pan-sharpening over all the pixels of the held-out
+    windows (errors pooled, not averaged window by window: so s2sr:evaluate scores an area), each scene's windows
+    under their joint SceneStats (as a run uses its area's): {"bands", method: {"sre": [...]}}."""
+    errors, truth, count = {}, 0.0, 0
+    for pairs, stats in held:
+        for pair, guesses in estimated(net, pairs, stats):
+            for method, guess in guesses.items():
+                errors[method] = errors.get(method, 0.0) + ((guess - pair["target"]) ** 2).sum((1, 2))
+            truth, count = truth + pair["target"].sum((1, 2)), count + pair["target"][0].size
+    return dict(bands=list(GROUPS[net.scale]), **{m: {"sre": v} for m, v in pooled_sre(errors, truth, count).items()})
+
+
+def describe(scale, train, held):
+    """What the held-out score measures, in the log's words."""
+    return tr("%dx, by the Wald protocol (every band degraded %d times, the %d m bands restored to %d m and compared "
+              "with the measured ones): %d training windows in the west of the area, %d held-out windows in its "
+              "eastern %d %%; SRE gain over bicubic upsampling over all the held-out pixels, as s2sr:evaluate scores "
+              "an area") % (scale, scale, 10 * scale, 10 * scale, len(train), sum(len(p) for p, _ in held),
+                            100 * HOLDOUT)
+
+
 def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MODELS_DIR,), out=None, extent=None,
-             progress=None, is_cancelled=None, log=print, seed=0, steps=0):
-    """Fine-tune `model` (default: the first available) on `scenes` (core.product.Product) for `minutes` in all (or
+             progress=None, is_cancelled=None, log=LOG.info, seed=0, steps=0):
+    """Fine-tune `model` (default: the shipped one, models.DEFAULT) on `scenes` (core.product.Product) for `minutes` in all (or
     `steps` per network, whichever ends first: a run bounded by steps gives the same result on any machine), write
     the model `name` into `out` (default: the last of model_dirs) unless no network improved; the Outcome.
     progress(percent) and is_cancelled() as in core.pipeline; a cancelled run saves nothing (Cancelled)."""
-    model = model or next(iter(available_models(model_dirs)), None)
-    if model is None:
-        raise InputError(tr("no model to fine-tune in %s") % ", ".join(model_dirs))
+    model = resolve(model, model_dirs)
     out = out or model_dirs[-1]
     if not NAME.match(name or ""):
         raise InputError(tr("give the new model a name of letters, digits, _ and - (not %r)") % name)
@@ -99,9 +128,10 @@ def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MO
     for k, scale in enumerate(scales):
         train, held = held_out_pairs(scenes, extent, scale)
         module, ckpt = load_module(weights_path(model, scale, model_dirs))
-        outcome.before[scale] = evaluate(TorchNetwork(module), held)
-        log("%dx: %d training and %d held-out windows; held-out SRE gain over bicubic before: %+.2f dB"
-            % (scale, len(train), len(held), sre_gain(outcome.before[scale])))
+        outcome.before[scale] = held_out_scores(TorchNetwork(module), held)
+        outcome.measures[scale] = describe(scale, train, held)
+        log(outcome.measures[scale])
+        log("%dx: held-out SRE gain over bicubic before: %+.2f dB" % (scale, sre_gain(outcome.before[scale])))
         start, last = time.time(), [0.0]
 
         def on_step(step, share, loss):
@@ -119,7 +149,7 @@ def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MO
         if is_cancelled and is_cancelled():
             raise Cancelled()
         outcome.steps[scale] = taken
-        outcome.after[scale] = evaluate(TorchNetwork(module.eval()), held)
+        outcome.after[scale] = held_out_scores(TorchNetwork(module.eval()), held)
         outcome.kept[scale] = sre_gain(outcome.after[scale]) > sre_gain(outcome.before[scale])
         log("%dx: %d steps; held-out SRE gain over bicubic after: %+.2f dB (before %+.2f): %s"
             % (scale, taken, sre_gain(outcome.after[scale]), sre_gain(outcome.before[scale]),
@@ -139,21 +169,23 @@ def _write(out, name, base, model_dirs, scenes, extent, minutes, outcome, states
     try:
         for scale in (2, 6):
             path = os.path.join(tmp, "%s_%dx.pt" % (name, scale))
-            if not outcome.kept.get(scale):
+            if outcome.kept.get(scale):
+                module, ckpt, seconds = states[scale]
+                record = ckpt["record"]
+                run = dict(date=datetime.date.today().isoformat(), steps=outcome.steps[scale], seconds=round(seconds),
+                           lr=LR, threads=torch.get_num_threads(), device="cpu", precision="float32",
+                           patch=PATCH[scale], batch=BATCH[scale], note="fine-tuned from %s" % base)
+                torch.save(dict(config=module.config, state_dict=module.state_dict(),
+                                record=dict(record, steps=record["steps"] + outcome.steps[scale],
+                                            seconds=record["seconds"] + seconds, runs=record["runs"] + [run])), path)
+                with open(path[:-3] + ".md", "w", encoding="utf-8") as f:
+                    f.write(card(name, "%s (%s)" % (base, version_text(ckpt)), scale, scenes, extent, minutes,
+                                 outcome))
+            else:
                 shutil.copyfile(weights_path(base, scale, model_dirs), path)
-                continue
-            module, ckpt, seconds = states[scale]
-            record = ckpt["record"]
-            run = dict(date=datetime.date.today().isoformat(), steps=outcome.steps[scale], seconds=round(seconds),
-                       lr=LR, threads=torch.get_num_threads(), device="cpu", precision="float32",
-                       patch=PATCH[scale], batch=BATCH[scale], note="fine-tuned from %s" % base)
-            torch.save(dict(config=module.config, state_dict=module.state_dict(),
-                            record=dict(record, steps=record["steps"] + outcome.steps[scale],
-                                        seconds=record["seconds"] + seconds, runs=record["runs"] + [run])), path)
-            with open(path[:-3] + ".md", "w", encoding="utf-8") as f:
-                f.write(card(name, "%s (%s)" % (base, version_text(ckpt)), scale, scenes, extent, minutes, outcome))
-        for entry in os.listdir(tmp):
-            os.replace(os.path.join(tmp, entry), os.path.join(out, entry))
+            export(path)  # the same ONNX export as the shipped networks': the model runs in ONNX Runtime too
+        for entry in sorted(os.listdir(tmp), key=lambda e: e.endswith(".pt")):  # the weights last: a model is
+            os.replace(os.path.join(tmp, entry), os.path.join(out, entry))  # listed only once it is whole
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -176,12 +208,13 @@ def card(name, base, scale, scenes, extent, minutes, outcome):
         "s2sr.training.finetune`), Wald pairs from windows west of the split, learning rate %g." % (
             minutes, outcome.steps[scale], LR),
         "- Held out: the eastern %d %% of each area. SRE gain over bicubic there: **%+.2f dB before, %+.2f dB after**."
-        % (100 * HOLDOUT, sre_gain(before), sre_gain(after)), "",
+        % (100 * HOLDOUT, sre_gain(before), sre_gain(after)),
+        "- What the scores measure: %s." % outcome.measures[scale], "",
         "| band | SRE bicubic (dB) | SRE before (dB) | SRE after (dB) | change (dB) |", "|---|---|---|---|---|",
         *rows, "",
         "Scores at reduced scale on a part of the same scenes: they say the network suits this region better, not "
-        "that it generalises. The confidence map needs a calibration of its own (`python -m s2sr.training.confidence`)"
-        " and ONNX Runtime an export (`python -m s2sr.models.export`).", ""])
+        "that it generalises. The confidence map needs a calibration of its own (`python -m s2sr.training.confidence`);"
+        " the ONNX file beside the weights runs the network in ONNX Runtime.", ""])
 
 
 def main(argv=None):
@@ -198,6 +231,7 @@ def main(argv=None):
     parser.add_argument("--out", help="folder of the new model (default: the last --models-dir, else the plugin's)")
     parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"))
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     folder = "/vsimem/s2sr_finetune_%s" % uuid.uuid4().hex
     try:
         scenes = [open_path(p, "%s/%d" % (folder, i)) for i, p in enumerate(args.inputs)]

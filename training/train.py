@@ -12,7 +12,9 @@ of that comparison.
 """
 import argparse
 import datetime
+import logging
 import os
+import sys
 import time
 
 import numpy as np
@@ -27,6 +29,8 @@ from ..models.dsen2 import DSen2
 from ..models.scene import SceneStats, scene_stats
 from .data import at_every_phase, coarser_factor, load_pairs, resampling_repeats
 from .evaluate import evaluate, sre_gain
+
+LOG = logging.getLogger(__name__)  # training's messages: the command line shows them (main), a library caller chooses
 
 PATCH = {2: 32, 6: 15}  # patch size on the network's (20 m-equivalent) grid
 BATCH = {2: 16, 6: 32}
@@ -164,7 +168,7 @@ def fit(net, opt, sampler, batch, budget, lr_max, max_steps=0, device="cpu", pre
         if on_step and on_step(steps, progress, loss.item()):
             break
         if steps % 200 == 0:
-            print("step %d  %.0f s  lr %.2e  L1 %.5f" % (steps, elapsed, lr, loss.item()), flush=True)
+            LOG.info("step %d  %.0f s  lr %.2e  L1 %.5f", steps, elapsed, lr, loss.item())
         if on_save and time.time() - last_save > 300:
             on_save(steps)
             last_save = time.time()
@@ -191,7 +195,7 @@ def train(args):
         opt = torch.optim.Adam(net.parameters(), lr=args.lr)
         opt.load_state_dict(ckpt["optimizer"])
         record = ckpt["record"]
-        print("resuming %s after %d steps" % (args.out, record["steps"]), flush=True)
+        LOG.info("resuming %s after %d steps", args.out, record["steps"])
 
     args.phases = at_every_phase(train_pairs)
     args.coarsest = max(coarser_factor(name) for name in train_pairs)
@@ -212,8 +216,8 @@ def train(args):
     judged = [b for b in GROUPS[args.scale] if b not in args.coarse_only] or list(GROUPS[args.scale])
     result = evaluate(TorchNetwork(net.eval()), test_pairs, pixels=pixels)
     mean = evaluate(TorchNetwork(average.network()), test_pairs, pixels=pixels)
-    print("test sites (%s pixels): SRE gain over bicubic %+.2f dB, the mean of %d weight samples %+.2f dB (%s)" % (
-        pixels, sre_gain(result, judged), average.count, sre_gain(mean, judged), " ".join(judged)), flush=True)
+    LOG.info("test sites (%s pixels): SRE gain over bicubic %+.2f dB, the mean of %d weight samples %+.2f dB (%s)",
+             pixels, sre_gain(result, judged), average.count, sre_gain(mean, judged), " ".join(judged))
     averaged = 0
     if sre_gain(mean, judged) >= sre_gain(result, judged):  # the run's weight average is what it leaves
         net.load_state_dict(average.mean)
@@ -223,8 +227,8 @@ def train(args):
         before = evaluate(load_network(args.out), test_pairs, pixels=pixels)
     if before and not sre_gain(result, judged) >= sre_gain(before, judged):  # a diverged run scores NaN
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result, averaged)
-        print("below the checkpoint's %+.2f dB: %s kept, this run left in %s.partial"
-              % (sre_gain(before, judged), args.out, args.out), flush=True)
+        LOG.info("below the checkpoint's %+.2f dB: %s kept, this run left in %s.partial", sre_gain(before, judged),
+                 args.out, args.out)
         return
     save(args.out, net, opt, record, steps, time.time() - start, args, result, averaged)
     if os.path.exists(args.out + ".partial"):
@@ -281,6 +285,7 @@ def main():
         parser.error("--coarse-only %s: not a target band of the %dx network (%s)"
                      % (" ".join(unknown), args.scale, " ".join(GROUPS[args.scale])))
     args.precision = select_precision(args.precision, args.device)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     train(args)
 
 
