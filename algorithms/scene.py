@@ -84,7 +84,8 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
         folders = settings.model_folders()
         options = {name: name for name in models.available_models(folders)}
         if cards:
-            options.update((self.tr("{} (model card)").format(name), path) for name, path in find_cards(folders).items())
+            options.update((self.tr("{} (model card)").format(name), path)
+                           for name, path in find_cards(folders).items())
         return options
 
     def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS's name)

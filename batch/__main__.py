@@ -18,6 +18,8 @@ from .jobs import Options
 from .runner import Progress, local_cluster, run_batch
 from ..core.devices import BACKENDS, DEVICES, PRECISIONS
 from ..core.errors import InputError
+from .. import models
+from ..models.cards import CARD_EXTENSIONS
 
 
 def parse(argv):
@@ -58,6 +60,11 @@ def main(argv=None):
                       args.include_10m, args.consistency, args.self_check, args.precision, args.backend, args.device,
                       args.threads, args.tile_size, args.flips)
     paths = expand(args.inputs)
+    if not args.model.lower().endswith(CARD_EXTENSIONS):
+        try:  # the name, before any cluster starts: an unknown one is named with the installed models
+            models.resolve(args.model, tuple(args.models_dir) + (models.MODELS_DIR,))
+        except InputError as err:
+            parser.exit(2, "error: --model: %s\n" % err)
     cluster = None
     if args.scheduler:
         try:

@@ -29,8 +29,8 @@ def resolve(name, folders=(MODELS_DIR,)):
     never changes which one a script or a saved graphical model runs."""
     installed = available_models(folders)
     name = name or DEFAULT
-    if name in installed:
-        return name
+    if name in installed or any(os.path.exists(weights_path(name, s, folders)) for s in (2, 6)):
+        return name  # one of its weight files missing: loading the network names that file
     if not installed:
         raise InputError(tr("no trained models found in %s: reinstall the plugin") % ", ".join(folders))
     raise InputError(tr("no model named %r is installed; the installed models are: %s") % (name, ", ".join(installed)))
@@ -100,8 +100,8 @@ def onnx_network(path, threads=0, log=None):
             return net
     if not (torch and importable("onnx")):
         raise IOError(tr("%s has no current ONNX file for ONNX Runtime (%s), and it can only be made where PyTorch is "
-                         "installed: run 'Install PyTorch or ONNX Runtime for this plugin' with PyTorch (or pip install "
-                         "torch onnx) and run once more, or choose the torch backend") % (path, onnx))
+                         "installed: run 'Install PyTorch or ONNX Runtime for this plugin' with PyTorch (or pip "
+                         "install torch onnx) and run once more, or choose the torch backend") % (path, onnx))
     from .export import export
 
     if log:

@@ -159,17 +159,24 @@ def test_without_a_scheduler_an_embedded_cluster_runs_the_inputs(inputs, tmp_pat
 
 
 def test_the_embedded_cluster_listens_on_loopback_only():
-    from distributed import Client
-
-    from s2sr.batch.runner import local_cluster
-
-    cluster, _ = local_cluster(1)
-    with cluster, Client(cluster) as client:
-        assert cluster.scheduler_address.startswith(LOOPBACK)
-        assert all(w.startswith(LOOPBACK) for w in client.scheduler_info()["workers"])
+    """Its scheduler and its workers (in a process of its own, as the batch command runs it)."""
+    code = ("from distributed import Client\nfrom s2sr.batch.runner import local_cluster\ncluster, _ = local_cluster(1)\n"
+            "with cluster, Client(cluster) as client:\n"
+            "    print(cluster.scheduler_address, *client.scheduler_info()['workers'])")
+    addresses = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=300,
+                               check=True).stdout.split()
+    assert len(addresses) == 2 and all(a.startswith(LOOPBACK) for a in addresses), addresses
 
 
 def test_an_unreachable_scheduler_is_named(inputs, tmp_path):
     good, _, _ = inputs
     proc = batch(good[0], "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1")
     assert proc.returncode == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in proc.stderr
+
+
+def test_an_unknown_model_is_refused_naming_the_installed_ones(inputs, tmp_path):
+    good, _, _ = inputs
+    proc = batch(good[0], "--out", str(tmp_path / "out"), "--model", "nope")
+    assert proc.returncode == 2
+    assert "no model named 'nope' is installed; the installed models are: dsen2_oscd" in proc.stderr
+    assert not os.path.exists(str(tmp_path / "out"))

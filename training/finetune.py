@@ -60,8 +60,8 @@ class Outcome:
 
 
 def held_out_pairs(scenes, extent, scale):
-    """(training pairs {name: Wald pair}, held-out windows [(Wald pairs, their SceneStats)] a scene) from windows of each
-    scene (core.product.Product) west and east of its split; InputError where a part is too small."""
+    """(training pairs {name: Wald pair}, held-out windows [(Wald pairs, their SceneStats)] a scene) from windows of
+    each scene (core.product.Product) west and east of its split; InputError where a part is too small."""
     train, held = {}, []
     for i, scene in enumerate(scenes):
         stacks = [scene.stacks[1], scene.stacks[2], scene.stacks[6] if scale == 6 else None]
@@ -109,9 +109,10 @@ def describe(scale, train, held):
 
 def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MODELS_DIR,), out=None, extent=None,
              progress=None, is_cancelled=None, log=LOG.info, seed=0, steps=0):
-    """Fine-tune `model` (default: the shipped one, models.DEFAULT) on `scenes` (core.product.Product) for `minutes` in all (or
-    `steps` per network, whichever ends first: a run bounded by steps gives the same result on any machine), write
-    the model `name` into `out` (default: the last of model_dirs) unless no network improved; the Outcome.
+    """Fine-tune `model` (default: the shipped one, models.DEFAULT) on `scenes` (core.product.Product) for `minutes`
+    in all (or `steps` per network, whichever ends first: a run bounded by steps gives the same result on any
+    machine), write the model `name` into `out` (default: the last of model_dirs) unless no network improved; the
+    Outcome.
     progress(percent) and is_cancelled() as in core.pipeline; a cancelled run saves nothing (Cancelled)."""
     model = resolve(model, model_dirs)
     out = out or model_dirs[-1]
