@@ -4,18 +4,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PLUGINS := $(CURDIR)/build/plugins
 APT := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-matplotlib
+QGIS_LTR := 3.40# the QGIS the plugin is built and tested on: Debian 12's bookworm-backports
+OLDEST := deps/qgis-3.22# a Debian 12 root with its stock QGIS 3.22, the oldest the plugin supports (make test-oldest)
 MINUTES ?= 30
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 
 export PYTHONPATH := $(PLUGINS)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test demo screenshots data train calibrate onnx bench-quality bench-speed package clean
+.PHONY: setup apt test test-oldest demo screenshots data train calibrate onnx bench-quality bench-speed package clean
 
-setup: $(VENV)/.installed $(PLUGINS)/s2sr
+setup: apt $(VENV)/.installed $(PLUGINS)/s2sr
+
+apt:  # checked on every make: the Debian packages, QGIS at least the LTR (an older one is upgraded)
+	@dpkg -s $(APT) >/dev/null 2>&1 && dpkg --compare-versions "$$(dpkg-query -W -f '$${Version}' qgis)" ge $(QGIS_LTR) || \
+		{ sh scripts/backports.sh && apt-get update -q && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t bookworm-backports $(APT); }
 
 $(VENV)/.installed: requirements.txt requirements-batch.txt requirements-dev.txt
-	@dpkg -s $(APT) >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT); }
 	test -x $(PY) || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
@@ -25,6 +31,9 @@ $(PLUGINS)/s2sr:
 
 test: setup
 	$(PY) -m pytest -v
+
+test-oldest: setup
+	bash scripts/test_oldest.sh $(OLDEST) $(APT)
 
 demo: setup
 	$(PY) scripts/demo.py --out build/demo

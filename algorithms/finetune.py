@@ -10,6 +10,7 @@ from qgis.core import (
 )
 
 from ..plugin import settings
+from .compat import DOUBLE
 from .scene import SceneAlgorithm
 
 TARGET_GROUPS = (("20m",), ("60m",), ("20m", "60m"))
@@ -56,7 +57,7 @@ class FinetuneAlgorithm(SceneAlgorithm):
             self.TARGETS, self.tr("Networks to fine-tune"),
             options=[self.tr("2x (20 m bands)"), self.tr("6x (60 m bands)"), self.tr("both")], defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            self.MINUTES, self.tr("Time budget (minutes)"), QgsProcessingParameterNumber.Double, defaultValue=3.0,
+            self.MINUTES, self.tr("Time budget (minutes)"), DOUBLE, defaultValue=3.0,
             minValue=0.05, maxValue=24 * 60))
         self.addParameter(QgsProcessingParameterString(self.NAME, self.tr("Name of the new model")))
         self.addOutput(QgsProcessingOutputString(self.MODEL_NAME, self.tr("Model to use")))

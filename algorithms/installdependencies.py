@@ -4,7 +4,6 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingOutputString,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterString,
@@ -14,6 +13,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .. import DEPS_DIR, ICON_PATH
 from ..plugin import dependencies
+from .compat import FOLDER, advanced
 from .scene import HELP_URL
 
 
@@ -53,7 +53,7 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
     def shortHelpString(self):
         return self.tr(
             "Installs the Python packages the super-resolution algorithms need with pip: PyTorch (CPU build, about "
-            "200 MB to download) and ONNX Runtime (about 15 MB), or ONNX Runtime alone, which runs the plugin's "
+            "215 MB to download, with onnx to export fine-tuned networks) and ONNX Runtime (about 15 MB), or ONNX Runtime alone, which runs the plugin's "
             "networks (in float32, a little slower than PyTorch in bfloat16) and the models of model cards such as "
             "EVOLAND's; the training commands need PyTorch. They go to the Python that this QGIS uses, into the "
             "plugin's own folder 'deps', which the plugin puts on the Python path when it loads. Nothing else in your Python is changed. Needs "
@@ -62,15 +62,13 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterEnum(self.ROUTE, self.tr("Install"), [
-            self.tr("PyTorch and ONNX Runtime (about 215 MB)"), self.tr("ONNX Runtime only (about 15 MB)")],
+            self.tr("PyTorch and ONNX Runtime (about 230 MB)"), self.tr("ONNX Runtime only (about 15 MB)")],
             defaultValue=0))
-        packages = QgsProcessingParameterString(self.PACKAGES, self.tr("Packages (pip requirement specifiers)"),
-                                                defaultValue=" ".join(dependencies.requirements()))
-        target = QgsProcessingParameterFile(self.TARGET, self.tr("Install into folder"),
-                                            behavior=QgsProcessingParameterFile.Folder, defaultValue=DEPS_DIR)
-        for p in (packages, target):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(p)
+        self.addParameter(advanced(QgsProcessingParameterString(
+            self.PACKAGES, self.tr("Packages (pip requirement specifiers)"),
+            defaultValue=" ".join(dependencies.requirements()))))
+        self.addParameter(advanced(QgsProcessingParameterFile(
+            self.TARGET, self.tr("Install into folder"), behavior=FOLDER, defaultValue=DEPS_DIR)))
         self.addOutput(QgsProcessingOutputString(self.PYTHON, self.tr("Python interpreter used")))
 
     def processAlgorithm(self, parameters, context, feedback):

@@ -5,7 +5,6 @@ import uuid
 
 from qgis.core import (
     QgsCoordinateTransform,
-    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterEnum,
@@ -22,6 +21,7 @@ from osgeo import gdal
 from .. import ICON_PATH, PLUGIN_DIR, models
 from ..models.cards import find_cards, read_card
 from ..plugin import settings
+from .compat import RASTER
 
 HELP_URL = QUrl.fromLocalFile(os.path.join(PLUGIN_DIR, "README.md")).toString()
 
@@ -69,7 +69,7 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
             self.INPUT_60M, self.tr("60 m bands (B1 B9, optional B10)"), optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             self.BANDS, self.tr("Or: single-band files, named by band (B02.jp2, ..._B8A.jp2, ...)"),
-            QgsProcessing.TypeRaster, optional=True))
+            RASTER, optional=True))
 
     def addAreaAndModelParameters(self, area_label, cards=False):
         """EXTENT and MODEL, chosen by name: the installed models, and with `cards` also the model cards in the models

@@ -13,10 +13,11 @@ from qgis.core import (
     QgsStyle,
 )
 from qgis.PyQt.QtCore import QCoreApplication
-from osgeo import gdal
 
 from .. import RESOURCES_DIR
 from ..core.bands import BANDS_10M
+from ..core.gdal_calls import opened
+from .compat import ALL_STYLE_CATEGORIES, EQUAL_INTERVAL, LINEAR, STRETCH_MIN_MAX
 
 STYLE = os.path.join(RESOURCES_DIR, "composite.qml")
 #: red, green, blue: SWIR false colour first, then red-edge and 60 m composites
@@ -35,7 +36,7 @@ def stretch(provider, band, origin):
     low, high = provider.cumulativeCut(band, origin.cumulativeCutLower(), origin.cumulativeCutUpper(),
                                        sampleSize=250000)
     enhancement = QgsContrastEnhancement(provider.dataType(band))
-    enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+    enhancement.setContrastEnhancementAlgorithm(STRETCH_MIN_MAX)
     enhancement.setMinimumValue(low)
     enhancement.setMaximumValue(high)
     return enhancement
@@ -73,7 +74,7 @@ def apply_confidence_style(layer, bands):
     provider = layer.dataProvider()
     low, high = provider.cumulativeCut(1, 0.02, 0.98, sampleSize=250000)
     ramp = QgsStyle.defaultStyle().colorRamp("Magma")
-    function = QgsColorRampShader(low, high, ramp, QgsColorRampShader.Interpolated, QgsColorRampShader.EqualInterval)
+    function = QgsColorRampShader(low, high, ramp, LINEAR, EQUAL_INTERVAL)
     function.classifyColorRamp(5, -1)
     items = function.colorRampItemList()
     for item in items:
@@ -91,7 +92,7 @@ def apply_confidence_style(layer, bands):
 def describe(layer):
     """The layer's metadata (Layer Properties > Metadata): its abstract lists what made it, the model, the
     self-check's verdict per band, the source product, from the file's S2SR_ metadata items."""
-    ds = gdal.Open(layer.source())
+    ds = opened(layer.source())
     items = {k: v for k, v in (ds.GetMetadata() if ds else {}).items() if k.startswith("S2SR_")}
     metadata = layer.metadata()
     metadata.setTitle(layer.name())
@@ -112,7 +113,8 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         self.style(layer, self.bands)
         describe(layer)
-        layer.saveDefaultStyle()  # <output>.qml beside the file: the style also applies when it is opened later
+        # <output>.qml beside the file (the layer's default style): the style also applies when it is opened later
+        layer.saveNamedStyle(layer.styleURI(), ALL_STYLE_CATEGORIES)
         layer.saveDefaultMetadata()  # <output>.qmd beside it: so does the description
 
     @classmethod

@@ -1,7 +1,6 @@
 """Processing algorithm s2sr:superresolve."""
 from qgis.core import (
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -13,6 +12,7 @@ from ..core.devices import BACKENDS, DEVICES, PRECISIONS, Runtime
 from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES
 from ..plugin import settings
 from ..models.cards import Card, read_card
+from .compat import INTEGER, advanced
 from .scene import SceneAlgorithm
 from .style import StylePostProcessor, apply_confidence_style, confidence_layer_name, layer_name
 
@@ -141,28 +141,19 @@ class SuperResolveAlgorithm(SceneAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(
             self.DEVICE, self.tr("Device"), options=list(DEVICES),
             defaultValue=int(settings.value(settings.DEVICE, 0))))
-        precision = QgsProcessingParameterEnum(
+        self.addParameter(advanced(QgsProcessingParameterEnum(
             self.PRECISION, self.tr("Precision (automatic: bfloat16 where the device computes it natively)"),
-            options=[self.tr("automatic"), "float32", "bfloat16"], defaultValue=0)
-        precision.setFlags(precision.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(precision)
-        backend = QgsProcessingParameterEnum(
+            options=[self.tr("automatic"), "float32", "bfloat16"], defaultValue=0)))
+        self.addParameter(advanced(QgsProcessingParameterEnum(
             self.BACKEND, self.tr("Backend (automatic: PyTorch where installed, else ONNX Runtime)"),
-            options=[self.tr("automatic"), "PyTorch", "ONNX Runtime"], defaultValue=0)
-        backend.setFlags(backend.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(backend)
-        flips = QgsProcessingParameterBoolean(
+            options=[self.tr("automatic"), "PyTorch", "ONNX Runtime"], defaultValue=0)))
+        self.addParameter(advanced(QgsProcessingParameterBoolean(
             self.FLIPS, self.tr("Average each network over the 8 flips and rotations of the input (8 times slower, "
-                                "about 0.15 dB better)"), defaultValue=False)
-        flips.setFlags(flips.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(flips)
-        tile = QgsProcessingParameterNumber(
+                                "about 0.15 dB better)"), defaultValue=False)))
+        self.addParameter(advanced(QgsProcessingParameterNumber(
             self.TILE_SIZE, self.tr("Tile size: 10 m pixels read and written at once (0: automatic; does not change "
                                     "the result)"),
-            QgsProcessingParameterNumber.Integer, defaultValue=int(settings.value(settings.TILE_SIZE, 0)),
-            minValue=0, maxValue=16384)
-        tile.setFlags(tile.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(tile)
+            INTEGER, defaultValue=int(settings.value(settings.TILE_SIZE, 0)), minValue=0, maxValue=16384)))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved bands")))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.CONFIDENCE, self.tr("Confidence: expected absolute error of each sharpened pixel (DN)"), optional=True,

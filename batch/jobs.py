@@ -12,6 +12,7 @@ from osgeo import gdal
 from . import inputs
 from ..core.devices import Runtime
 from ..core.errors import InputError
+from ..core.gdal_calls import opened
 from ..core.pipeline import super_resolve
 from ..core.product import open_path
 from ..core.version import plugin_version
@@ -108,7 +109,7 @@ def _model_dirs(options):
 
 def _complete(output, made):
     """Whether `output` exists, complete (outputs are renamed into place only when whole), from the same `made`."""
-    ds = gdal.OpenEx(output, gdal.OF_RASTER) if os.path.exists(output) else None
+    ds = opened(output) if os.path.exists(output) else None
     return ds is not None and ds.GetMetadataItem(KEY) == made
 
 

@@ -8,9 +8,8 @@ import re
 import socket
 import tempfile
 
-from osgeo import gdal
-
 from .errors import InputError, tr
+from .gdal_calls import opened
 
 RASTER_EXTENSIONS = (".tif", ".tiff")
 PREFIX = ".s2sr-"
@@ -31,7 +30,7 @@ def files_read(path, seen=None):
         return set()
     seen.add(path)
     found = {path}
-    ds = gdal.Open(path)
+    ds = opened(path)
     if ds is not None:
         found.update(ds.GetFileList() or [])
         for attributes, name in SOURCE.findall((ds.GetMetadata("xml:VRT") or [""])[0]):

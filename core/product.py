@@ -10,6 +10,7 @@ from osgeo import gdal
 
 from .bands import BANDS_10M, BANDS_20M, GROUPS, band_in
 from .errors import InputError, tr
+from .gdal_calls import checked
 from .raster import stack_bands
 
 #: product metadata files: compact naming (since 2016), and the older S2A_OPER_MTD_SAFL1C_....xml
@@ -74,20 +75,19 @@ def open_path(path, folder="/vsimem/s2sr"):
 def open_product(path, folder="/vsimem/s2sr"):
     """Open a product and stack its 10/20/60 m bands as VRTs in `folder` (nothing is copied)."""
     mtd = metadata_file(path)
-    ds = gdal.Open(mtd)
-    if ds is None or ds.GetDriver().ShortName != "SENTINEL2":
-        raise InputError(tr("GDAL's SENTINEL2 driver cannot open the product %s: %s") % (path, gdal.GetLastErrorMsg()))
+    what = tr("GDAL's SENTINEL2 driver cannot open the product %s") % path
+    ds = checked(what, gdal.Open, mtd)
+    if ds.GetDriver().ShortName != "SENTINEL2":
+        raise InputError(tr("%s: it opens as %s") % (what, ds.GetDriver().ShortName))
     info = ds.GetMetadata()
     subdatasets = _subdatasets(ds, path)
     stacks, valid_mask = {}, None
     for factor, bands in GROUPS.items():
-        sub = gdal.Open(subdatasets[factor]) if factor in subdatasets else None
-        if sub is None:
-            if factor == 6:
-                stacks[6] = None
-                continue
-            raise InputError(tr("cannot read the %d m bands of the product %s: %s")
-                             % (10 * factor, path, gdal.GetLastErrorMsg()))
+        if factor not in subdatasets and factor == 6:
+            stacks[6] = None
+            continue
+        sub = checked(tr("cannot read the %d m bands of the product %s") % (10 * factor, path), gdal.Open,
+                      subdatasets.get(factor, ""))
         index = {sub.GetRasterBand(i).GetMetadataItem("BANDNAME"): i for i in range(1, sub.RasterCount + 1)}
         missing = [b for b in bands if b not in index]
         if missing:
@@ -109,9 +109,8 @@ def _subdatasets(ds, path):
 
 
 def _select(ds, band_list, vrt_path):
-    vrt = gdal.Translate(vrt_path, ds, format="VRT", bandList=band_list)
-    if vrt is None:
-        raise InputError(tr("cannot read %s: %s") % (ds.GetDescription(), gdal.GetLastErrorMsg()))
+    vrt = checked(tr("cannot read %s") % ds.GetDescription(), gdal.Translate, vrt_path, ds, format="VRT",
+                  bandList=band_list)
     vrt.FlushCache()
     return vrt_path
 
@@ -119,12 +118,11 @@ def _select(ds, band_list, vrt_path):
 def read_offsets(mtd):
     """band -> DN offset declared in the product metadata (RADIO_ADD_OFFSET in L1C, BOA_ADD_OFFSET in L2A);
     empty for products before processing baseline 04.00, which have none."""
-    f = gdal.VSIFOpenL(mtd, "rb")
-    if f is None:
-        raise InputError(tr("cannot read the product metadata %s") % mtd)
+    what = tr("cannot read the product metadata %s") % mtd
+    f = checked(what, gdal.VSIFOpenL, mtd, "rb")
     try:
-        size = gdal.VSIStatL(mtd).size
-        root = ElementTree.fromstring(gdal.VSIFReadL(1, size, f))
+        size = checked(what, gdal.VSIStatL, mtd).size
+        root = ElementTree.fromstring(checked(what, gdal.VSIFReadL, 1, size, f))
     except ElementTree.ParseError as err:
         raise InputError(tr("the product metadata %s is not valid XML: %s") % (mtd, err)) from err
     finally:
@@ -144,9 +142,7 @@ def band_files(paths, folder="/vsimem/s2sr"):
     """
     found = {}
     for path in paths:
-        ds = gdal.Open(path)
-        if ds is None:
-            raise InputError(tr("cannot read the band raster %s: %s") % (path, gdal.GetLastErrorMsg()))
+        ds = checked(tr("cannot read the band raster %s") % path, gdal.Open, path)
         band = band_in(os.path.basename(path)) or band_in(ds.GetRasterBand(1).GetDescription())
         if band is None or ds.RasterCount != 1:
             raise InputError(tr("cannot tell which Sentinel-2 band %s is: give single-band rasters whose file name "

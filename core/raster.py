@@ -5,15 +5,16 @@ import os
 import numpy as np
 from osgeo import gdal, gdal_array
 
-from .errors import InputError, tr
 from .bands import GROUPS
+from .errors import InputError, tr
+from .gdal_calls import checked
 from .grid import NAMES, plan as plan_grid, source_of
 from .outputs import temporary_file
 
 GDAL_CACHE = 512 * 2**20  # bytes of GDAL's block cache during a run (input tiles, blocks being written)
 
-# GDAL's Python bindings are left in QGIS's mode (no exceptions, which other plugins rely on): every call
-# that can fail is checked for None, and gdal.GetLastErrorMsg() says why.
+# GDAL's Python bindings are left in the mode QGIS or the caller set: every call that can fail goes through
+# gdal_calls.checked, which gives GDAL's reason in either mode.
 
 
 def bounded_gdal_cache(function):
@@ -32,9 +33,7 @@ def bounded_gdal_cache(function):
 
 def open_input(path, factor, bands):
     """Open an input raster and check it has `bands` bands (an int, or a tuple of allowed counts)."""
-    ds = gdal.Open(path)
-    if ds is None:
-        raise InputError(tr("cannot read the %s raster %s: %s") % (NAMES[factor], path, gdal.GetLastErrorMsg()))
+    ds = checked(tr("cannot read the %s raster %s") % (NAMES[factor], path), gdal.Open, path)
     allowed = bands if isinstance(bands, tuple) else (bands,)
     if ds.RasterCount not in allowed:
         raise InputError(tr("the %s raster %s has %d band(s); it must have %s (see the algorithm help for the order)")
@@ -59,11 +58,9 @@ def read_window(ds, plan, factor, window, count):
     """First `count` bands of `ds` over a window of the plan's 10 m grid, as float32 (bands, rows, cols)."""
     row, col, rows, cols = window
     x, y = plan.offsets[factor]
-    data = ds.ReadAsArray(x + col // factor, y + row // factor, cols // factor, rows // factor,
-                          band_list=list(range(1, count + 1)))
-    if data is None:
-        raise InputError(tr("cannot read the %s raster %s: %s")
-                         % (NAMES[factor], ds.GetDescription(), gdal.GetLastErrorMsg()))
+    data = checked(tr("cannot read the %s raster %s") % (NAMES[factor], ds.GetDescription()), ds.ReadAsArray,
+                   x + col // factor, y + row // factor, cols // factor, rows // factor,
+                   band_list=list(range(1, count + 1)))
     return np.asarray(data, dtype=np.float32).reshape(count, rows // factor, cols // factor)
 
 
@@ -108,11 +105,13 @@ class OutputRaster:
         side = block if block % 16 == 0 else 256
         options = ["TILED=YES", "BLOCKXSIZE=%d" % side, "BLOCKYSIZE=%d" % side, "COMPRESS=DEFLATE", "ZLEVEL=1",
                    "BIGTIFF=IF_SAFER", "PREDICTOR=%d" % (2 if np.issubdtype(self.dtype, np.integer) else 3)]
-        self.ds = gdal.GetDriverByName("GTiff").Create(self.tmp, plan.cols, plan.rows, len(bands), gdal_type,
-                                                        options)
-        if self.ds is None:
+        self.failed = tr("cannot write the output %s") % path
+        try:
+            self.ds = checked(self.failed, gdal.GetDriverByName("GTiff").Create, self.tmp, plan.cols, plan.rows,
+                              len(bands), gdal_type, options)
+        except InputError:
             os.remove(self.tmp)
-            raise InputError(tr("cannot write the output %s: %s") % (path, gdal.GetLastErrorMsg()))
+            raise
         self.ds.SetGeoTransform((plan.x0, plan.res, 0, plan.y0, 0, -plan.res))
         self.ds.SetProjection(plan.wkt)
         self.ds.SetMetadata(metadata)
@@ -132,17 +131,17 @@ class OutputRaster:
             if np.issubdtype(self.dtype, np.integer):  # a valid pixel must not read as no-data
                 data[data == self.nodata] = self.nodata + (1 if self.nodata < np.iinfo(self.dtype).max else -1)
             data[mask] = self.nodata
-        if self.ds.GetRasterBand(self.bands.index(name) + 1).WriteArray(data, col, row) != gdal.CE_None:
-            raise InputError(tr("cannot write the output %s: %s") % (self.path, gdal.GetLastErrorMsg()))
+        checked(self.failed, self.ds.GetRasterBand(self.bands.index(name) + 1).WriteArray, data, col, row)
 
     def commit(self):
         """Flush, close and move the finished file to its name; a failure to write (a full disk) raises InputError
         naming the reason, and the caller discards the file."""
-        gdal.ErrorReset()
-        self.ds.FlushCache()
-        self.ds = None
-        if gdal.GetLastErrorType() >= gdal.CE_Failure:
-            raise InputError(tr("cannot write the output %s: %s") % (self.path, gdal.GetLastErrorMsg()))
+        def close():
+            self.ds.FlushCache()
+            self.ds = None
+            return gdal.CE_Failure if gdal.GetLastErrorType() >= gdal.CE_Failure else gdal.CE_None
+
+        checked(self.failed, close)
         os.replace(self.tmp, self.path)
 
     def discard(self):
@@ -154,10 +153,11 @@ class OutputRaster:
 
 def stack_bands(paths, vrt_path):
     """A multi-band VRT referencing single-band files in the given order (nothing is copied)."""
-    vrt = gdal.BuildVRT(vrt_path, list(paths), separate=True)
-    if vrt is None or vrt.RasterCount != len(paths):  # BuildVRT leaves out what it cannot place
-        used = set(vrt.GetFileList() or []) if vrt is not None else set()
+    vrt = checked(tr("cannot stack the band files %s") % ", ".join(paths), gdal.BuildVRT, vrt_path, list(paths),
+                  separate=True)
+    if vrt.RasterCount != len(paths):  # BuildVRT leaves out what it cannot place
+        used = set(vrt.GetFileList() or [])
         raise InputError(tr("cannot use %s: unreadable, or not georeferenced like the other bands (GDAL: %s)")
-                         % (", ".join(p for p in paths if p not in used) or ", ".join(paths), gdal.GetLastErrorMsg()))
+                         % (", ".join(p for p in paths if p not in used), gdal.GetLastErrorMsg()))
     vrt.FlushCache()
     return vrt_path

@@ -2,9 +2,9 @@
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction
 
 from .. import ICON_PATH
+from ..algorithms.compat import QAction
 from ..core import errors
 from . import dependencies
 from .provider import S2SRProvider

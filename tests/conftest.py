@@ -56,3 +56,13 @@ def provider(qgis_app, qgis_processing):
     plugin.initProcessing()
     yield plugin.provider
     plugin.unload()
+
+
+@pytest.fixture(params=[False, True], ids=["gdal-exceptions-off", "gdal-exceptions-on"])
+def gdal_exceptions(request):
+    """The test runs with the GDAL bindings' exceptions off (QGIS 3.22 leaves them so) and on (QGIS 3.40's Processing
+    switches them on); the mode before is restored."""
+    before = gdal.GetUseExceptions()
+    (gdal.UseExceptions if request.param else gdal.DontUseExceptions)()
+    yield request.param
+    (gdal.UseExceptions if before else gdal.DontUseExceptions)()

@@ -171,7 +171,7 @@ def _failing(result):
 
 
 @pytest.mark.parametrize("where", ["write", "flush"])
-def test_a_full_disk_leaves_no_output_and_names_the_reason(small_scene, tmp_path, monkeypatch, where):
+def test_a_full_disk_leaves_no_output_and_names_the_reason(small_scene, tmp_path, monkeypatch, where, gdal_exceptions):
     """A file system cannot be filled in a test: GDAL's write (a block) or flush (at the end) fails as it does
     when the disk is full."""
     if where == "write":

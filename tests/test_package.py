@@ -23,6 +23,7 @@ def test_metadata_is_complete():
     assert all(general.get(key) for key in REQUIRED)
     assert re.fullmatch(r"\d+\.\d+\.\d+", general["version"])
     assert general["qgisMinimumVersion"] == "3.22" and general["category"] == "Raster"
+    assert general["qgisMaximumVersion"] == "4.99" and general["supportsQt6"] == "True"  # QGIS 4 (Qt 6) offered it
     assert general["hasProcessingProvider"] == "yes"
     assert os.path.exists(os.path.join(REPO, general["icon"]))
     from s2sr.plugin.dependencies import requirements

@@ -148,7 +148,7 @@ def test_scene_classification_no_data_masks_the_output(made, provider, tmp_path)
     (lambda tmp: _write(tmp / "x.zip", b"PK\x05\x06" + b"\0" * 18), "is not a Sentinel-2 L1C or L2A product"),
     (lambda tmp: _write(tmp / "MTD_MSIL1C.xml", b"<broken"), "GDAL's SENTINEL2 driver cannot open the product"),
 ])
-def test_bad_products_are_refused_with_the_reason(provider, tmp_path, make, message):
+def test_bad_products_are_refused_with_the_reason(provider, tmp_path, make, message, gdal_exceptions):
     out = str(tmp_path / "sr.tif")
     with pytest.raises(QgsProcessingException, match=message):
         run(PRODUCT=make(tmp_path), OUTPUT=out)

@@ -60,7 +60,7 @@ def test_rasters_that_do_not_overlap(provider, scene, small_scene, tmp_path):
     assert not os.path.exists(out) and not leftovers(tmp_path)
 
 
-def test_unreadable_input(small_scene, tmp_path):
+def test_unreadable_input(small_scene, tmp_path, gdal_exceptions):
     bogus = tmp_path / "10m.tif"
     bogus.write_text("not a raster")
     with pytest.raises(InputError, match="cannot read the 10 m raster .*10m.tif"):
@@ -83,7 +83,7 @@ def test_weights_of_the_first_version_are_refused_with_the_reason(small_scene, t
         quiet(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), model="old", model_dirs=(str(folder),))
 
 
-def test_truncated_input(small_scene, tmp_path):
+def test_truncated_input(small_scene, tmp_path, gdal_exceptions):
     path = str(tmp_path / "20m.tif")
     gdal.Translate(path, small_scene["20m"], creationOptions=["COMPRESS=DEFLATE", "TILED=YES", "BLOCKXSIZE=16",
                                                                 "BLOCKYSIZE=16"])
@@ -112,7 +112,7 @@ def test_bad_weights_file_is_named(small_scene, tmp_path, broken):
     assert not os.path.exists(tmp_path / "sr.tif")
 
 
-def test_output_that_cannot_be_written(provider, small_scene, tmp_path):
+def test_output_that_cannot_be_written(provider, small_scene, tmp_path, gdal_exceptions):
     out = str(tmp_path / "no such folder" / "sr.tif")
     with pytest.raises(QgsProcessingException, match="cannot write the output"):
         processing.run("s2sr:superresolve", {"INPUT_10M": small_scene["10m"], "INPUT_20M": small_scene["20m"],

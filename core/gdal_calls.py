@@ -1,0 +1,31 @@
+"""GDAL's Python bindings called the same way whatever their exception mode. QGIS 3.22 leaves the bindings' exceptions
+off (a failed call returns None or an error code), QGIS 3.40's Processing plugin switches them on for all of QGIS's
+Python (`gdal.UseExceptions()`: a failed call raises RuntimeError), and a script may do either; the plugin changes
+neither. Every call of the plugin's that can fail goes through `checked` (a failure is an error, named with GDAL's
+reason) or `opened` (a failure is an answer: not a raster)."""
+from osgeo import gdal
+
+from .errors import InputError, tr
+
+
+def checked(what, function, *args, **kwargs):
+    """function(*args, **kwargs), a call of GDAL's bindings: its result; InputError "<what>: <GDAL's reason>" where it
+    failed in either mode (RuntimeError raised, None returned, or an error code other than CE_None)."""
+    gdal.ErrorReset()
+    try:
+        result = function(*args, **kwargs)
+    except RuntimeError as err:
+        reason = str(err)
+    else:
+        if result is not None and not (type(result) is int and result != gdal.CE_None):
+            return result
+        reason = gdal.GetLastErrorMsg()
+    raise InputError("%s: %s" % (what, reason or tr("GDAL gave no reason")))
+
+
+def opened(path, flags=gdal.OF_RASTER):
+    """gdal.OpenEx(path, flags), or None where GDAL cannot open it, in either mode."""
+    try:
+        return gdal.OpenEx(path, flags)
+    except RuntimeError:
+        return None
