@@ -2,7 +2,10 @@
 off (a failed call returns None or an error code), QGIS 3.40's Processing plugin switches them on for all of QGIS's
 Python (`gdal.UseExceptions()`: a failed call raises RuntimeError), and a script may do either; the plugin changes
 neither. Every call of the plugin's that can fail goes through `checked` (a failure is an error, named with GDAL's
-reason) or `opened` (a failure is an answer: not a raster)."""
+reason) or `opened` (a failure is an answer: not a raster); a written dataset is freed under `release_errors`."""
+import contextlib
+import sys
+
 from osgeo import gdal
 
 from .errors import InputError, tr
@@ -21,6 +24,26 @@ def checked(what, function, *args, **kwargs):
             return result
         reason = gdal.GetLastErrorMsg()
     raise InputError("%s: %s" % (what, reason or tr("GDAL gave no reason")))
+
+
+@contextlib.contextmanager
+def release_errors(into):
+    """In the block, what GDAL raises while a dataset is freed (with exceptions on: a written dataset's last writes
+    failing, e.g. a full disk), which Python could only print as an ignored exception, is appended to `into` (its
+    message) instead; anything else is left to Python's hook."""
+    hook = sys.unraisablehook
+
+    def keep(unraisable):
+        if isinstance(unraisable.exc_value, RuntimeError):
+            into.append(str(unraisable.exc_value))
+        else:
+            hook(unraisable)
+
+    sys.unraisablehook = keep
+    try:
+        yield into
+    finally:
+        sys.unraisablehook = hook
 
 
 def opened(path, flags=gdal.OF_RASTER):

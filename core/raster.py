@@ -7,7 +7,7 @@ from osgeo import gdal, gdal_array
 
 from .bands import GROUPS
 from .errors import InputError, tr
-from .gdal_calls import checked
+from .gdal_calls import checked, release_errors
 from .grid import NAMES, plan as plan_grid, source_of
 from .outputs import temporary_file
 
@@ -137,8 +137,11 @@ class OutputRaster:
         """Flush, close and move the finished file to its name; a failure to write (a full disk) raises InputError
         naming the reason, and the caller discards the file."""
         def close():
-            self.ds.FlushCache()
-            self.ds = None
+            with release_errors([]) as lost:
+                self.ds.FlushCache()
+                self.ds = None
+            if lost:
+                raise RuntimeError(lost[0])
             return gdal.CE_Failure if gdal.GetLastErrorType() >= gdal.CE_Failure else gdal.CE_None
 
         checked(self.failed, close)
@@ -146,7 +149,8 @@ class OutputRaster:
 
     def discard(self):
         """Drop the unfinished file."""
-        self.ds = None
+        with release_errors([]):  # the reason is reported already
+            self.ds = None
         if os.path.exists(self.tmp):
             os.remove(self.tmp)
 

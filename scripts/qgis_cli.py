@@ -27,6 +27,7 @@ def qgis_env(profile, from_checkout=True):
     return env
 
 
-def qgis_process(env, *args):
-    """Run qgis_process.bin with `args`; returns the CompletedProcess (text output captured)."""
-    return subprocess.run(["qgis_process.bin", *args], env=env, capture_output=True, text=True, timeout=1800)
+def qgis_process(env, *args, **kwargs):
+    """Run qgis_process.bin with `args` (and subprocess.run's `kwargs`); returns the CompletedProcess (text output
+    captured)."""
+    return subprocess.run(["qgis_process.bin", *args], env=env, capture_output=True, text=True, timeout=1800, **kwargs)

@@ -61,8 +61,21 @@ def provider(qgis_app, qgis_processing):
 @pytest.fixture(params=[False, True], ids=["gdal-exceptions-off", "gdal-exceptions-on"])
 def gdal_exceptions(request):
     """The test runs with the GDAL bindings' exceptions off (QGIS 3.22 leaves them so) and on (QGIS 3.40's Processing
-    switches them on); the mode before is restored."""
-    before = gdal.GetUseExceptions()
-    (gdal.UseExceptions if request.param else gdal.DontUseExceptions)()
+    switches them on, for gdal, ogr and osr); the modes before are restored. GDAL 3.6 wants them switched in stack
+    order: on gdal, ogr, osr; off the reverse."""
+    from osgeo import ogr, osr
+
+    modules = (gdal, ogr, osr)
+    before = [m.GetUseExceptions() for m in modules]
+
+    def switch(modes):
+        for m, on in reversed(list(zip(modules, modes))):
+            if m.GetUseExceptions() and not on:
+                m.DontUseExceptions()
+        for m, on in zip(modules, modes):
+            if on and not m.GetUseExceptions():
+                m.UseExceptions()
+
+    switch([request.param] * 3)
     yield request.param
-    (gdal.UseExceptions if before else gdal.DontUseExceptions)()
+    switch(before)

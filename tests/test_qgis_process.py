@@ -122,3 +122,47 @@ def test_a_model_is_chosen_by_name_and_a_wrong_one_is_refused_naming_the_install
     proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--", "MODEL=dsen2_oscd", *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert gdal.Open(out).GetMetadataItem("S2SR_MODEL") == "dsen2_oscd"
+
+
+def _file_size_limit(size):
+    """For the child: a write that makes a file larger than `size` bytes fails (EFBIG), as on a full disk."""
+    def limit():
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails instead of the process being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    return limit
+
+
+def test_bad_inputs_and_a_failed_write_give_the_plugins_message(qgis_env, small_scene, tmp_path):
+    """Whatever GDAL's exception mode in this QGIS (3.40's Processing switches exceptions on): one line saying what
+    is wrong, no traceback, no output file."""
+    product = tmp_path / "MTD_MSIL1C.xml"
+    product.write_text("<broken")
+    bands = {b: str(tmp_path / ("T18SVG_%s.tif" % b)) for b in ("B05", "B06", "B07", "B8A", "B11", "B12")}
+    for i, path in enumerate(bands.values(), 1):
+        gdal.Translate(path, small_scene["20m"], bandList=[i])
+    stack = gdal.BuildVRT(str(tmp_path / "20m.vrt"), list(bands.values()), separate=True).GetDescription()
+    with open(bands["B11"], "w") as f:  # a band file unreadable since: the stack opens, reading it fails
+        f.write("not a raster")
+    truncated = str(tmp_path / "truncated.tif")
+    gdal.Translate(truncated, small_scene["20m"], creationOptions=["COMPRESS=DEFLATE", "TILED=YES", "BLOCKXSIZE=16",
+                                                                     "BLOCKYSIZE=16"])
+    with open(truncated, "r+b") as f:
+        f.truncate(os.path.getsize(truncated) // 2)
+    stacks = ("INPUT_10M=" + small_scene["10m"], "INPUT_20M=" + small_scene["20m"])
+    for args, said, limit in (
+            (("PRODUCT=%s" % product,), "GDAL's SENTINEL2 driver cannot open the product %s" % product, None),
+            ((stacks[0], "INPUT_20M=" + stack), "cannot read the 20 m raster %s: " % stack, None),
+            ((stacks[0], "INPUT_20M=" + truncated), "cannot read the 20 m raster %s: " % truncated, None),
+            (stacks, "cannot write the output %s: " % (tmp_path / "out" / "sr.tif"), _file_size_limit(2**16))):
+        out = tmp_path / "out"
+        out.mkdir()
+        proc = qgis_process(qgis_env, "run", "s2sr:superresolve", "--", *args, "OUTPUT=%s" % (out / "sr.tif"),
+                            preexec_fn=limit)
+        said_all = proc.stdout + proc.stderr
+        assert proc.returncode != 0 and said in said_all, said_all
+        assert "Traceback" not in said_all and "Exception ignored" not in said_all, said_all
+        assert os.listdir(str(out)) == []  # no output, no temporary file
+        out.rmdir()
