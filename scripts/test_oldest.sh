@@ -16,9 +16,9 @@ if [ ! -f "$root/.complete" ]; then
     touch "$root/.complete"
 fi
 echo "QGIS in $root: $(chroot "$root" dpkg-query -W -f '${Version}' qgis)"
-# what the tests read or reach from the host: the checkout, the data beside it, name resolution and pip's settings
-# (the installer test pip-installs a small package)
-binds=("$repo" /proc /dev /tmp /etc/resolv.conf)
+# what the tests read or reach from the host: the checkout, the data beside it, name resolution, the trusted
+# certificates and pip's settings (the installer test pip-installs a small package)
+binds=("$repo" /proc /dev /tmp /etc/resolv.conf /etc/ssl/certs)
 for path in "$repo/../shared" /etc/pip.conf /etc/xdg/pip /opt/wheels /opt/pypi /opt/pypi-more; do
     [ -e "$path" ] && binds+=("$(realpath "$path")")
 done

