@@ -73,7 +73,7 @@ bench-speed: setup
 package:
 	rm -rf dist && mkdir -p dist
 	git archive --format=zip --prefix=s2sr/ -o dist/s2sr-$(VERSION).zip HEAD -- \
-		__init__.py metadata.txt LICENSE README.md requirements.txt requirements-batch.txt algorithms batch core models plugin resources training
+		__init__.py metadata.txt LICENSE README.md requirements.txt requirements-batch.txt algorithms batch core models plugin resources run training
 	@echo dist/s2sr-$(VERSION).zip
 
 clean:

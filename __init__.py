@@ -2,11 +2,8 @@
 import os
 import sys
 
-PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
-RESOURCES_DIR = os.path.join(PLUGIN_DIR, "resources")
-ICON_PATH = os.path.join(RESOURCES_DIR, "icon.svg")
-#: private folder for Python dependencies installed for this plugin (e.g. PyTorch's CPU build)
-DEPS_DIR = os.path.join(PLUGIN_DIR, "deps")
+from .core.paths import DEPS_DIR
+
 if os.path.isdir(DEPS_DIR) and DEPS_DIR not in sys.path:
     sys.path.append(DEPS_DIR)
 

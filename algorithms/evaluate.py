@@ -57,7 +57,7 @@ class EvaluateAlgorithm(SceneAlgorithm):
             createByDefault=False))
 
     def process_scene(self, parameters, context, feedback, folder):
-        from ..core import evaluation
+        from ..run import evaluation
         from ..core.outputs import check_outputs
 
         model, folders = self.model(parameters, context, cards=True)

@@ -9,7 +9,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..plugin import settings
+from . import settings
 from .compat import DOUBLE
 from .scene import SceneAlgorithm
 

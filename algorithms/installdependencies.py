@@ -11,8 +11,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from .. import DEPS_DIR, ICON_PATH
-from ..plugin import dependencies
+from ..core.paths import DEPS_DIR, ICON_PATH
+from . import dependencies
 from .compat import FOLDER, advanced
 from .scene import HELP_URL
 
@@ -53,8 +53,9 @@ class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
     def shortHelpString(self):
         return self.tr(
             "Installs the Python packages the super-resolution algorithms need with pip: PyTorch (CPU build, about "
-            "215 MB to download, with onnx to export fine-tuned networks) and ONNX Runtime (about 15 MB), or ONNX Runtime alone, which runs the plugin's "
-            "networks (in float32, a little slower than PyTorch in bfloat16) and the models of model cards such as "
+            "215 MB to download, with onnx to export fine-tuned networks) and ONNX Runtime (about 15 MB), or ONNX "
+            "Runtime alone, which runs the plugin's networks (in float32, a little slower than PyTorch in bfloat16) "
+            "and the models of model cards such as "
             "EVOLAND's; the training commands need PyTorch. They go to the Python that this QGIS uses, into the "
             "plugin's own folder 'deps', which the plugin puts on the Python path when it loads. Nothing else in your Python is changed. Needs "
             "internet access to the Python package index. If you would rather manage packages yourself, run "

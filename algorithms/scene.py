@@ -18,9 +18,10 @@ from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 from osgeo import gdal
 
-from .. import ICON_PATH, PLUGIN_DIR, models
+from .. import models
+from ..core.paths import ICON_PATH, PLUGIN_DIR
 from ..models.cards import find_cards, read_card
-from ..plugin import settings
+from . import settings
 from .compat import RASTER
 
 HELP_URL = QUrl.fromLocalFile(os.path.join(PLUGIN_DIR, "README.md")).toString()

@@ -14,7 +14,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
-from .. import RESOURCES_DIR
+from ..core.paths import RESOURCES_DIR
 from ..core.bands import BANDS_10M
 from ..core.gdal_calls import opened
 from .compat import ALL_STYLE_CATEGORIES, EQUAL_INTERVAL, LINEAR, STRETCH_MIN_MAX

@@ -10,7 +10,7 @@ from qgis.core import (
 from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M
 from ..core.devices import BACKENDS, DEVICES, PRECISIONS, Runtime
 from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES
-from ..plugin import settings
+from . import settings
 from ..models.cards import Card, read_card
 from .compat import INTEGER, advanced
 from .scene import SceneAlgorithm
@@ -160,7 +160,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             createByDefault=False))
 
     def process_scene(self, parameters, context, feedback, folder):
-        from ..core.pipeline import super_resolve
+        from ..run.pipeline import super_resolve
 
         model, folders = self.model(parameters, context, cards=True)
         card_path = self.parameterAsFile(parameters, self.MODEL_CARD, context)

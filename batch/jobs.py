@@ -13,14 +13,14 @@ from . import inputs
 from ..core.devices import Runtime
 from ..core.errors import InputError
 from ..core.gdal_calls import opened
-from ..core.pipeline import super_resolve
+from ..run.pipeline import super_resolve
 from ..core.product import open_path
 from ..core.version import plugin_version
 from .. import models
 from ..models.cards import CARD_EXTENSIONS, read_card
 
 KEY = "S2SR_BATCH"  # output metadata item: what the output was made from (a JSON object)
-#: options that do not change the output (core.pipeline.super_resolve), left out of KEY
+#: options that do not change the output (run.pipeline.super_resolve), left out of KEY
 NEUTRAL = ("threads", "tile_size")
 LOG = logging.getLogger("s2sr.batch")
 

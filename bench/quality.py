@@ -1,5 +1,5 @@
 """Reduced-scale quality (Wald protocol) on the held-out OSCD test sites and on the out-of-distribution check
-set: bicubic, HPF pan-sharpening (the classical baseline of core.evaluation) and the model, per band and per
+set: bicubic, HPF pan-sharpening (the classical baseline of run.evaluation) and the model, per band and per
 scene, at brightness gains 0.5 to 2; on the OSCD sites also the model with radiometric consistency enforced and
 with its convolutions in bfloat16 (PRECISION automatic on CPUs with native bfloat16). Prints Markdown sections
 for docs/benchmarks.md.

@@ -14,7 +14,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr import models  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
-from s2sr.core.evaluation import estimates  # noqa: E402
+from s2sr.run.estimates import estimates  # noqa: E402
 from s2sr.models.ensemble import FlipEnsemble  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 from s2sr.training.data import resampling_repeats  # noqa: E402

@@ -1,5 +1,5 @@
 """The self-check measured: every OSCD test scene and check-set scene is degraded by the Wald protocol and run
-through the whole pipeline (core.pipeline.super_resolve) with SELF_CHECK on and off; the output is compared with the
+through the whole pipeline (run.pipeline.super_resolve) with SELF_CHECK on and off; the output is compared with the
 measured bands, per band, beside bicubic and HPF pan-sharpening. The self-check sees only the degraded scene (it
 degrades it once more to decide), as it sees only the user's scene in real use. Prints Markdown for
 docs/benchmarks.md: per scale, the worst band of any scene against the better classical method, with and without
@@ -19,9 +19,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from s2sr import models  # noqa: E402
 from s2sr.core.bands import GROUPS  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
-from s2sr.core.evaluation import estimates  # noqa: E402
+from s2sr.run.estimates import estimates  # noqa: E402
 from s2sr.core.metrics import sre  # noqa: E402
-from s2sr.core.pipeline import super_resolve  # noqa: E402
+from s2sr.run.pipeline import super_resolve  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 
 TOLERANCE = 0.3  # dB below the better classical method that counts as a failure

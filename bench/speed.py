@@ -71,8 +71,8 @@ def make_scene(size, folder):
 def run_path(paths, targets, output, tile, precision, self_check, confidence, backend, card, flips):
     """Child process: run the pipeline, print wall time, the self-check's share of it (reading its windows, running
     the network and the classical methods on them and scoring them) and peak RSS as JSON."""
-    from s2sr.core import evaluation, selfcheck
-    from s2sr.core.pipeline import super_resolve
+    from s2sr.run import estimates as estimates_module, selfcheck
+    from s2sr.run.pipeline import super_resolve
     from s2sr.models.cards import read_card
 
     spent = []
@@ -86,7 +86,7 @@ def run_path(paths, targets, output, tile, precision, self_check, confidence, ba
         return call
 
     selfcheck.wald_windows, selfcheck.self_check = timed(selfcheck.wald_windows), timed(selfcheck.self_check)
-    selfcheck.card_check, evaluation.estimated = timed(selfcheck.card_check), timed(evaluation.estimated)
+    selfcheck.card_check, estimates_module.estimated = timed(selfcheck.card_check), timed(estimates_module.estimated)
     start = time.time()
     super_resolve(paths[1], paths[2], output, input_60m=paths[6], targets=targets, tile_size=tile,
                   runtime=Runtime(precision=precision, backend=backend, flips=flips), log=lambda m: None,

@@ -15,10 +15,11 @@ the bound that 80 % of the errors stay under. Per scene, the expected error is s
 the scene's own windows at reduced scale (the self-check's windows), and the bound is predicted from how its errors
 spread there (`Calibration.for_scene`).
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
+from .fits import Fitted
 
 WINDOW = {2: 3, 6: 5}  # 10 m pixels a side of the window the terms are averaged over (chosen by measurement)
 QUANTILE = 0.8  # the share of the errors the bound is for
@@ -57,19 +58,6 @@ def box_mean(x, k):
     return x
 
 
-class Fitted:
-    """What is fitted for one state of a network (a dataclass with its training `steps`) and stored with it as a
-    dict (by `dataclasses.asdict`)."""
-
-    @classmethod
-    def stored(cls, items, steps):
-        """The fit stored with a network (a dict, or None) if it was fitted for that state of the network (`steps`)
-        by this plugin version (the same fields); else None."""
-        if items and items.get("steps") == steps and set(items) == {f.name for f in fields(cls)}:
-            return cls(**items)
-        return None
-
-
 @dataclass
 class Calibration(Fitted):
     """What `training.confidence` fitted for one network: per method ("model", "hpf", "bicubic") per band the
@@ -96,7 +84,7 @@ class Calibration(Fitted):
         return std[..., None, None] * np.einsum("nbthw,bt->nbhw", terms, coef)
 
     def check_errors(self, pairs, stats):
-        """On Wald pairs with their estimates (`core.evaluation.estimated`) under the SceneStats `stats`, the
+        """On Wald pairs with their estimates (`run.estimates.estimated`) under the SceneStats `stats`, the
         network's mean expected over mean actual error, and the share QUANTILE of its actual over expected error,
         pixel by pixel (all bands)."""
         expected = actual = 0.0
@@ -134,7 +122,7 @@ class Calibration(Fitted):
 
     def for_scene(self, pairs, stats):
         """(factor of the expected errors, factor of their 80 % bound) of the scene whose windows
-        (core.selfcheck.wald_windows) gave the Wald pairs, with their estimates (`core.evaluation.estimated`) under
+        (run.selfcheck.wald_windows) gave the Wald pairs, with their estimates (`run.estimates.estimated`) under
         the SceneStats `stats`: `factor_for` and `bound_for`."""
         ratio, quantile = self.check_errors(pairs, stats) if pairs and self.scene else (None, None)
         return self.factor_for(ratio), self.bound_for(ratio, quantile)

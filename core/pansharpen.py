@@ -1,12 +1,12 @@
 """HPF pan-sharpening (high-pass filtering), the classical baseline the networks are scored against and that the
 self-check falls back on: bicubic upsampling plus the detail of a pan band fitted to each band from the 10 m bands
-over the scene (`models.scene`), the detail being the pan band minus its own degraded (Wald protocol) and
+over the scene (`core.scene`), the detail being the pan band minus its own degraded (Wald protocol) and
 bicubic-upsampled self. Local: it runs tile by tile like the networks, within their margins."""
 import numpy as np
 
 from .degrade import block_mean, blur
 from .resample import bicubic
-from ..models.scene import pan_bands
+from .scene import pan_bands
 
 
 def margin(scale):

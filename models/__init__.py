@@ -3,11 +3,14 @@
 A model is a pair of weight files ``<name>_2x.pt`` (20 m bands) and ``<name>_6x.pt`` (60 m bands).
 Each file holds the network's config, its state dict and the training record, so that training can
 resume from it, the calibration of its confidence map (core.confidence) and the scale shift of its self-check
-(core.selfcheck) when it has them.
+(core.fits.ScaleShift) when it has them.
 """
 import os
 
+from ..core.confidence import Calibration
+from ..core.devices import importable
 from ..core.errors import InputError, tr
+from ..core.fits import ScaleShift
 
 MODELS_DIR = os.path.dirname(os.path.abspath(__file__))
 #: the model shipped with the plugin: what runs where no model is named, whatever else is installed
@@ -66,8 +69,6 @@ def load_network(path, device="cpu", backend="torch", precision="float32", threa
     backend "onnxruntime": the network exported beside it (`<weights>.onnx`, models.export) in ONNX Runtime
     (models.backends; PyTorch is not needed where that file is there and current: `onnx_network`)."""
     from .backends import TorchNetwork
-    from ..core.confidence import Calibration
-    from ..core.selfcheck import ScaleShift
 
     if backend == "onnxruntime":
         if device != "cpu":
@@ -89,7 +90,6 @@ def onnx_network(path, threads=0, log=None):
     is exported now, once (a fine-tuned or a user's model runs in ONNX Runtime with no manual step; log(message) says
     so); IOError saying what to do otherwise."""
     from .backends import OnnxNetwork
-    from ..core.devices import importable
 
     onnx = path[: -len(".pt")] + ".onnx"
     torch = os.path.exists(path) and importable("torch")

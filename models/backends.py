@@ -7,7 +7,10 @@ import numpy as np
 
 from .network import Network
 from ..core.bands import GROUPS
+from ..core.confidence import Calibration
+from ..core.devices import autocast
 from ..core.errors import OutOfMemory, tr
+from ..core.fits import ScaleShift
 
 
 class OwnNetwork(Network):
@@ -29,8 +32,6 @@ class TorchNetwork(OwnNetwork):
 
     def __call__(self, arrays, stats=None):
         import torch
-
-        from ..core.devices import autocast
 
         tensors = [torch.from_numpy(np.ascontiguousarray(arrays[f], np.float32)).to(self.device) for f in self.inputs]
         try:
@@ -59,8 +60,6 @@ class OnnxNetwork(OwnNetwork):
             options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map
-        from ..core.confidence import Calibration
-        from ..core.selfcheck import ScaleShift
 
         config, self.steps = json.loads(meta["config"]), int(meta["steps"])
         super().__init__(config, int(meta["margin"]), meta["version"],

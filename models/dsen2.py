@@ -7,7 +7,7 @@ residual is unfolded by pixel shuffle, which gives 4x fewer positions than runni
 
 Every input band is standardised by its mean and standard deviation over the scene, and the predicted
 detail of each target band is scaled back by that band's standard deviation; the network also sees, for
-every target band, a pan band fitted to it from the 10 m bands over the scene (`models.scene`). So if a
+every target band, a pan band fitted to it from the 10 m bands over the scene (`core.scene`). So if a
 scene's bands are changed by any gain and offset per band (brightness, season, sun angle, an atmospheric
 path term: L1C against L2A, roughly), what the network sees does not change, and the output changes by the
 same gain and offset: radiometric robustness by design rather than by augmentation.
@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from ..core import pansharpen
 from ..core.degrade import gaussian_taps
-from .scene import SceneStats, pan_bands, scene_stats
+from ..core.scene import SceneStats, pan_bands, scene_stats
 
 
 class ResBlock(nn.Module):

@@ -3,7 +3,7 @@
     python -m s2sr.models.export models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt      (make onnx)
 
 writes <weights>.onnx beside each weight file: inputs `hi`, `mid` (and `lo` for 6x) in DN and the scene
-statistics `mean`, `std`, `pan` (models.scene.SceneStats), output `output` in DN, any block size; the file's
+statistics `mean`, `std`, `pan` (core.scene.SceneStats), output `output` in DN, any block size; the file's
 metadata carry what the plugin needs without PyTorch: the network's config, margin, version text, training
 steps, the calibration of its confidence map and the scale shift of its self-check. A network trained further
 must be exported again (the plugin compares the steps with the weight file's where both are there).
@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from . import load_module, version_text
-from .scene import SceneStats, scene_stats
+from ..core.scene import SceneStats, scene_stats
 
 OPSET = 17
 

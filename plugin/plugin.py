@@ -3,10 +3,10 @@ from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from .. import ICON_PATH
+from ..core.paths import ICON_PATH
 from ..algorithms.compat import QAction
 from ..core import errors
-from . import dependencies
+from ..algorithms import dependencies
 from .provider import S2SRProvider
 
 ALGORITHM = "s2sr:superresolve"

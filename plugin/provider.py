@@ -3,12 +3,12 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from .. import ICON_PATH
+from ..core.paths import ICON_PATH
 from ..algorithms.evaluate import EvaluateAlgorithm
 from ..algorithms.finetune import FinetuneAlgorithm
 from ..algorithms.installdependencies import InstallDependenciesAlgorithm
 from ..algorithms.superresolve import SuperResolveAlgorithm
-from . import settings
+from ..algorithms import settings
 
 
 

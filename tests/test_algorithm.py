@@ -9,7 +9,7 @@ from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedb
 
 import processing
 from s2sr.core.devices import Runtime
-from s2sr.core.pipeline import super_resolve
+from s2sr.run.pipeline import super_resolve
 from s2sr.core.tiling import BLOCK
 from s2sr.core.version import plugin_version
 

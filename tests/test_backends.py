@@ -14,7 +14,7 @@ import processing
 from s2sr import models
 from s2sr.core.devices import Runtime
 from s2sr.core.errors import InputError
-from s2sr.core.pipeline import super_resolve
+from s2sr.run.pipeline import super_resolve
 
 
 def run(scene, out, backend="auto", **kwargs):

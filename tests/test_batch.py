@@ -160,8 +160,8 @@ def test_without_a_scheduler_an_embedded_cluster_runs_the_inputs(inputs, tmp_pat
 
 def test_the_embedded_cluster_listens_on_loopback_only():
     """Its scheduler and its workers (in a process of its own, as the batch command runs it)."""
-    code = ("from distributed import Client\nfrom s2sr.batch.runner import local_cluster\ncluster, _ = local_cluster(1)\n"
-            "with cluster, Client(cluster) as client:\n"
+    code = ("from distributed import Client\nfrom s2sr.batch.runner import local_cluster\n"
+            "cluster, _ = local_cluster(1)\nwith cluster, Client(cluster) as client:\n"
             "    print(cluster.scheduler_address, *client.scheduler_info()['workers'])")
     addresses = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=300,
                                check=True).stdout.split()

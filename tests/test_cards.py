@@ -15,7 +15,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 import processing
 from s2sr.core.devices import Runtime
 from s2sr.core.errors import InputError
-from s2sr.core.pipeline import super_resolve
+from s2sr.run.pipeline import super_resolve
 from s2sr.models.cards import read_card
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
@@ -194,7 +194,7 @@ def models_folder(provider, folder, algorithm):
     """The plugin's settings pointed at another models folder while in the block; yields the MODEL options of the
     algorithm then."""
     from processing.core.ProcessingConfig import ProcessingConfig
-    from s2sr.plugin import settings
+    from s2sr.algorithms import settings
 
     saved = ProcessingConfig.getSetting(settings.MODELS_FOLDER)
     ProcessingConfig.setSettingValue(settings.MODELS_FOLDER, folder)
@@ -227,8 +227,8 @@ def test_toolbox_lists_cards_of_the_models_folder_and_loads_the_result_styled(pr
 
 def test_evaluate_scores_a_card_model_each_band_at_its_own_pixel_size(provider, small_scene, tmp_path):
     """s2sr:evaluate offers the cards of the models folder and scores their model as the self-check does."""
-    from s2sr.core.evaluation import read_scene
-    from s2sr.core.selfcheck import card_sre
+    from s2sr.run.evaluation import read_scene
+    from s2sr.run.selfcheck import card_sre
     from s2sr.models.cards import CardNetwork
 
     card = export_card(str(tmp_path), "my_nearest", ("B8", "B5"), 2)

@@ -17,7 +17,8 @@ from qgis.core import (
 from s2sr.algorithms import compat
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHIPPED = ("__init__.py", "algorithms", "batch", "core", "models", "plugin", "training")  # what `make package` ships
+#: what `make package` ships
+SHIPPED = ("__init__.py", "algorithms", "batch", "core", "models", "plugin", "run", "training")
 #: names that QGIS 4 or PyQt 6 removed (QGIS's scripts/pyqt5_to_pyqt6 and the QGIS 4 API breaks): pattern -> instead
 REMOVED = {
     r"\bexec_\(": "exec()",
@@ -56,7 +57,7 @@ def sources():
 def test_no_name_that_qgis_4_removed_in_the_sources():
     found = []
     for path in sources():
-        if os.path.realpath(path) == os.path.realpath(compat.__file__):  # the one place that names QGIS 3.22's spelling, as its fallback
+        if os.path.realpath(path) == os.path.realpath(compat.__file__):  # it names 3.22's spelling, as its fallback
             continue
         with open(path, encoding="utf-8") as f:
             text = f.read()

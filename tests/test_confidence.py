@@ -9,13 +9,15 @@ from osgeo import gdal
 
 import processing
 from s2sr import models
-from s2sr.core import confidence, evaluation, selfcheck
+from s2sr.core import confidence
+from s2sr.run import estimates as estimates_module, selfcheck
 from s2sr.core.errors import InputError
 from s2sr.core.degrade import wald_pair
-from s2sr.core.evaluation import estimated, read_scene
+from s2sr.run.estimates import estimated
+from s2sr.run.evaluation import read_scene
 from s2sr.core.devices import Runtime
-from s2sr.core.pipeline import super_resolve
-from s2sr.models.scene import scene_stats
+from s2sr.run.pipeline import super_resolve
+from s2sr.core.scene import scene_stats
 from s2sr.training.confidence import as_pair_scene, fit, residuals
 
 
@@ -69,7 +71,7 @@ def test_confidence_output_is_on_the_output_grid_and_leaves_the_output_alone(sma
 
 def test_the_self_check_and_the_scene_correction_run_the_network_once_per_window(small_scene, tmp_path, monkeypatch):
     windows, calls = [], []
-    wald_windows, estimates = selfcheck.wald_windows, evaluation.estimates
+    wald_windows, estimates = selfcheck.wald_windows, estimates_module.estimates
 
     def read(*args):
         found = wald_windows(*args)
@@ -77,7 +79,8 @@ def test_the_self_check_and_the_scene_correction_run_the_network_once_per_window
         return found
 
     monkeypatch.setattr(selfcheck, "wald_windows", read)
-    monkeypatch.setattr(evaluation, "estimates", lambda *args, **kwargs: calls.append(1) or estimates(*args, **kwargs))
+    monkeypatch.setattr(estimates_module, "estimates",
+                        lambda *args, **kwargs: calls.append(1) or estimates(*args, **kwargs))
     super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), log=lambda m: None,
                   confidence=str(tmp_path / "c.tif"))
     assert windows and len(calls) == len(windows)

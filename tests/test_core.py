@@ -12,7 +12,7 @@ from s2sr.core.grid import Plan, Source, plan, source_of
 from s2sr.core.metrics import scores
 from s2sr.core.tiling import blocks, tiles
 from s2sr.models.dsen2 import DSen2
-from s2sr.models.scene import scene_stats
+from s2sr.core.scene import scene_stats
 
 
 def test_degrade_keeps_constant_images_and_divides_size():

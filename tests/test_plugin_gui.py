@@ -37,7 +37,7 @@ def test_menu_and_toolbar_open_the_dialog(iface, qgis_processing):
 
 
 def test_without_torch_the_menu_offers_the_installer(iface, qgis_processing, monkeypatch):
-    from s2sr.plugin import dependencies
+    from s2sr.algorithms import dependencies
 
     monkeypatch.setattr(dependencies, "backend_available", lambda: False)
     plugin = s2sr.classFactory(iface)

@@ -11,10 +11,10 @@ from qgis.core import QgsProcessingException
 import processing
 from conftest import crop
 from s2sr import models
-from s2sr.core import pipeline
+from s2sr.run import pipeline
 from s2sr.core.errors import InputError
 from s2sr.core.devices import Runtime
-from s2sr.core.pipeline import super_resolve
+from s2sr.run.pipeline import super_resolve
 
 
 def quiet(*args, **kwargs):

@@ -8,10 +8,11 @@ from osgeo import gdal
 import processing
 from s2sr import models
 from s2sr.core.devices import Runtime
-from s2sr.core.evaluation import read_scene
-from s2sr.core.pipeline import super_resolve
-from s2sr.core.selfcheck import ScaleShift, verdicts
-from s2sr.models.card import self_check_line
+from s2sr.run.evaluation import read_scene
+from s2sr.run.pipeline import super_resolve
+from s2sr.core.fits import ScaleShift
+from s2sr.run.selfcheck import verdicts
+from s2sr.training.model_card import self_check_line
 from s2sr.training import selfcheck as selfcheck_fit
 
 B11 = 4  # index of B11 among the 2x network's bands

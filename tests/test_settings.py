@@ -9,7 +9,7 @@ from qgis.core import QgsApplication
 
 import processing
 from s2sr import models
-from s2sr.plugin import settings
+from s2sr.algorithms import settings
 
 
 @pytest.fixture

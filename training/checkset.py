@@ -14,7 +14,8 @@ import numpy as np
 
 from ..core.bands import GROUPS
 from ..core.degrade import wald_pair
-from ..core.evaluation import estimates, read_scene as read_bands
+from ..run.estimates import estimates
+from ..run.evaluation import read_scene as read_bands
 from ..core.metrics import scores
 from ..core.product import band_files
 from .data import EXTRA_TRAINING, oscd_root, oscd_sites, read_scene

@@ -16,9 +16,9 @@ import torch
 
 from ..core import confidence
 from ..core.degrade import wald_pair
-from ..core.evaluation import estimated, estimates
+from ..run.estimates import estimated, estimates
 from ..models import load_checkpoint, load_network, save_checkpoint
-from ..models.scene import scene_stats
+from ..core.scene import scene_stats
 from . import checkset
 from .data import resampling_repeats
 

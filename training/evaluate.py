@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..core.bands import GROUPS
-from ..core.evaluation import estimates
+from ..run.estimates import estimates
 from ..core.metrics import scores
 from .data import resampling_repeats
 

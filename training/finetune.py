@@ -4,7 +4,7 @@ the network's scale and restored are pairs with a known answer).
     python -m s2sr.training.finetune PRODUCT_OR_BAND_FOLDER... --name my_region [--minutes 3] [--targets 20m 60m]
         [--model dsen2_oscd] [--out FOLDER]
 
-Wald pairs are cut from windows sampled over each scene's area (core.selfcheck.wald_windows: the tile is never read
+Wald pairs are cut from windows sampled over each scene's area (run.selfcheck.wald_windows: the tile is never read
 whole); the eastern HOLDOUT of every area is held out for validation, the rest trains. The base model's networks
 are trained further for the time budget (split between them), and each is kept only if its SRE gain over bicubic on
 the held-out part rises; the new model (both networks: the kept ones, the base's others) is written with a model card
@@ -27,8 +27,8 @@ from osgeo import gdal
 from ..core.bands import GROUPS
 from ..core.errors import Cancelled, InputError, tr
 from ..core.raster import band_offsets, open_scene
-from ..core.evaluation import estimated
-from ..core.selfcheck import pooled_sre, wald_windows
+from ..run.estimates import estimated
+from ..run.selfcheck import pooled_sre, wald_windows
 from ..models import MODELS_DIR, available_models, load_module, resolve, version_text, weights_path
 from ..models.backends import TorchNetwork
 from ..models.export import export
@@ -113,7 +113,7 @@ def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MO
     in all (or `steps` per network, whichever ends first: a run bounded by steps gives the same result on any
     machine), write the model `name` into `out` (default: the last of model_dirs) unless no network improved; the
     Outcome.
-    progress(percent) and is_cancelled() as in core.pipeline; a cancelled run saves nothing (Cancelled)."""
+    progress(percent) and is_cancelled() as in run.pipeline; a cancelled run saves nothing (Cancelled)."""
     model = resolve(model, model_dirs)
     out = out or model_dirs[-1]
     if not NAME.match(name or ""):

@@ -1,4 +1,4 @@
-"""Fit the scale shift of a network's self-check (core.selfcheck.ScaleShift) on scenes it never trained on.
+"""Fit the scale shift of a network's self-check (core.fits.ScaleShift) on scenes it never trained on.
 
     python -m s2sr.training.selfcheck models/dsen2_oscd_2x.pt models/dsen2_oscd_6x.pt      (part of make calibrate)
 
@@ -12,9 +12,9 @@ sites are too small), nothing is stored and the check's verdicts stay uncorrecte
 import numpy as np
 
 from ..core.degrade import wald_pair
-from ..core.evaluation import estimates
+from ..run.estimates import estimates
 from ..core.metrics import sre
-from ..core.selfcheck import ScaleShift
+from ..core.fits import ScaleShift
 from . import checkset
 from .confidence import MIN_SCENES, as_pair_scene, store_fits
 

@@ -23,10 +23,10 @@ import torch
 from ..core.bands import GROUPS
 from ..core.devices import PRECISIONS, autocast, select_precision
 from ..models import load_checkpoint, load_network, save_checkpoint
-from ..models.card import write_card
+from .model_card import write_card
 from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
-from ..models.scene import SceneStats, scene_stats
+from ..core.scene import SceneStats, scene_stats
 from .data import at_every_phase, coarser_factor, load_pairs, resampling_repeats
 from .evaluate import evaluate, sre_gain
 

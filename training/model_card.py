@@ -1,12 +1,18 @@
 """Model cards: what data, which command, how long, and the measured reduced-scale scores.
 
-    python -m s2sr.models.card models/dsen2_oscd_2x.pt      (rewrites models/dsen2_oscd_2x.md)
+    python -m s2sr.training.model_card models/dsen2_oscd_2x.pt      (rewrites models/dsen2_oscd_2x.md)
 """
 import os
+import sys
 
 from ..core.bands import BANDS_20M, BANDS_60M, GROUPS
 from ..core.confidence import Calibration
-from ..core.selfcheck import ScaleShift
+from ..core.fits import ScaleShift
+from ..models import load_checkpoint
+from ..models.backends import TorchNetwork
+from ..models.dsen2 import DSen2
+from . import checkset
+from .evaluate import table
 
 TEMPLATE = """# {name}
 
@@ -61,8 +67,6 @@ Scores at reduced scale assume the mapping is nearly scale-invariant; at full re
 def check_section(net):
     """Per-scene scores of `net` on the check set at gain 1, and its mean gain over bicubic at brightness
     gains 0.5 to 2 (Markdown), or a line saying the check set is absent."""
-    from ..training import checkset
-
     scenes = checkset.check_scenes()
     rows = checkset.score_scenes(net, scenes)
     if not rows:
@@ -98,10 +102,6 @@ def self_check_line(ckpt):
 
 def write_card(weights, ckpt, check=True):
     """Write <weights without .pt>.md from a checkpoint dict; with `check`, score it on the check set too."""
-    from ..training.evaluate import table
-    from .backends import TorchNetwork
-    from .dsen2 import DSen2
-
     cfg, rec = ckpt["config"], ckpt["record"]
     scale = cfg["scale"]
     native = "20 m" if scale == 2 else "60 m"
@@ -148,10 +148,6 @@ def write_card(weights, ckpt, check=True):
 
 
 if __name__ == "__main__":
-    import sys
-
-    from . import load_checkpoint
-
     for path in sys.argv[1:]:
         write_card(path, load_checkpoint(path))
         print("wrote", path[:-3] + ".md")

@@ -7,20 +7,21 @@ import os
 import numpy as np
 from osgeo import gdal
 
-from . import confidence as conf, consistency, evaluation, pansharpen, selfcheck
-from .bands import BANDS_10M, GROUPS, output_order, pixel_factor
-from .degrade import block_mean
-from .devices import Runtime, select_backend, select_device, select_precision, set_threads
-from .errors import Cancelled, InputError, OutOfMemory, tr
-from .outputs import check_outputs
-from .raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input, open_scene,
-                     read_window)
-from .tiling import BLOCK, MAX_TILE, TILE_SIZES, grow, split, tiles
-from .version import plugin_version
+from ..core import confidence as conf, consistency, pansharpen
+from ..core.bands import BANDS_10M, GROUPS, output_order, pixel_factor
+from ..core.degrade import block_mean
+from ..core.devices import Runtime, select_backend, select_device, select_precision, set_threads
+from ..core.errors import Cancelled, InputError, OutOfMemory, tr
+from ..core.outputs import check_outputs
+from ..core.raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input,
+                           open_scene, read_window)
+from ..core.scene import scene_stats
+from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES, grow, split, tiles
+from ..core.version import plugin_version
 from .. import models
 from ..models.cards import Card, CardNetwork
 from ..models.ensemble import FlipEnsemble
-from ..models.scene import scene_stats
+from . import estimates, selfcheck
 
 LOG = logging.getLogger(__name__)
 
@@ -51,12 +52,12 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     float32, CPU) or "auto" (select_backend); its threads (> 0: the CPU threads); flips: every network's output
     averaged over the eight flips and rotations of its input (models.ensemble).
 
-    self_check: score each network on the scene first (core.selfcheck) and produce a band where it loses to the
+    self_check: score each network on the scene first (run.selfcheck) and produce a band where it loses to the
     better of bicubic and HPF pan-sharpening by that method instead.
 
     model: the name of one of the plugin's models (in `model_dirs`), or a models.cards.Card: then its model (ONNX
     Runtime) gives the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m), its self-check
-    against bicubic upsampling (core.selfcheck.card_check); with enforce_consistency every band averages to its
+    against bicubic upsampling (run.selfcheck.card_check); with enforce_consistency every band averages to its
     measured pixels (10 m or 20 m); targets, include_10m, the 60 m input and confidence do not apply.
 
     confidence: path of a second GeoTIFF (optional) with, for every sharpened band, the expected absolute error of
@@ -116,7 +117,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     for s, net in nets.items():
         if not card and (self_check or confidence and net.calibration.scene):  # the scene correction needs a fit
             windows, window_stats, note = selfcheck.wald_windows(datasets, shifts, grid, s)
-            pairs[s] = evaluation.estimated(net, windows, window_stats), window_stats, note
+            pairs[s] = estimates.estimated(net, windows, window_stats), window_stats, note
         else:
             pairs[s] = [], None, ""
     checks = {s: selfcheck.card_check(net, datasets, shifts, grid) if card else selfcheck.self_check(

@@ -13,32 +13,20 @@ from functools import cached_property
 
 import numpy as np
 
-from . import pansharpen, resample
-from .bands import GROUPS, pixel_factor
-from .confidence import Fitted
-from .degrade import wald_pair
-from .errors import tr
-from .evaluation import card_estimates
-from .raster import invalid, read_window
-from ..models.scene import scene_stats
+from ..core import pansharpen, resample
+from ..core.bands import GROUPS, pixel_factor
+from ..core.degrade import wald_pair
+from ..core.errors import tr
+from ..core.fits import ScaleShift
+from ..core.raster import invalid, read_window
+from ..core.scene import scene_stats
+from .estimates import card_estimates
 
 WINDOWS = 4  # per side: up to 16 windows spread over the area
 SIDE = {2: 256, 6: 576}  # 10 m pixels a side of a window: whole cells of the degraded coarsest band
 CELL = {2: 4, 6: 36}  # 10 m pixels of one cell of the degraded coarsest band
 MIN_CELLS = 4  # a window must hold at least this many such cells a side
 NAMES = {"model": "model", "hpf": "HPF", "bicubic": "bicubic"}
-
-
-@dataclass
-class ScaleShift(Fitted):
-    """How a network's lead over each classical method ("hpf", "bicubic"; per band, dB) changed from the self-check's
-    scale to the output's on the scenes named by `source` (`shift`: the mean change, `spread`: its standard
-    deviation over those scenes), fitted for the network's state after `steps` training steps."""
-    scale: int
-    shift: dict
-    spread: dict
-    source: str
-    steps: int
 
 
 @dataclass
@@ -143,7 +131,7 @@ def card_check(net, datasets, shifts, grid):
 
 def card_sre(net, scenes):
     """{"model", "bicubic": per-band SRE (dB)} of a card's model over scenes ({1: 10 m, 2: 20 m} arrays whose sides
-    are whole multiples of 2 x the card's factor) by the Wald protocol (core.evaluation.card_estimates), pooled over
+    are whole multiples of 2 x the card's factor) by the Wald protocol (run.estimates.card_estimates), pooled over
     the scenes, in the card's band order."""
     bands = list(net.card.bands)
     errors = {m: np.zeros(len(bands)) for m in ("model", "bicubic")}
@@ -159,7 +147,7 @@ def card_sre(net, scenes):
 
 
 def self_check(net, pairs, note):
-    """Check `net` on the Wald pairs of `wald_windows` with their estimates (`core.evaluation.estimated`; `note` why
+    """Check `net` on the Wald pairs of `wald_windows` with their estimates (`run.estimates.estimated`; `note` why
     there are none)."""
     bands = GROUPS[net.scale]
     if not pairs:

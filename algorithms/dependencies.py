@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import sys
 
-from .. import PLUGIN_DIR
+from ..core.paths import PLUGIN_DIR
 from ..core.devices import importable
 
 REQUIREMENTS = os.path.join(PLUGIN_DIR, "requirements.txt")

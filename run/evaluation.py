@@ -2,7 +2,7 @@
 scale, super-resolve them, and compare with the measured bands, beside bicubic upsampling and a classical
 pan-sharpening baseline.
 
-    python -m s2sr.core.evaluation 10m.tif 20m.tif [--input-60m 60m.tif] [--model NAME | --model CARD.yaml]
+    python -m s2sr.run.evaluation 10m.tif 20m.tif [--input-60m 60m.tif] [--model NAME | --model CARD.yaml]
         [--csv scores.csv] [--html report.html]
 
 prints the scores as Markdown tables.
@@ -15,46 +15,21 @@ import io
 import numpy as np
 from osgeo import gdal
 
-from . import consistency, pansharpen
-from .bands import GROUPS, pixel_factor
-from .degrade import block_mean, degrade, wald_pair
-from .devices import select_backend
-from .errors import InputError, tr
-from .metrics import psnr, scores, ssim
-from .outputs import check_outputs, write_text
-from .raster import OutputRaster, band_offsets, bounded_gdal_cache, invalid, open_scene, read_window
-from .resample import bicubic
+from ..core.bands import GROUPS
+from ..core.degrade import wald_pair
+from ..core.devices import select_backend
+from ..core.errors import InputError, tr
+from ..core.metrics import psnr, scores, ssim
+from ..core.outputs import check_outputs, write_text
+from ..core.raster import OutputRaster, band_offsets, bounded_gdal_cache, invalid, open_scene, read_window
 from .. import models
 from ..models.cards import CARD_EXTENSIONS, Card, CardNetwork, read_card
-from ..models.scene import scene_stats
+from . import selfcheck
+from .estimates import card_estimates, estimates
 
 MAX_PIXELS = 16_000_000  # 10 m pixels evaluated at once (in memory): a 4 x 4 km area or a little more
 METHODS = ("model", "bicubic", "hpf")
 METHOD_NAMES = {"model": "model", "bicubic": "bicubic", "hpf": "HPF pan-sharpening"}
-
-
-def estimates(net, pair, consistent=False, stats=None):
-    """The target bands of one whole Wald pair (float32 arrays) as estimated by `net` (a models.network.Network of
-    the plugin's), by bicubic upsampling and by HPF pan-sharpening: {method: array}.
-
-    consistent: enforce that the model's output averages to the measured coarse pixels. stats: the SceneStats to
-    use (default: the pair's own; the self-check passes those of all its windows).
-    """
-    arrays = {f: pair[k][None] for f, k in zip(net.inputs, ("hi", "mid", "lo"))}
-    if stats is None:
-        stats = scene_stats([[a[0] for a in arrays.values()]], net.scale)
-    low = arrays[net.scale]  # the measured bands the network sharpens
-    sharp = net(arrays, stats)
-    if consistent:
-        sharp = consistency.enforce(sharp, low, net.scale)
-    made = {"model": sharp, "bicubic": bicubic(low, net.scale), "hpf": pansharpen.hpf(arrays[1], low, stats, net.scale)}
-    return {m: e[0] for m, e in made.items()}
-
-
-def estimated(net, pairs, stats):
-    """Wald pairs with their `estimates` ({method: (bands, h, w)}) under the SceneStats `stats`: [(pair, estimates)],
-    what the self-check and the confidence map's scene correction both score, computed once for both."""
-    return [(pair, estimates(net, pair, stats=stats)) for pair in pairs]
 
 
 @bounded_gdal_cache
@@ -96,33 +71,10 @@ def evaluate_scene(scene, scales, model, model_dirs=(models.MODELS_DIR,), device
 
 
 def result(bands, truth, guesses, factor, version, shift=None):
-    """What `evaluate_scene` gives for one network; `shift`: the core.selfcheck.ScaleShift of its self-check."""
+    """What `evaluate_scene` gives for one network; `shift`: the core.fits.ScaleShift of its self-check."""
     return {"bands": list(bands), "truth": truth, "estimates": guesses, "factor": factor, "version": version,
             "shift": shift,
             "scores": {m: dict(scores(truth, e), psnr=psnr(truth, e), ssim=ssim(truth, e)) for m, e in guesses.items()}}
-
-
-def card_estimates(net, scene, check_size=False):
-    """The bands of a card's model (models.cards.CardNetwork) on one scene ({1: 10 m, 2: 20 m} arrays) by the Wald
-    protocol: every input band degraded by the card's factor, the model's output compared with each measured band
-    at its own pixel size (20 m bands that the model gives at 10 m: their 2 x 2 means), beside bicubic upsampling of
-    the degraded band. {pixel size in 10 m pixels: (bands, truth, {"model", "bicubic": estimate})}; the scene is
-    cut to whole degraded 20 m pixels (check_size: InputError where fewer than 4 of them a side remain)."""
-    card, step = net.card, 2 * net.card.factor
-    rows, cols = (n - n % step for n in scene[1].shape[1:])
-    if check_size and min(rows, cols) < 4 * step:
-        raise InputError(tr("the area is too small to evaluate the model of %s: choose a larger EXTENT") % card.name)
-    scene = {f: scene[f][:, : rows // f, : cols // f] for f in (1, 2)}
-    low = {f: degrade(scene[f], card.factor) for f in (1, 2)}
-    out = net({f: a[None] for f, a in low.items()})[0]  # on the card's input grid, as measured
-    found = {}
-    for f in (1, 2):
-        picks = [(i, GROUPS[f].index(b)) for i, b in enumerate(card.bands) if pixel_factor(b) == f]
-        if picks:
-            found[f] = ([card.bands[i] for i, _ in picks], scene[f][[j for _, j in picks]],
-                        {"model": np.stack([block_mean(out[i], f // card.grid) for i, _ in picks]),
-                         "bicubic": bicubic(low[f][[j for _, j in picks]], card.factor)})
-    return found
 
 
 ROW_METRICS = (("rmse", "RMSE (DN)", "%.1f"), ("sre", "SRE (dB)", "%.2f"), ("psnr", "PSNR (dB)", "%.2f"),
@@ -176,7 +128,6 @@ def write_csv(results, path):
 
 def write_html(results, path, title):
     """A self-contained HTML report (QGIS's Processing results viewer shows it)."""
-    from . import selfcheck  # it scores with this module's estimates
     parts = ["<html><head><meta charset='utf-8'><title>%s</title><style>body{font-family:sans-serif}"
              "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}"
              "th{background:#eee}.best{font-weight:bold}</style></head><body><h2>%s</h2>"

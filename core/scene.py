@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core.degrade import block_mean
+from .degrade import block_mean
 
 #: smallest standard deviation (DN) a band is divided by
 STD_FLOOR = 1.0
