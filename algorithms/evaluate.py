@@ -21,26 +21,6 @@ class EvaluateAlgorithm(SceneAlgorithm):
     def displayName(self):
         return self.tr("Evaluate super-resolution on a scene")
 
-    def shortHelpString(self):
-        return self.tr(
-            "Measures how well a model suits your region, by the Wald protocol: the scene's bands are degraded by "
-            "the model's scale (Gaussian blur of sigma = 1/scale pixels, then block mean: 10 m -> 20 m and "
-            "20 m -> 40 m for the 2x model; 10 m -> 60 m, 20 m -> 120 m and 60 m -> 360 m for the 6x model), "
-            "super-resolved, and compared with the measured 20 m and 60 m bands.\n\n"
-            "Scores per band: RMSE (DN), SRE (dB), PSNR (dB), UIQ and SSIM, and SAM (degrees) over all bands, for "
-            "the model, for bicubic upsampling and for a classical pan-sharpening baseline (high-pass filtering "
-            "with a pan band fitted to each band from the 10 m bands). Outputs: an HTML report (shown in the "
-            "Processing results viewer), the same table as CSV, and per-band absolute-error rasters of the model "
-            "on the 20 m and 60 m grids.\n\n"
-            "The model of a model card (listed in Model) is scored the same way by its own factor, each band at its "
-            "own pixel size, beside bicubic upsampling: as the self-check of 'Super-resolve Sentinel-2' scores it "
-            "on windows of the area.\n\n"
-            "Inputs as for 'Super-resolve Sentinel-2': a product, the band files or three band stacks; the 6x "
-            "model is scored when the 60 m bands are given. The area (EXTENT, default: all the inputs cover) is "
-            "evaluated in memory: at most 16 million 10 m pixels, all valid (inside the swath). Scores at reduced "
-            "scale assume the mapping is close to scale-invariant, as DSen2 does."
-        )
-
     def initAlgorithm(self, config=None):
         self.addSceneParameters()
         self.addAreaAndModelParameters(self.tr("Area to evaluate (default: all the inputs cover)"), cards=True)

@@ -33,23 +33,6 @@ class FinetuneAlgorithm(SceneAlgorithm):
     def displayName(self):
         return self.tr("Fine-tune a model on your region")
 
-    def shortHelpString(self):
-        return self.tr(
-            "Adapts a model to your landscapes: the scene is its own training data by the Wald protocol (its bands "
-            "degraded by the network's scale and restored are pairs with a known answer). Windows are sampled over "
-            "the area (a full tile is never loaded at once); the eastern quarter of the area is held out. The base "
-            "model's networks are trained further for the time budget (split between them, in the background, with "
-            "progress and cancellation: a cancelled run saves nothing) and each is kept only if its SRE gain over "
-            "bicubic on the held-out part rises.\n\n"
-            "The new model (NAME) is written to your models folder (Processing options: Sentinel-2 super-resolution; "
-            "default s2sr_models in the QGIS profile) with a model card per network (base model, scene, area, "
-            "budget, scores before and after per band), appears in MODEL at once, and can be fine-tuned again. "
-            "Results: MODEL_NAME (the base model's name where no network improved), SCORE_BEFORE and SCORE_AFTER, "
-            "the held-out SRE gain over bicubic in dB, mean of the networks trained.\n\n"
-            "Scores on a part of the same scene say the model suits the region better, not that it generalises. "
-            "The same from Python: python -m s2sr.training.finetune."
-        )
-
     def initAlgorithm(self, config=None):
         self.addSceneParameters()
         self.addAreaAndModelParameters(self.tr("Area to learn from (default: all the inputs cover)"))

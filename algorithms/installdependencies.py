@@ -1,65 +1,34 @@
 """Processing algorithm s2sr:installdependencies: pip-install PyTorch (CPU) and ONNX Runtime for this QGIS's
 Python."""
 from qgis.core import (
-    QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingOutputString,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterString,
 )
-from qgis.PyQt.QtCore import QCoreApplication
-from qgis.PyQt.QtGui import QIcon
 
-from ..core.paths import DEPS_DIR, ICON_PATH
+from ..core.paths import DEPS_DIR
 from . import dependencies
+from .base import S2SRAlgorithm
 from .compat import FOLDER, advanced
-from .scene import HELP_URL
 
 
-class InstallDependenciesAlgorithm(QgsProcessingAlgorithm):
+class InstallDependenciesAlgorithm(S2SRAlgorithm):
     """Installs the plugin's Python dependencies into a folder private to the plugin."""
 
+    GROUP = "setup"
     ROUTE = "ROUTE"
     ROUTES = ("torch", "onnxruntime")  # everything; ONNX Runtime alone
     PACKAGES = "PACKAGES"
     TARGET = "TARGET"
     PYTHON = "PYTHON"
 
-    def tr(self, string):
-        return QCoreApplication.translate("InstallDependenciesAlgorithm", string)
-
-    def createInstance(self):  # noqa: N802 (QGIS's names from here on)
-        return InstallDependenciesAlgorithm()
-
     def name(self):
         return "installdependencies"
 
     def displayName(self):
         return self.tr("Install PyTorch or ONNX Runtime for this plugin")
-
-    def icon(self):
-        return QIcon(ICON_PATH)
-
-    def helpUrl(self):
-        return HELP_URL
-
-    def group(self):
-        return self.tr("Set-up")
-
-    def groupId(self):
-        return "setup"
-
-    def shortHelpString(self):
-        return self.tr(
-            "Installs the Python packages the super-resolution algorithms need with pip: PyTorch (CPU build, about "
-            "215 MB to download, with onnx to export fine-tuned networks) and ONNX Runtime (about 15 MB), or ONNX "
-            "Runtime alone, which runs the plugin's networks (in float32, a little slower than PyTorch in bfloat16) "
-            "and the models of model cards such as "
-            "EVOLAND's; the training commands need PyTorch. They go to the Python that this QGIS uses, into the "
-            "plugin's own folder 'deps', which the plugin puts on the Python path when it loads. Nothing else in your Python is changed. Needs "
-            "internet access to the Python package index. If you would rather manage packages yourself, run "
-            "'python3 -m pip install torch onnxruntime' for QGIS's Python instead.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterEnum(self.ROUTE, self.tr("Install"), [

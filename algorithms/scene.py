@@ -1,11 +1,9 @@
 """Base of the algorithms that read one Sentinel-2 scene: its input parameters (a product, the band files, or
 three band stacks), the area, the model, and the translation of core errors into Processing errors."""
-import os
 import uuid
 
 from qgis.core import (
     QgsCoordinateTransform,
-    QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
@@ -14,20 +12,16 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsRasterLayer,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QUrl
-from qgis.PyQt.QtGui import QIcon
 from osgeo import gdal
 
 from .. import models
-from ..core.paths import ICON_PATH, PLUGIN_DIR
 from ..models.cards import find_cards, read_card
 from . import settings
+from .base import S2SRAlgorithm
 from .compat import RASTER
 
-HELP_URL = QUrl.fromLocalFile(os.path.join(PLUGIN_DIR, "README.md")).toString()
 
-
-class SceneAlgorithm(QgsProcessingAlgorithm):
+class SceneAlgorithm(S2SRAlgorithm):
     """A Processing algorithm over one Sentinel-2 scene; subclasses implement `process_scene(...)`."""
 
     PRODUCT = "PRODUCT"
@@ -37,24 +31,6 @@ class SceneAlgorithm(QgsProcessingAlgorithm):
     BANDS = "BANDS"
     EXTENT = "EXTENT"
     MODEL = "MODEL"
-
-    def tr(self, string):
-        return QCoreApplication.translate(type(self).__name__, string)
-
-    def createInstance(self):  # noqa: N802 (QGIS's names from here on)
-        return type(self)()
-
-    def group(self):
-        return self.tr("Super-resolution")
-
-    def groupId(self):
-        return "superresolution"
-
-    def icon(self):
-        return QIcon(ICON_PATH)
-
-    def helpUrl(self):
-        return HELP_URL
 
     def addSceneParameters(self):
         """The inputs: a product, or three band stacks, or the single-band files."""

@@ -1,0 +1,49 @@
+"""What the plugin's Processing algorithms share: the translation context, a new instance, the icon, the group, the
+help URL (the README beside the plugin), and the help text, kept as data in algorithms/help/<name>.txt (as QGIS keeps
+its own algorithms' help) and translated paragraph by paragraph."""
+import os
+
+from qgis.core import QgsProcessingAlgorithm
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.paths import ICON_PATH, PLUGIN_DIR
+
+HELP_URL = QUrl.fromLocalFile(os.path.join(PLUGIN_DIR, "README.md")).toString()
+HELP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "help")
+GROUPS = {"superresolution": "Super-resolution", "setup": "Set-up"}  # group id -> name, translated when shown
+
+
+class S2SRAlgorithm(QgsProcessingAlgorithm):
+    """Base of the plugin's algorithms; a subclass sets GROUP (a key of GROUPS) and gives name(), displayName(),
+    initAlgorithm() and processAlgorithm(), and help_values() where its help text has {placeholders}."""
+
+    GROUP = "superresolution"
+
+    def tr(self, string):
+        return QCoreApplication.translate(type(self).__name__, string)
+
+    def createInstance(self):  # noqa: N802 (QGIS's names from here on)
+        return type(self)()
+
+    def group(self):
+        return QCoreApplication.translate("S2SRGroups", GROUPS[self.GROUP])
+
+    def groupId(self):
+        return self.GROUP
+
+    def icon(self):
+        return QIcon(ICON_PATH)
+
+    def helpUrl(self):
+        return HELP_URL
+
+    def shortHelpString(self):
+        with open(os.path.join(HELP_DIR, self.name() + ".txt"), encoding="utf-8") as f:
+            paragraphs = f.read().strip().split("\n")
+        return "\n\n".join(QCoreApplication.translate("S2SRHelp", p) for p in paragraphs if p).format(
+            **self.help_values())
+
+    def help_values(self):
+        """The values of the help text's {placeholders}."""
+        return {}
