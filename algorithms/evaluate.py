@@ -37,7 +37,7 @@ class EvaluateAlgorithm(SceneAlgorithm):
             createByDefault=False))
 
     def process_scene(self, parameters, context, feedback, folder):
-        from ..run import evaluation
+        from ..run import evaluation, reports
         from ..core.outputs import check_outputs
 
         model, folders = self.model(parameters, context, cards=True)
@@ -56,19 +56,19 @@ class EvaluateAlgorithm(SceneAlgorithm):
             name, grid.cols, grid.rows, "factor %d" % model.factor if name != model else " ".join(
                 "%dx" % s for s in scales)))
         results = evaluation.evaluate_scene(pixels, scales, model, folders)
-        for row in evaluation.rows(results):
+        for row in reports.rows(results):
             if row["band"] == "mean":
                 feedback.pushInfo("%s %-8s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (
                     row["scale"], row["method"], row["sre"], row["rmse"], row["sam"]))
         outputs = {self.OUTPUT_HTML: targets[self.OUTPUT_HTML]}
-        evaluation.write_html(results, outputs[self.OUTPUT_HTML],
-                              self.tr("Super-resolution quality of {} on this scene").format(name))
+        reports.write_html(results, outputs[self.OUTPUT_HTML],
+                           self.tr("Super-resolution quality of {} on this scene").format(name))
         if targets[self.OUTPUT_CSV]:
-            evaluation.write_csv(results, targets[self.OUTPUT_CSV])
+            reports.write_csv(results, targets[self.OUTPUT_CSV])
             outputs[self.OUTPUT_CSV] = targets[self.OUTPUT_CSV]
         for factor, key in ((2, self.ERRORS_20M), (6, self.ERRORS_60M)):  # the bands measured at 20 m, at 60 m
             for r in results.values():
                 if targets[key] and r["factor"] == factor:
-                    evaluation.write_errors(r, grid, targets[key])
+                    reports.write_errors(r, grid, targets[key])
                     outputs[key] = targets[key]
         return outputs

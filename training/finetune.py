@@ -33,6 +33,7 @@ from ..models import MODELS_DIR, available_models, load_module, resolve, version
 from ..models.backends import TorchNetwork
 from ..models.export import export
 from .evaluate import sre_gain
+from .model_card import finetuned_card
 from .train import BATCH, PATCH, PatchSampler, fit
 
 LOG = logging.getLogger(__name__)
@@ -180,8 +181,8 @@ def _write(out, name, base, model_dirs, scenes, extent, minutes, outcome, states
                                 record=dict(record, steps=record["steps"] + outcome.steps[scale],
                                             seconds=record["seconds"] + seconds, runs=record["runs"] + [run])), path)
                 with open(path[:-3] + ".md", "w", encoding="utf-8") as f:
-                    f.write(card(name, "%s (%s)" % (base, version_text(ckpt)), scale, scenes, extent, minutes,
-                                 outcome))
+                    f.write(finetuned_card(name, "%s (%s)" % (base, version_text(ckpt)), scale, scenes, extent,
+                                           minutes, outcome, LR, HOLDOUT))
             else:
                 shutil.copyfile(weights_path(base, scale, model_dirs), path)
             export(path)  # the same ONNX export as the shipped networks': the model runs in ONNX Runtime too
@@ -189,33 +190,6 @@ def _write(out, name, base, model_dirs, scenes, extent, minutes, outcome, states
             os.replace(os.path.join(tmp, entry), os.path.join(out, entry))  # listed only once it is whole
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def card(name, base, scale, scenes, extent, minutes, outcome):
-    """The model card of a fine-tuned network (Markdown); `base` names the base network."""
-    before, after = outcome.before[scale], outcome.after[scale]
-    rows = ["| %s | %.2f | %.2f | %.2f | %+.2f |" % (band, before["bicubic"]["sre"][i], before["model"]["sre"][i],
-                                                    after["model"]["sre"][i],
-                                                    after["model"]["sre"][i] - before["model"]["sre"][i])
-            for i, band in enumerate(GROUPS[scale])]
-    sources = "; ".join(scene.metadata.get("S2SR_SOURCE_PRODUCT") or " ".join(
-        os.path.basename(str(p)) for p in scene.stacks.values() if p) for scene in scenes)
-    return "\n".join([
-        "# %s_%dx: fine-tuned on your scenes" % (name, scale), "",
-        "- Base network: %s." % base,
-        "- Scenes: %s; area: %s." % (sources, "all the inputs cover" if extent is None else
-                                     "%.1f %.1f %.1f %.1f (10 m bands' CRS)" % tuple(extent)),
-        "- Budget: %g minutes for the networks trained; this one: %d steps (`s2sr:finetune` or `python -m "
-        "s2sr.training.finetune`), Wald pairs from windows west of the split, learning rate %g." % (
-            minutes, outcome.steps[scale], LR),
-        "- Held out: the eastern %d %% of each area. SRE gain over bicubic there: **%+.2f dB before, %+.2f dB after**."
-        % (100 * HOLDOUT, sre_gain(before), sre_gain(after)),
-        "- What the scores measure: %s." % outcome.measures[scale], "",
-        "| band | SRE bicubic (dB) | SRE before (dB) | SRE after (dB) | change (dB) |", "|---|---|---|---|---|",
-        *rows, "",
-        "Scores at reduced scale on a part of the same scenes: they say the network suits this region better, not "
-        "that it generalises. The confidence map needs a calibration of its own (`python -m s2sr.training.confidence`);"
-        " the ONNX file beside the weights runs the network in ONNX Runtime.", ""])
 
 
 def main(argv=None):

@@ -12,7 +12,7 @@ from ..models import load_checkpoint
 from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
 from . import checkset
-from .evaluate import table
+from .evaluate import sre_gain, table
 
 TEMPLATE = """# {name}
 
@@ -145,6 +145,34 @@ def write_card(weights, ckpt, check=True):
     )
     with open(weights[:-3] + ".md", "w") as f:
         f.write(text)
+
+
+def finetuned_card(name, base, scale, scenes, extent, minutes, outcome, lr, holdout):
+    """The model card of a fine-tuned network (Markdown): `base` names the base network, `outcome` is
+    training.finetune's, run at peak learning rate `lr` with the eastern share `holdout` of each area held out."""
+    before, after = outcome.before[scale], outcome.after[scale]
+    rows = ["| %s | %.2f | %.2f | %.2f | %+.2f |" % (band, before["bicubic"]["sre"][i], before["model"]["sre"][i],
+                                                    after["model"]["sre"][i],
+                                                    after["model"]["sre"][i] - before["model"]["sre"][i])
+            for i, band in enumerate(GROUPS[scale])]
+    sources = "; ".join(scene.metadata.get("S2SR_SOURCE_PRODUCT") or " ".join(
+        os.path.basename(str(p)) for p in scene.stacks.values() if p) for scene in scenes)
+    return "\n".join([
+        "# %s_%dx: fine-tuned on your scenes" % (name, scale), "",
+        "- Base network: %s." % base,
+        "- Scenes: %s; area: %s." % (sources, "all the inputs cover" if extent is None else
+                                     "%.1f %.1f %.1f %.1f (10 m bands' CRS)" % tuple(extent)),
+        "- Budget: %g minutes for the networks trained; this one: %d steps (`s2sr:finetune` or `python -m "
+        "s2sr.training.finetune`), Wald pairs from windows west of the split, learning rate %g." % (
+            minutes, outcome.steps[scale], lr),
+        "- Held out: the eastern %d %% of each area. SRE gain over bicubic there: **%+.2f dB before, %+.2f dB after**."
+        % (100 * holdout, sre_gain(before), sre_gain(after)),
+        "- What the scores measure: %s." % outcome.measures[scale], "",
+        "| band | SRE bicubic (dB) | SRE before (dB) | SRE after (dB) | change (dB) |", "|---|---|---|---|---|",
+        *rows, "",
+        "Scores at reduced scale on a part of the same scenes: they say the network suits this region better, not "
+        "that it generalises. The confidence map needs a calibration of its own (`python -m s2sr.training.confidence`);"
+        " the ONNX file beside the weights runs the network in ONNX Runtime.", ""])
 
 
 if __name__ == "__main__":
