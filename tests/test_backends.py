@@ -58,8 +58,6 @@ def test_a_missing_or_stale_onnx_file_is_exported_on_first_use_or_refused_with_w
     """A network trained further after its export, or never exported (a user's model), is exported beside its weights
     on its first run in ONNX Runtime and gives PyTorch's output within 1 DN; where PyTorch is not installed (nor can
     the weights be read) a missing file is refused, saying how to get it."""
-    from s2sr.core import devices
-
     args = dict(model="copy", model_dirs=(model_copy,), log=lambda m: None, targets=("20m", "60m"),
                 input_60m=small_scene["60m"])
     path = os.path.join(model_copy, "copy_2x.pt")
@@ -67,7 +65,7 @@ def test_a_missing_or_stale_onnx_file_is_exported_on_first_use_or_refused_with_w
     ckpt["record"]["steps"] += 1  # trained further after the export
     torch.save(ckpt, path)
     os.remove(os.path.join(model_copy, "copy_6x.onnx"))  # never exported
-    monkeypatch.setattr(devices, "importable", lambda name: name not in ("torch", "onnx"))
+    monkeypatch.setattr(models, "importable", lambda name: name not in ("torch", "onnx"))
     with pytest.raises(IOError, match="copy_6x.pt has no current ONNX file .*Install PyTorch or ONNX Runtime"):
         models.load_network(os.path.join(model_copy, "copy_6x.pt"), backend="onnxruntime")
     monkeypatch.undo()
