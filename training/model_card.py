@@ -24,7 +24,7 @@ space-to-depth, the residual leaves by pixel shuffle and is added to {base}.
 - Inputs: every band standardised by its mean and standard deviation over the scene, plus, for every target
   band, a pan band fitted to it from the 10 m bands over the scene (least squares at the band's own pixel
   size); the predicted detail is scaled back by the target band's standard deviation (`models/dsen2.py`,
-  `models/scene.py`). A gain and offset applied to any band (brightness, season, L1C against L2A, roughly)
+  `core/scene.py`). A gain and offset applied to any band (brightness, season, L1C against L2A, roughly)
   therefore changes the output by the same gain and offset. Loss: L1, in standard deviations of each
   target band.
 - Training data: OSCD (Daudt et al. 2018), the 14 sites of `train.txt`, both dates, L1C, read from
