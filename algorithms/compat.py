@@ -19,26 +19,18 @@ try:  # Qt 6 (QGIS 4)
 except ImportError:  # Qt 5
     from qgis.PyQt.QtWidgets import QAction
 
-if hasattr(Qgis, "ProcessingSourceType"):  # QGIS 3.36 and later
-    ADVANCED = Qgis.ProcessingParameterFlag.Advanced
-    RASTER = Qgis.ProcessingSourceType.Raster
-    FOLDER = Qgis.ProcessingFileParameterBehavior.Folder
-    DOUBLE = Qgis.ProcessingNumberParameterType.Double
-    INTEGER = Qgis.ProcessingNumberParameterType.Integer
-else:
-    ADVANCED = QgsProcessingParameterDefinition.Flag.FlagAdvanced
-    RASTER = QgsProcessing.SourceType.TypeRaster
-    FOLDER = QgsProcessingParameterFile.Behavior.Folder
-    DOUBLE = QgsProcessingParameterNumber.Type.Double
-    INTEGER = QgsProcessingParameterNumber.Type.Integer
+PROCESSING_ENUMS = hasattr(Qgis, "ProcessingSourceType")  # QGIS 3.36 and later
+SHADER_ENUMS = hasattr(Qgis, "ShaderInterpolationMethod")  # QGIS 3.30 and later
 
-if hasattr(Qgis, "ShaderInterpolationMethod"):  # QGIS 3.30 and later
-    LINEAR = Qgis.ShaderInterpolationMethod.Linear
-    EQUAL_INTERVAL = Qgis.ShaderClassificationMethod.EqualInterval
-else:
-    LINEAR = QgsColorRampShader.Type.Interpolated
-    EQUAL_INTERVAL = QgsColorRampShader.ClassificationMode.EqualInterval
-
+ADVANCED = Qgis.ProcessingParameterFlag.Advanced if PROCESSING_ENUMS else \
+    QgsProcessingParameterDefinition.Flag.FlagAdvanced
+RASTER = Qgis.ProcessingSourceType.Raster if PROCESSING_ENUMS else QgsProcessing.SourceType.TypeRaster
+FOLDER = Qgis.ProcessingFileParameterBehavior.Folder if PROCESSING_ENUMS else QgsProcessingParameterFile.Behavior.Folder
+NUMBER = Qgis.ProcessingNumberParameterType if PROCESSING_ENUMS else QgsProcessingParameterNumber.Type
+DOUBLE, INTEGER = NUMBER.Double, NUMBER.Integer
+LINEAR = Qgis.ShaderInterpolationMethod.Linear if SHADER_ENUMS else QgsColorRampShader.Type.Interpolated
+EQUAL_INTERVAL = Qgis.ShaderClassificationMethod.EqualInterval if SHADER_ENUMS else \
+    QgsColorRampShader.ClassificationMode.EqualInterval
 STRETCH_MIN_MAX = QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum
 ALL_STYLE_CATEGORIES = QgsMapLayer.StyleCategory.AllStyleCategories
 
