@@ -10,23 +10,21 @@ from osgeo import gdal
 from ..core import confidence as conf, consistency, pansharpen
 from ..core.bands import BANDS_10M, GROUPS, output_order, pixel_factor
 from ..core.degrade import block_mean
-from ..core.devices import Runtime, select_backend, select_device, select_precision, set_threads
+from ..core.devices import Runtime, set_threads
 from ..core.errors import Cancelled, InputError, OutOfMemory, tr
 from ..core.outputs import check_outputs
 from ..core.raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input,
                            open_scene, read_window)
-from ..core.scene import scene_stats
 from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES, grow, split, tiles
 from ..core.version import plugin_version
 from .. import models
-from ..models.cards import Card, CardNetwork
 from ..models.ensemble import FlipEnsemble
-from . import estimates, selfcheck
+from . import selfcheck
+from .opened import TARGETS, open_model
 
 LOG = logging.getLogger(__name__)
 
-#: target group -> scale of its network, and the bands each scale sharpens (measured in the input of that factor)
-TARGETS = {"20m": 2, "60m": 6}
+#: the bands each scale's network sharpens (measured in the input of that factor)
 SCALE_BANDS = {scale: GROUPS[scale] for scale in TARGETS.values()}
 COUNTS = {factor: len(bands) for factor, bands in GROUPS.items()}  # bands used from each input
 STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the scene statistics
@@ -68,60 +66,33 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     20 m raster's grid (an L2A scene classification) whose 0 marks no data. extra_metadata: items added to
     the output's metadata (e.g. the source product).
     """
-    card = model if isinstance(model, Card) else None
-    if card and confidence:
-        raise InputError(tr("CONFIDENCE is available for the plugin's own networks only (it is calibrated for them), "
-                            "not for the model of the card %s") % card.path)
-    targets = ["card"] if card else [t for t in TARGETS if t in targets]
-    if not targets:
-        raise InputError(tr("choose at least one group of bands to super-resolve"))
-    if "60m" in targets and not input_60m:
-        raise InputError(tr("super-resolving the 60 m bands needs the 60 m raster (B1 B9): give INPUT_60M or "
-                         "choose the 20 m bands only"))
     check_outputs({"OUTPUT": output, "CONFIDENCE": confidence}, (input_10m, input_20m, input_60m, valid_mask),
                   rasters=("OUTPUT", "CONFIDENCE"))
-    datasets, grid = open_scene(input_10m, input_20m, input_60m if "60m" in targets else None, extent)
+    model = open_model(model, targets, input_60m, runtime, model_dirs, log)
+    if confidence:
+        model.refuse_confidence()
+    datasets, grid = open_scene(input_10m, input_20m, input_60m if 6 in model.inputs else None, extent)
     offsets = offsets or {}
     shifts = {f: band_offsets(offsets, f) for f in datasets}
     mask_ds = _open_mask(valid_mask, datasets[2]) if valid_mask else None
-    if not card:
-        model = models.resolve(model, model_dirs)
-    backend = "onnxruntime" if card else select_backend(runtime.backend)
-    device = "cpu" if backend == "onnxruntime" and runtime.device == "auto" else select_device(runtime.device)
-    precision = select_precision(runtime.precision, device) if backend == "torch" else "float32"
-    set_threads(backend, runtime.threads)
-    tile_size = tile_size or TILE_SIZES[device]
+    set_threads(model.backend, runtime.threads)
+    tile_size = tile_size or TILE_SIZES[model.device]
     if tile_size > MAX_TILE:
         log("tile size %d capped at %d to bound memory (the result does not depend on it)" % (tile_size, MAX_TILE))
         tile_size = MAX_TILE
-    nets = {card.factor: CardNetwork(card, runtime.threads)} if card else {
-        TARGETS[t]: models.load_network(models.weights_path(model, TARGETS[t], model_dirs), device, backend,
-                                        precision, runtime.threads, log) for t in targets}
-    if runtime.flips:
-        nets = {s: FlipEnsemble(net) for s, net in nets.items()}
-    if confidence:
-        for s, net in nets.items():
-            if net.calibration is None:
-                raise InputError(tr("the %dx network of model %s has no calibrated confidence map (it was trained "
-                                    "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
-                                    "the confidence output out")
-                                 % (s, model, models.weights_path(model, s, model_dirs)))
+    nets = {s: FlipEnsemble(net) for s, net in model.nets.items()} if runtime.flips else dict(model.nets)
     margins = {s: max(net.margin, pansharpen.margin(s)) + (conf.reach(s) if confidence else 0) + (consistency.reach(
         max(map(pixel_factor, net.bands))) if enforce_consistency else 0) for s, net in nets.items()}
-    bands = output_order((BANDS_10M if include_10m and not card else ()) + sum((n.bands for n in nets.values()), ()))
+    include_10m = include_10m and model.keeps_10m
+    bands = output_order((BANDS_10M if include_10m else ()) + sum((n.bands for n in nets.values()), ()))
     windows = _sample_windows(datasets, shifts, grid)
-    stats = {s: None if card else scene_stats([[w[f] for f in net.inputs] for w in windows], s)
-             for s, net in nets.items()}
+    stats = {s: model.scene_stats(windows, s) for s in nets}
     fills = {f: _valid_mean([w[f] for w in windows]) for f in datasets}  # no-data pixels get the scene's mean
-    pairs = {}  # per scale: the self-check's Wald pairs with the estimates of their targets, their stats, why none
+    # per scale: the self-check's Wald pairs with the estimates of their targets, their stats, why none; its Check
+    pairs, checks = {}, {}
     for s, net in nets.items():
-        if not card and (self_check or confidence and net.calibration.scene):  # the scene correction needs a fit
-            windows, window_stats, note = selfcheck.wald_windows(datasets, shifts, grid, s)
-            pairs[s] = estimates.estimated(net, windows, window_stats), window_stats, note
-        else:
-            pairs[s] = [], None, ""
-    checks = {s: selfcheck.card_check(net, datasets, shifts, grid) if card else selfcheck.self_check(
-        net, pairs[s][0], pairs[s][2]) for s, net in nets.items()} if self_check else {}
+        pairs[s], checks[s] = model.check(net, datasets, shifts, grid, self_check, confidence)
+    checks = {s: c for s, c in checks.items() if c is not None}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
     scenes = {s: net.calibration.for_scene(*pairs[s][:2]) for s, net in nets.items()} if confidence else {}
@@ -131,14 +102,12 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     k = next(iter(nets.values())).per_10m  # output pixels per 10 m pixel
     out_grid = dataclasses.replace(grid, res=grid.res / k, rows=grid.rows * k, cols=grid.cols * k)
     log("output grid: %d x %d pixels of %g m, bands %s, model %s on %s in %s with %s%s"
-        % (out_grid.cols, out_grid.rows, out_grid.res, " ".join(bands), card.name if card else model, device,
-           precision, backend, ", averaged over the 8 flips and rotations of the input" if runtime.flips else ""))
+        % (out_grid.cols, out_grid.rows, out_grid.res, " ".join(bands), model.name, model.device, model.precision,
+           model.backend, ", averaged over the 8 flips and rotations of the input" if runtime.flips else ""))
     metadata = {
-        "S2SR_VERSION": plugin_version(), "S2SR_MODEL": card.name if card else model, "S2SR_DEVICE": device,
-        "S2SR_PRECISION": precision, "S2SR_BACKEND": backend,
-        "S2SR_SCALES": "%gx:%s (card %s)" % (card.factor, ",".join(card.bands), card.path) if card else " ".join(
-            "%dx:%s" % (s, ",".join(n.bands)) for s, n in nets.items()),
-        "S2SR_MODEL_VERSION": "; ".join(("" if card else "%dx: " % s) + n.version for s, n in nets.items()),
+        "S2SR_VERSION": plugin_version(), "S2SR_MODEL": model.name, "S2SR_DEVICE": model.device,
+        "S2SR_PRECISION": model.precision, "S2SR_BACKEND": model.backend, "S2SR_SCALES": model.scales,
+        "S2SR_MODEL_VERSION": model.version,
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
         "S2SR_FLIPS": "mean over the 8 flips and rotations of the input" if runtime.flips else "off",
         "S2SR_SELF_CHECK": " | ".join(c.report() for c in checks.values()) or "off",
@@ -153,7 +122,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     metadata.update(extra_metadata or {})
     out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used, block * k)
     errors = _confidence_raster(confidence, grid, nets, scenes, metadata, block) if confidence else None
-    runner = BlockRunner(nets, checks, stats, grid, margins, include_10m and not card, enforce_consistency, out,
+    runner = BlockRunner(nets, checks, stats, grid, margins, include_10m, enforce_consistency, out,
                          (errors, {s: factor for s, (factor, _) in scenes.items()}), log)
     try:
         work = list(tiles(grid, tile_size, block, max(margins.values())))

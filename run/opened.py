@@ -1,0 +1,106 @@
+"""A model opened for a run, whatever its kind: its networks per scale (models.network.Network), how it is
+self-checked, and what a run needs to know of it. `open_model` is the one way to open one: the plugin's own networks
+by name (`PluginModel`) or the model of a model card (`CardModel`), so that the run (run.pipeline) treats both
+alike."""
+from ..core.devices import select_backend, select_device, select_precision
+from ..core.errors import InputError, tr
+from ..core.scene import scene_stats
+from ..models import load_network, resolve, weights_path
+from ..models.cards import Card, CardNetwork
+from . import estimates, selfcheck
+
+#: band group -> the scale of the plugin's network that sharpens it
+TARGETS = {"20m": 2, "60m": 6}
+
+
+def open_model(model, targets, input_60m, runtime, folders, log):
+    """The model to run: `model` a plugin model's name (None: the shipped one) for the band groups `targets`
+    ("20m", "60m"; `input_60m`: whether the 60 m bands are given), or a models.cards.Card; its networks computed as
+    `runtime` (a core.devices.Runtime) asks, weights from `folders`; log(message) for what is worth saying."""
+    if isinstance(model, Card):
+        return CardModel(model, runtime)
+    return PluginModel(resolve(model, folders), targets, input_60m, runtime, folders, log)
+
+
+class OpenedModel:
+    """What a run needs of a model: `name`; `nets` {scale: Network}; `inputs`, the input groups it reads (pixel
+    factors 1, 2, 6); `keeps_10m`, whether the measured 10 m bands may go into its output; `backend`, `device`,
+    `precision` as chosen; `scales` and `version`, what the output's metadata says of it."""
+
+    keeps_10m = True
+
+    def scene_stats(self, windows, scale):
+        """The SceneStats of the scene from sampled windows ({factor: array}), for the network of `scale`."""
+        return scene_stats([[w[f] for f in self.nets[scale].inputs] for w in windows], scale)
+
+    def refuse_confidence(self):
+        """InputError where the model cannot give a confidence map."""
+
+    def check(self, net, datasets, shifts, grid, self_check, confidence):
+        """The self-check of `net` (the network of one scale, as the run computes it) on the scene ({factor:
+        dataset}, their offsets `shifts`, the run's grid): (the Wald pairs of its windows with their estimates, their
+        SceneStats, why there are none) for the confidence map's scene correction, and the run.selfcheck.Check
+        (None with `self_check` off)."""
+        raise NotImplementedError
+
+
+class PluginModel(OpenedModel):
+    """The plugin's own networks, by name: a 2x network for the 20 m bands and a 6x one for the 60 m bands."""
+
+    def __init__(self, name, targets, input_60m, runtime, folders, log):
+        scales = [TARGETS[t] for t in TARGETS if t in targets]
+        if not scales:
+            raise InputError(tr("choose at least one group of bands to super-resolve"))
+        if 6 in scales and not input_60m:
+            raise InputError(tr("super-resolving the 60 m bands needs the 60 m raster (B1 B9): give INPUT_60M or "
+                                "choose the 20 m bands only"))
+        self.name, self.folders = name, folders
+        self.backend = select_backend(runtime.backend)
+        self.device = "cpu" if self.backend == "onnxruntime" and runtime.device == "auto" else select_device(
+            runtime.device)
+        self.precision = select_precision(runtime.precision, self.device) if self.backend == "torch" else "float32"
+        self.nets = {s: load_network(weights_path(name, s, folders), self.device, self.backend, self.precision,
+                                     runtime.threads, log) for s in scales}
+        self.inputs = (1, 2, 6) if 6 in self.nets else (1, 2)
+        self.scales = " ".join("%dx:%s" % (s, ",".join(n.bands)) for s, n in self.nets.items())
+        self.version = "; ".join("%dx: %s" % (s, n.version) for s, n in self.nets.items())
+
+    def refuse_confidence(self):
+        for s, net in self.nets.items():
+            if net.calibration is None:
+                raise InputError(tr("the %dx network of model %s has no calibrated confidence map (it was trained "
+                                    "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
+                                    "the confidence output out")
+                                 % (s, self.name, weights_path(self.name, s, self.folders)))
+
+    def check(self, net, datasets, shifts, grid, self_check, confidence):
+        pairs = [], None, ""
+        if self_check or confidence and net.calibration.scene:  # the scene correction needs the windows too
+            windows, window_stats, note = selfcheck.wald_windows(datasets, shifts, grid, net.scale)
+            pairs = estimates.estimated(net, windows, window_stats), window_stats, note
+        return pairs, selfcheck.self_check(net, pairs[0], pairs[2]) if self_check else None
+
+
+class CardModel(OpenedModel):
+    """The model of a model card (models.cards), in ONNX Runtime on the CPU: the card's bands on its own grid."""
+
+    keeps_10m = False  # its output grid is its own (e.g. 5 m)
+    backend, device, precision = "onnxruntime", "cpu", "float32"
+    inputs = (1, 2)
+
+    def __init__(self, card, runtime):
+        self.card, self.name = card, card.name
+        self.nets = {card.factor: CardNetwork(card, runtime.threads)}
+        self.scales = "%gx:%s (card %s)" % (card.factor, ",".join(card.bands), card.path)
+        self.version = "; ".join(n.version for n in self.nets.values())
+
+    def scene_stats(self, windows, scale):
+        return None  # the card's model takes DN as they are
+
+    def refuse_confidence(self):
+        raise InputError(tr("CONFIDENCE is available for the plugin's own networks only (it is calibrated for them), "
+                            "not for the model of the card %s") % self.card.path)
+
+    def check(self, net, datasets, shifts, grid, self_check, confidence):
+        """Against bicubic upsampling only, on windows it reads itself (run.selfcheck.card_check)."""
+        return ([], None, ""), selfcheck.card_check(net, datasets, shifts, grid) if self_check else None
