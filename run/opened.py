@@ -5,7 +5,7 @@ alike."""
 from ..core.devices import select_backend, select_device, select_precision
 from ..core.errors import InputError, tr
 from ..core.scene import scene_stats
-from ..models import load_network, resolve, weights_path
+from .. import models
 from ..models.cards import Card, CardNetwork
 from . import estimates, selfcheck
 
@@ -19,7 +19,7 @@ def open_model(model, targets, input_60m, runtime, folders, log):
     `runtime` (a core.devices.Runtime) asks, weights from `folders`; log(message) for what is worth saying."""
     if isinstance(model, Card):
         return CardModel(model, runtime)
-    return PluginModel(resolve(model, folders), targets, input_60m, runtime, folders, log)
+    return PluginModel(models.resolve(model, folders), targets, input_60m, runtime, folders, log)
 
 
 class OpenedModel:
@@ -59,8 +59,8 @@ class PluginModel(OpenedModel):
         self.device = "cpu" if self.backend == "onnxruntime" and runtime.device == "auto" else select_device(
             runtime.device)
         self.precision = select_precision(runtime.precision, self.device) if self.backend == "torch" else "float32"
-        self.nets = {s: load_network(weights_path(name, s, folders), self.device, self.backend, self.precision,
-                                     runtime.threads, log) for s in scales}
+        self.nets = {s: models.load_network(models.weights_path(name, s, folders), self.device, self.backend,
+                                            self.precision, runtime.threads, log) for s in scales}
         self.inputs = (1, 2, 6) if 6 in self.nets else (1, 2)
         self.scales = " ".join("%dx:%s" % (s, ",".join(n.bands)) for s, n in self.nets.items())
         self.version = "; ".join("%dx: %s" % (s, n.version) for s, n in self.nets.items())
@@ -71,7 +71,7 @@ class PluginModel(OpenedModel):
                 raise InputError(tr("the %dx network of model %s has no calibrated confidence map (it was trained "
                                     "after its calibration): run python -m s2sr.training.confidence on %s, or leave "
                                     "the confidence output out")
-                                 % (s, self.name, weights_path(self.name, s, self.folders)))
+                                 % (s, self.name, models.weights_path(self.name, s, self.folders)))
 
     def check(self, net, datasets, shifts, grid, self_check, confidence):
         pairs = [], None, ""
