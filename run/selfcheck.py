@@ -134,16 +134,9 @@ def card_sre(net, scenes):
     are whole multiples of 2 x the card's factor) by the Wald protocol (run.estimates.card_estimates), pooled over
     the scenes, in the card's band order."""
     bands = list(net.card.bands)
-    errors = {m: np.zeros(len(bands)) for m in ("model", "bicubic")}
-    truth, count = np.zeros(len(bands)), np.zeros(len(bands))
-    for scene in scenes:
-        for names, measured, guesses in card_estimates(net, scene).values():
-            at = [bands.index(b) for b in names]
-            for m, guess in guesses.items():
-                errors[m][at] += ((guess - measured) ** 2).sum((1, 2))
-            truth[at] += measured.sum((1, 2))
-            count[at] += measured[0].size
-    return pooled_sre(errors, truth, count)
+    windows = (([bands.index(b) for b in names], measured, guesses) for scene in scenes
+               for names, measured, guesses in card_estimates(net, scene).values())
+    return pooled_sre(windows, len(bands), ("model", "bicubic"))
 
 
 def self_check(net, pairs, note):
@@ -152,15 +145,8 @@ def self_check(net, pairs, note):
     bands = GROUPS[net.scale]
     if not pairs:
         return Check(net.scale, {}, ("model",) * len(bands), note)
-    errors = {m: np.zeros(len(bands)) for m in NAMES}
-    truth, count = np.zeros(len(bands)), 0
-    for pair, guesses in pairs:
-        target = pair["target"].astype(np.float64)
-        for m, guess in guesses.items():
-            errors[m] += ((guess - target) ** 2).sum((1, 2))
-        truth += target.sum((1, 2))
-        count += target[0].size
-    sre = pooled_sre(errors, truth, count)
+    sre = pooled_sre(((slice(None), pair["target"].astype(np.float64), guesses) for pair, guesses in pairs),
+                     len(bands), NAMES)
     return Check(net.scale, sre, verdicts(sre, net.check_shift), shift=net.check_shift)
 
 
@@ -181,9 +167,17 @@ def lead(sre, shift, method, i):
     return sre["model"][i] - sre[method][i] + (shift.shift[method][i] if shift else 0)
 
 
-def pooled_sre(errors, truth, count):
-    """{method: per-band SRE (dB)} over all the pixels of several windows, from each method's per-band sum of squared
-    errors (`errors`), the per-band sum of the true values and the number of pixels a band."""
+def pooled_sre(estimated, bands, methods):
+    """{method: per-band SRE (dB)} of `methods` over all the pixels of several windows, their squared errors pooled:
+    `estimated` yields, per window, (the indices among `bands` bands of those it holds, their true values (bands, rows,
+    cols), {method: estimate of the same shape})."""
+    errors = {m: np.zeros(bands) for m in methods}
+    truth, count = np.zeros(bands), np.zeros(bands)
+    for at, measured, guesses in estimated:
+        for m, guess in guesses.items():
+            errors[m][at] += ((guess - measured) ** 2).sum((1, 2))
+        truth[at] += measured.sum((1, 2))
+        count[at] += measured[0].size
     return {m: (10 * np.log10((truth / count) ** 2 / np.maximum(e / count, 1e-12))).tolist() for m, e in errors.items()}
 
 

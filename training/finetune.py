@@ -28,7 +28,7 @@ from ..core.bands import GROUPS
 from ..core.errors import Cancelled, InputError, tr
 from ..core.raster import band_offsets, open_scene
 from ..run.estimates import estimated
-from ..run.selfcheck import pooled_sre, wald_windows
+from ..run.selfcheck import NAMES, pooled_sre, wald_windows
 from ..models import MODELS_DIR, available_models, load_module, resolve, version_text, weights_path
 from ..models.backends import TorchNetwork
 from ..models.export import export
@@ -68,35 +68,40 @@ def held_out_pairs(scenes, extent, scale):
         stacks = [scene.stacks[1], scene.stacks[2], scene.stacks[6] if scale == 6 else None]
         if scale == 6 and not scene.stacks[6]:
             raise InputError(tr("fine-tuning the 6x network needs the 60 m bands (B1 B9) in every scene"))
-        _, grid = open_scene(*stacks, extent)
-        split = grid.x0 + round(grid.cols * (1 - HOLDOUT) / grid.block) * grid.block * grid.res
-        top, bottom, right = grid.y0, grid.y0 - grid.rows * grid.res, grid.x0 + grid.cols * grid.res
-        for part, box in (("train", (grid.x0, bottom, split, top)), ("held", (split, bottom, right, top))):
-            datasets, sub = open_scene(*stacks, box)
-            pairs, stats, note = wald_windows(datasets, {f: band_offsets(scene.offsets, f) for f in datasets}, sub,
-                                              scale)
-            if not pairs:
-                raise InputError(tr("the area is too small to fine-tune the %dx network, or holds no-data: its "
-                                    "training part (west) and its held-out part (east, %d %% of the width) each need "
-                                    "a window of valid pixels (%s)") % (scale, 100 * HOLDOUT, note))
-            if part == "train":
-                train.update({"%d_%d" % (i, j): p for j, p in enumerate(pairs)})
-            else:
-                held.append((pairs, stats))
+        west, east = (part_windows(scene, stacks, box, scale) for box in halves(open_scene(*stacks, extent)[1]))
+        train.update({"%d_%d" % (i, j): p for j, p in enumerate(west[0])})
+        held.append(east)
     return train, held
+
+
+def halves(grid):
+    """The areas (xmin, ymin, xmax, ymax) west and east of the split of `grid`'s area (the east: HOLDOUT of its width,
+    on whole coarse pixels)."""
+    split = grid.x0 + round(grid.cols * (1 - HOLDOUT) / grid.block) * grid.block * grid.res
+    top, bottom, right = grid.y0, grid.y0 - grid.rows * grid.res, grid.x0 + grid.cols * grid.res
+    return (grid.x0, bottom, split, top), (split, bottom, right, top)
+
+
+def part_windows(scene, stacks, box, scale):
+    """(Wald pairs, their SceneStats) of the windows over the part `box` of a scene (its `stacks` [10 m, 20 m, 60 m or
+    None]; None: all of it); InputError where there are none."""
+    datasets, sub = open_scene(*stacks, box)
+    pairs, stats, note = wald_windows(datasets, {f: band_offsets(scene.offsets, f) for f in datasets}, sub, scale)
+    if not pairs:
+        raise InputError(tr("the area is too small to fine-tune the %dx network, or holds no-data: its training part "
+                            "(west) and its held-out part (east, %d %% of the width) each need a window of valid "
+                            "pixels (%s)") % (scale, 100 * HOLDOUT, note))
+    return pairs, stats
 
 
 def held_out_scores(net, held):
     """Per-band SRE (dB) of the network, bicubic upsampling and HPF pan-sharpening over all the pixels of the held-out
     windows (errors pooled, not averaged window by window: so s2sr:evaluate scores an area), each scene's windows
     under their joint SceneStats (as a run uses its area's): {"bands", method: {"sre": [...]}}."""
-    errors, truth, count = {}, 0.0, 0
-    for pairs, stats in held:
-        for pair, guesses in estimated(net, pairs, stats):
-            for method, guess in guesses.items():
-                errors[method] = errors.get(method, 0.0) + ((guess - pair["target"]) ** 2).sum((1, 2))
-            truth, count = truth + pair["target"].sum((1, 2)), count + pair["target"][0].size
-    return dict(bands=list(GROUPS[net.scale]), **{m: {"sre": v} for m, v in pooled_sre(errors, truth, count).items()})
+    bands = list(GROUPS[net.scale])
+    sre = pooled_sre(((slice(None), pair["target"], guesses) for pairs, stats in held
+                      for pair, guesses in estimated(net, pairs, stats)), len(bands), NAMES)
+    return dict(bands=bands, **{m: {"sre": v} for m, v in sre.items()})
 
 
 def describe(scale, train, held):
