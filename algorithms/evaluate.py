@@ -50,19 +50,17 @@ class EvaluateAlgorithm(SceneAlgorithm):
                       rasters=(self.ERRORS_20M, self.ERRORS_60M))
         pixels, grid = evaluation.read_scene(scene.stacks[1], scene.stacks[2], scene.stacks[6],
                                              self.extent(parameters, context, scene), scene.offsets)
-        scales = (2, 6) if scene.stacks[6] else (2,)
-        name = getattr(model, "name", model)  # a plugin model, or the Card of a card
-        feedback.pushInfo(self.tr("Evaluating {} on {} x {} pixels at 10 m, {}").format(
-            name, grid.cols, grid.rows, "factor %d" % model.factor if name != model else " ".join(
-                "%dx" % s for s in scales)))
-        results = evaluation.evaluate_scene(pixels, scales, model, folders)
+        model = evaluation.open_for_evaluation(model, scene.stacks[6], folders, feedback.pushInfo)
+        feedback.pushInfo(self.tr("Evaluating {} on {} x {} pixels at 10 m: {}").format(
+            model.name, grid.cols, grid.rows, model.scales))
+        results = evaluation.evaluate_scene(pixels, model)
         for row in reports.rows(results):
             if row["band"] == "mean":
                 feedback.pushInfo("%s %-8s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (
                     row["scale"], row["method"], row["sre"], row["rmse"], row["sam"]))
         outputs = {self.OUTPUT_HTML: targets[self.OUTPUT_HTML]}
         reports.write_html(results, outputs[self.OUTPUT_HTML],
-                           self.tr("Super-resolution quality of {} on this scene").format(name))
+                           self.tr("Super-resolution quality of {} on this scene").format(model.name))
         if targets[self.OUTPUT_CSV]:
             reports.write_csv(results, targets[self.OUTPUT_CSV])
             outputs[self.OUTPUT_CSV] = targets[self.OUTPUT_CSV]

@@ -105,7 +105,7 @@ class SceneAlgorithm(S2SRAlgorithm):
         if not (given[0] and given[1]):
             raise QgsProcessingException(self.tr("Give a Sentinel-2 product (PRODUCT), the single-band files (BANDS), "
                                                  "or the 10 m and 20 m band stacks (INPUT_10M, INPUT_20M)"))
-        return Product(dict(zip((1, 2, 6), given)))
+        return Product.from_stacks(*given)
 
     def extent(self, parameters, context, scene):
         """The EXTENT in the 10 m bands' CRS as (xmin, ymin, xmax, ymax), or None."""

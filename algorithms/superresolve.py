@@ -83,6 +83,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             createByDefault=False))
 
     def process_scene(self, parameters, context, feedback, folder):
+        from ..run.options import Options
         from ..run.pipeline import super_resolve
 
         model, folders = self.model(parameters, context, cards=True)
@@ -92,36 +93,24 @@ class SuperResolveAlgorithm(SceneAlgorithm):
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         confidence = self.parameterAsOutputLayer(parameters, self.CONFIDENCE, context) or None
         scene = self.scene(parameters, context, folder)
-        if parameters.get(self.TARGETS) is None:
-            targets = TARGET_GROUPS[2 if scene.stacks[6] else 0]
-        else:
-            targets = TARGET_GROUPS[self.parameterAsEnum(parameters, self.TARGETS, context)]
-        bands = super_resolve(
-            scene.stacks[1],
-            scene.stacks[2],
-            output,
-            input_60m=scene.stacks[6],
-            targets=targets,
-            include_10m=self.parameterAsBoolean(parameters, self.INCLUDE_10M, context),
-            enforce_consistency=self.parameterAsBoolean(parameters, self.CONSISTENCY, context),
-            extent=self.extent(parameters, context, scene),
+        chosen = parameters.get(self.TARGETS) is not None
+        options = Options(
+            targets=TARGET_GROUPS[self.parameterAsEnum(parameters, self.TARGETS, context)] if chosen else (),
             model=model,
             model_dirs=folders,
+            extent=self.extent(parameters, context, scene),
+            include_10m=self.parameterAsBoolean(parameters, self.INCLUDE_10M, context),
+            consistency=self.parameterAsBoolean(parameters, self.CONSISTENCY, context),
+            self_check=self.parameterAsBoolean(parameters, self.SELF_CHECK, context),
             runtime=Runtime(DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
                             PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
                             BACKENDS[self.parameterAsEnum(parameters, self.BACKEND, context)],
                             int(settings.value(settings.THREADS, 0)),
                             self.parameterAsBoolean(parameters, self.FLIPS, context)),
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
-            progress=feedback.setProgress,
-            is_cancelled=feedback.isCanceled,
-            log=feedback.pushInfo,
-            offsets=scene.offsets,
-            valid_mask=scene.valid_mask,
-            extra_metadata=scene.metadata,
-            self_check=self.parameterAsBoolean(parameters, self.SELF_CHECK, context),
-            confidence=confidence,
         )
+        bands = super_resolve(scene, output, options, confidence, feedback.setProgress, feedback.isCanceled,
+                              feedback.pushInfo)
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)
             details.name = layer_name(bands, model.resolution if isinstance(model, Card) else 10)

@@ -14,12 +14,12 @@ import argparse
 import dataclasses
 import sys
 
-from .jobs import Options
 from .runner import Progress, local_cluster, run_batch
-from ..core.devices import BACKENDS, DEVICES, PRECISIONS
+from ..core.devices import BACKENDS, DEVICES, PRECISIONS, Runtime
 from ..core.errors import InputError
 from .. import models
-from ..models.cards import CARD_EXTENSIONS
+from ..models.cards import is_card
+from ..run.options import Options
 
 
 def parse(argv):
@@ -57,12 +57,12 @@ def main(argv=None):
 
     parser, args = parse(argv)
     options = Options(tuple(args.targets), args.model, tuple(args.models_dir), tuple(args.extent or ()) or None,
-                      args.include_10m, args.consistency, args.self_check, args.precision, args.backend, args.device,
-                      args.threads, args.tile_size, args.flips)
+                      args.include_10m, args.consistency, args.self_check,
+                      Runtime(args.device, args.precision, args.backend, args.threads, args.flips), args.tile_size)
     paths = expand(args.inputs)
-    if not args.model.lower().endswith(CARD_EXTENSIONS):
+    if not is_card(args.model):
         try:  # the name, before any cluster starts: an unknown one is named with the installed models
-            models.resolve(args.model, tuple(args.models_dir) + (models.MODELS_DIR,))
+            models.resolve(args.model, options.folders())
         except InputError as err:
             parser.exit(2, "error: --model: %s\n" % err)
     cluster = None
@@ -75,7 +75,8 @@ def main(argv=None):
     else:
         cluster, threads = local_cluster(args.workers)
         client = Client(cluster)
-        options = dataclasses.replace(options, threads=args.threads or threads)
+        options = dataclasses.replace(options, runtime=dataclasses.replace(options.runtime,
+                                                                           threads=args.threads or threads))
     progress = Progress(len(paths))
     try:
         report = run_batch(client, paths, args.out, options, progress)

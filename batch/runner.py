@@ -2,6 +2,7 @@
 worker dies is run again on another one (an output is renamed into place only when whole, so the dead worker
 leaves no partial output, and its temporary file is removed at the end), and an input that fails is reported
 without stopping the others."""
+import dataclasses
 import datetime
 import json
 import os
@@ -63,7 +64,7 @@ def run_batch(client, paths, out_dir, options, progress=None):
         inputs.name(path), batch, i)): path for i, path in enumerate(paths)}
     counts = dict.fromkeys(("done", "skipped", "failed"), 0)
     report = dict(started=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                  scheduler=client.scheduler.address, out=out_dir, options=options.__dict__, inputs=[])
+                  scheduler=client.scheduler.address, out=out_dir, options=dataclasses.asdict(options), inputs=[])
     for future in as_completed(futures):
         path = futures[future]
         try:

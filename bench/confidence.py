@@ -26,6 +26,8 @@ from s2sr.core.confidence import box_mean  # noqa: E402
 from s2sr.core.devices import set_threads  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
 from s2sr.core.metrics import spearman, sre  # noqa: E402
+from s2sr.core.product import Product  # noqa: E402
+from s2sr.run.options import Options  # noqa: E402
 from s2sr.run.pipeline import super_resolve  # noqa: E402
 from s2sr.models.ensemble import FlipEnsemble  # noqa: E402
 from s2sr.core.scene import scene_stats  # noqa: E402
@@ -39,9 +41,9 @@ def run(pair, scale, model):
     keys = ("hi", "mid", "lo")[: 3 if scale == 6 else 2]
     paths = [as_raster(pair[k], 10.0 * f, "/vsimem/s2sr-bench/%s.tif" % k) for k, f in zip(keys, (1, 2, 6))]
     out, conf = "/tmp/s2sr-bench-confidence-out.tif", "/tmp/s2sr-bench-confidence.tif"
-    super_resolve(paths[0], paths[1], out, input_60m=paths[2] if scale == 6 else None,
-                  targets=("60m",) if scale == 6 else ("20m",), include_10m=False, model=model, confidence=conf,
-                  log=lambda message: None)
+    super_resolve(Product.from_stacks(paths[0], paths[1], paths[2] if scale == 6 else None), out,
+                  Options(targets=("60m",) if scale == 6 else ("20m",), include_10m=False, model=model),
+                  confidence=conf, log=lambda message: None)
     shape = (-1,) + pair["target"].shape[1:]
     result, expected = (gdal.Open(p).ReadAsArray().reshape(shape).astype(np.float64) for p in (out, conf))
     items = gdal.Open(conf).GetMetadata()

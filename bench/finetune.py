@@ -19,7 +19,7 @@ from s2sr.core.metrics import sre  # noqa: E402
 from s2sr.core.product import band_files  # noqa: E402
 from s2sr.core.raster import open_scene  # noqa: E402
 from s2sr.run.estimates import estimates  # noqa: E402
-from s2sr.run.evaluation import evaluate_scene, read_scene  # noqa: E402
+from s2sr.run.evaluation import evaluate_scene, open_for_evaluation, read_scene  # noqa: E402
 from s2sr.training.evaluate import sre_gain  # noqa: E402
 from s2sr.training.finetune import HOLDOUT, halves, held_out_pairs, held_out_scores, part_windows  # noqa: E402
 
@@ -40,7 +40,8 @@ def main():
     print("western windows, pooled: %+.2f dB" % sre_gain(held_out_scores(net, [part_windows(scene, stacks, west, 2)])))
     print("windows over the whole crop, pooled: %+.2f dB" % sre_gain(held_out_scores(
         net, [part_windows(scene, stacks, None, 2)])))
-    result = evaluate_scene(read_scene(scene.stacks[1], scene.stacks[2], None, east)[0], (2,), models.DEFAULT)["2x"]
+    model = open_for_evaluation(models.DEFAULT, None, (models.MODELS_DIR,), print)
+    result = evaluate_scene(read_scene(scene.stacks[1], scene.stacks[2], None, east)[0], model)["2x"]
     print("s2sr:evaluate over the eastern quarter: %+.2f dB" % (
         np.mean(result["scores"]["model"]["sre"]) - np.mean(result["scores"]["bicubic"]["sre"])))
 

@@ -27,11 +27,9 @@ def main():
 
     from s2sr.core.bands import GROUPS, file_band_name
     from s2sr.core.devices import Runtime
-    from s2sr.models.cards import read_card
-    try:
-        from s2sr.run.pipeline import super_resolve
-    except ImportError:  # before the run floor (0.5.0 and earlier)
-        from s2sr.core.pipeline import super_resolve
+    from s2sr.core.product import Product
+    from s2sr.run.options import Options
+    from s2sr.run.pipeline import super_resolve
 
     import s2sr
 
@@ -43,22 +41,22 @@ def main():
         vrt = gdal.BuildVRT(os.path.join(out, "%d.vrt" % f), [os.path.join(folder, "s2_%s.jp2" % file_band_name(b))
                                                               for b in bands], separate=True)
         stacks[f] = gdal.Translate(os.path.join(out, "%d.tif" % f), vrt, projWin=BOX).GetDescription()
-    runs = {"torch, self-check on, confidence": dict(runtime=Runtime(precision="float32", backend="torch"),
-                                                      confidence=True),
-            "torch, self-check off": dict(runtime=Runtime(precision="float32", backend="torch"), self_check=False),
-            "onnxruntime, self-check on, confidence": dict(runtime=Runtime(backend="onnxruntime"), confidence=True)}
-    for label, options in runs.items():
+    product = Product.from_stacks(stacks[1], stacks[2], stacks[6])
+    torch = Runtime(precision="float32", backend="torch")
+    runs = {"torch, self-check on, confidence": (Options(runtime=torch), True),
+            "torch, self-check off": (Options(runtime=torch, self_check=False), False),
+            "onnxruntime, self-check on, confidence": (Options(runtime=Runtime(backend="onnxruntime")), True)}
+    for label, (options, with_confidence) in runs.items():
         path = os.path.join(out, "out.tif")
-        confidence = os.path.join(out, "confidence.tif") if options.pop("confidence", False) else None
-        super_resolve(stacks[1], stacks[2], path, input_60m=stacks[6], targets=("20m", "60m"), log=lambda m: None,
-                      confidence=confidence, **options)
+        confidence = os.path.join(out, "confidence.tif") if with_confidence else None
+        super_resolve(product, path, options, confidence, log=lambda m: None)
         print("%-40s %s" % (label, " ".join(_digest(p) for p in (path, confidence) if p)))
         for p in (path, confidence):
             if p:
                 os.remove(p)
     if os.path.exists(CARD):
         path = os.path.join(out, "card.tif")
-        super_resolve(stacks[1], stacks[2], path, model=read_card(CARD), log=lambda m: None)
+        super_resolve(Product.from_stacks(stacks[1], stacks[2]), path, Options(model=CARD), log=lambda m: None)
         print("%-40s %s" % ("EVOLAND card (carn_light)", _digest(path)))
     else:
         print("EVOLAND card: not in ../shared/models/evoland, skipped")

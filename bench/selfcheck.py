@@ -21,6 +21,8 @@ from s2sr.core.bands import GROUPS  # noqa: E402
 from s2sr.core.degrade import wald_pair  # noqa: E402
 from s2sr.run.estimates import estimates  # noqa: E402
 from s2sr.core.metrics import sre  # noqa: E402
+from s2sr.core.product import Product  # noqa: E402
+from s2sr.run.options import Options  # noqa: E402
 from s2sr.run.pipeline import super_resolve  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 
@@ -46,8 +48,9 @@ def pipeline_sre(pair, scale, model, check):
     keys = ("hi", "mid", "lo")[: 3 if scale == 6 else 2]
     paths = [as_raster(pair[k], 10.0 * f, "/vsimem/s2sr-bench/%s.tif" % k) for k, f in zip(keys, (1, 2, 6))]
     out = "/tmp/s2sr-bench-selfcheck.tif"
-    super_resolve(paths[0], paths[1], out, input_60m=paths[2] if scale == 6 else None,
-                  targets=("60m",) if scale == 6 else ("20m",), include_10m=False, model=model, self_check=check,
+    super_resolve(Product.from_stacks(paths[0], paths[1], paths[2] if scale == 6 else None), out,
+                  Options(targets=("60m",) if scale == 6 else ("20m",), include_10m=False, model=model,
+                          self_check=check),
                   log=lambda message: None)
     result = gdal.Open(out).ReadAsArray().reshape((-1,) + pair["target"].shape[1:])
     report = gdal.Open(out).GetMetadataItem("S2SR_SELF_CHECK")

@@ -72,8 +72,9 @@ def run_path(paths, targets, output, tile, precision, self_check, confidence, ba
     """Child process: run the pipeline, print wall time, the self-check's share of it (reading its windows, running
     the network and the classical methods on them and scoring them) and peak RSS as JSON."""
     from s2sr.run import estimates as estimates_module, selfcheck
+    from s2sr.core.product import Product
+    from s2sr.run.options import Options
     from s2sr.run.pipeline import super_resolve
-    from s2sr.models.cards import read_card
 
     spent = []
 
@@ -88,11 +89,11 @@ def run_path(paths, targets, output, tile, precision, self_check, confidence, ba
     selfcheck.wald_windows, selfcheck.self_check = timed(selfcheck.wald_windows), timed(selfcheck.self_check)
     selfcheck.card_check, estimates_module.estimated = timed(selfcheck.card_check), timed(estimates_module.estimated)
     start = time.time()
-    super_resolve(paths[1], paths[2], output, input_60m=paths[6], targets=targets, tile_size=tile,
-                  runtime=Runtime(precision=precision, backend=backend, flips=flips), log=lambda m: None,
-                  self_check=self_check,
-                  confidence=output[:-4] + "_confidence.tif" if confidence else None,
-                  model=read_card(card) if card else None)
+    options = Options(targets=targets, model=card or "", runtime=Runtime(precision=precision, backend=backend,
+                                                                         flips=flips), self_check=self_check,
+                      tile_size=tile)
+    super_resolve(Product.from_stacks(paths[1], paths[2], paths[6]), output, options,
+                  output[:-4] + "_confidence.tif" if confidence else None, log=lambda m: None)
     wall = time.time() - start
     print(json.dumps({"wall_s": wall, "self_check_s": sum(spent),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

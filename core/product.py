@@ -31,6 +31,12 @@ class Product:
     valid_mask: str = None  # L2A: the scene classification on the 20 m grid; its class 0 marks no data
     metadata: dict = field(default_factory=dict)  # output metadata items describing the source product
 
+    @classmethod
+    def from_stacks(cls, input_10m, input_20m, input_60m=None, **items):
+        """The scene of band stacks: rasters with the 10 m bands (B2 B3 B4 B8), the 20 m bands (B5 B6 B7 B8A B11
+        B12) and, optionally, the 60 m bands (B1 B9), in that order; `items`: the other fields."""
+        return cls({1: input_10m, 2: input_20m, 6: input_60m}, **items)
+
 
 def metadata_file(path):
     """The product metadata file (GDAL path) of a .SAFE folder, a metadata file or a product .zip."""

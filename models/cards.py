@@ -87,6 +87,12 @@ def read_card(path):
                 str(fields.get("licence") or fields.get("license") or Card.licence), str(fields.get("description", "")))
 
 
+def is_card(model):
+    """Whether `model` (what a run's model option holds) is a model card: a Card, or the path of a card file rather
+    than a plugin model's name."""
+    return isinstance(model, Card) or str(model or "").lower().endswith(CARD_EXTENSIONS)
+
+
 def find_cards(folders):
     """{name: card path} of the cards (*.yaml, *.yml) in the folders (the first folder wins a name)."""
     found = {}

@@ -7,18 +7,19 @@ pan-sharpening baseline.
 
 prints the scores as Markdown tables (the reports: run.reports).
 """
+import logging
+
 from ..core.bands import GROUPS
-from ..core.degrade import wald_pair
-from ..core.devices import select_backend
+from ..core.devices import Runtime
 from ..core.errors import InputError, tr
 from ..core.metrics import psnr, scores, ssim
 from ..core.outputs import check_outputs
 from ..core.raster import band_offsets, bounded_gdal_cache, invalid, open_scene, read_window
 from .. import models
-from ..models.cards import CARD_EXTENSIONS, Card, CardNetwork, read_card
-from .estimates import card_estimates, estimates
+from .opened import open_model
 from .reports import markdown, write_csv, write_html
 
+LOG = logging.getLogger(__name__)
 MAX_PIXELS = 16_000_000  # 10 m pixels evaluated at once (in memory): a 4 x 4 km area or a little more
 
 
@@ -40,24 +41,20 @@ def read_scene(input_10m, input_20m, input_60m=None, extent=None, offsets=None):
     return scene, grid
 
 
-def evaluate_scene(scene, scales, model, model_dirs=(models.MODELS_DIR,), device="cpu", backend="auto"):
-    """{label: result} per scale ("2x", "6x"), or for the model of a card (a models.cards.Card) per pixel size of its
-    bands ("2x card, 10 m bands" ...): the bands, the truth, each method's estimate and scores (with PSNR and SSIM),
-    the truth's pixel size (`factor`, in 10 m pixels) and the model's version; the networks run by `backend`
-    (core.devices.select_backend)."""
-    if isinstance(model, Card):
-        net = CardNetwork(model)
-        return {"%dx card, %d m bands" % (model.factor, 10 * f): result(bands, truth, guesses, f, net.version)
-                for f, (bands, truth, guesses) in card_estimates(net, scene, check_size=True).items()}
-    results, backend = {}, select_backend(backend)
-    for scale in scales:
-        pair = wald_pair(scene, scale)
-        if min(pair["target"].shape[1:]) < 4 * scale:
-            raise InputError(tr("the area is too small to evaluate the %dx model: choose a larger EXTENT") % scale)
-        net = models.load_network(models.weights_path(model, scale, model_dirs), device, backend)
-        results["%dx" % scale] = result(GROUPS[scale], pair["target"], estimates(net, pair), scale, net.version,
-                                        net.check_shift)
-    return results
+def evaluate_scene(scene, model):
+    """{label: result} of a model opened for the run (run.opened.open_model) on one scene ({1, 2, 6: arrays},
+    `read_scene`): per scale ("2x", "6x"), or for the model of a card per pixel size of its bands ("2x card, 10 m
+    bands" ...): the bands, the truth, each method's estimate and scores (with PSNR and SSIM), the truth's pixel
+    size (`factor`, in 10 m pixels) and the model's version."""
+    return {label: result(bands, truth, guesses, factor, net.version, net.check_shift)
+            for label, bands, truth, guesses, factor, net in model.wald_estimates(scene)}
+
+
+def open_for_evaluation(model, input_60m, folders, log, backend="auto"):
+    """`model` (a name, a card's path or a models.cards.Card) opened as the evaluation runs it: on the CPU in
+    float32, its 2x network, and its 6x network where the 60 m bands are given (`input_60m`)."""
+    return open_model(model, ("20m", "60m") if input_60m else ("20m",), input_60m,
+                      Runtime("cpu", "float32", backend), folders, log)
 
 
 def result(bands, truth, guesses, factor, version, shift=None):
@@ -82,16 +79,15 @@ def main(argv=None):
     try:
         check_outputs({"--csv": args.csv, "--html": args.html}, (args.input_10m, args.input_20m, args.input_60m))
         scene, grid = read_scene(args.input_10m, args.input_20m, args.input_60m, args.extent)
-        model = read_card(args.model) if (args.model or "").lower().endswith(CARD_EXTENSIONS) else models.resolve(
-            args.model)
-        results = evaluate_scene(scene, (2, 6) if args.input_60m else (2,), model)
+        model = open_for_evaluation(args.model, args.input_60m, (models.MODELS_DIR,), LOG.info)
+        results = evaluate_scene(scene, model)
     except InputError as err:
         parser.exit(2, "error: %s\n" % err)
     print(markdown(results))
     if args.csv:
         write_csv(results, args.csv)
     if args.html:
-        write_html(results, args.html, "Super-resolution quality of %s" % getattr(model, "name", model))
+        write_html(results, args.html, "Super-resolution quality of %s" % model.name)
 
 
 if __name__ == "__main__":

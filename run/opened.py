@@ -2,11 +2,13 @@
 self-checked, and what a run needs to know of it. `open_model` is the one way to open one: the plugin's own networks
 by name (`PluginModel`) or the model of a model card (`CardModel`), so that the run (run.pipeline) treats both
 alike."""
+from ..core.bands import GROUPS
+from ..core.degrade import wald_pair
 from ..core.devices import select_backend, select_device, select_precision
 from ..core.errors import InputError, tr
 from ..core.scene import scene_stats
 from .. import models
-from ..models.cards import Card, CardNetwork
+from ..models.cards import Card, CardNetwork, is_card, read_card
 from . import estimates, selfcheck
 
 #: band group -> the scale of the plugin's network that sharpens it
@@ -14,11 +16,12 @@ TARGETS = {"20m": 2, "60m": 6}
 
 
 def open_model(model, targets, input_60m, runtime, folders, log):
-    """The model to run: `model` a plugin model's name (None: the shipped one) for the band groups `targets`
-    ("20m", "60m"; `input_60m`: whether the 60 m bands are given), or a models.cards.Card; its networks computed as
-    `runtime` (a core.devices.Runtime) asks, weights from `folders`; log(message) for what is worth saying."""
-    if isinstance(model, Card):
-        return CardModel(model, runtime)
+    """The model to run: `model` a plugin model's name (None or "": the shipped one) for the band groups `targets`
+    ("20m", "60m"; `input_60m`: whether the 60 m bands are given), or a model card (its path, or a
+    models.cards.Card); its networks computed as `runtime` (a core.devices.Runtime) asks, weights from `folders`;
+    log(message) for what is worth saying."""
+    if is_card(model):
+        return CardModel(model if isinstance(model, Card) else read_card(model), runtime)
     return PluginModel(models.resolve(model, folders), targets, input_60m, runtime, folders, log)
 
 
@@ -41,6 +44,12 @@ class OpenedModel:
         dataset}, their offsets `shifts`, the run's grid): (the Wald pairs of its windows with their estimates, their
         SceneStats, why there are none) for the confidence map's scene correction, and the run.selfcheck.Check
         (None with `self_check` off)."""
+        raise NotImplementedError
+
+    def wald_estimates(self, scene):
+        """Every network's estimates on one whole scene ({1, 2, 6: float32 (bands, rows, cols)}) by the Wald protocol,
+        what run.evaluation scores: yields (label, bands, truth, {method: estimate}, the truth's pixel size in 10 m
+        pixels, the network); InputError where the scene is too small."""
         raise NotImplementedError
 
 
@@ -80,6 +89,13 @@ class PluginModel(OpenedModel):
             pairs = estimates.estimated(net, windows, window_stats), window_stats, note
         return pairs, selfcheck.self_check(net, pairs[0], pairs[2]) if self_check else None
 
+    def wald_estimates(self, scene):
+        for scale, net in self.nets.items():
+            pair = wald_pair(scene, scale)
+            if min(pair["target"].shape[1:]) < 4 * scale:
+                raise InputError(tr("the area is too small to evaluate the %dx model: choose a larger EXTENT") % scale)
+            yield "%dx" % scale, GROUPS[scale], pair["target"], estimates.estimates(net, pair), scale, net
+
 
 class CardModel(OpenedModel):
     """The model of a model card (models.cards), in ONNX Runtime on the CPU: the card's bands on its own grid."""
@@ -104,3 +120,9 @@ class CardModel(OpenedModel):
     def check(self, net, datasets, shifts, grid, self_check, confidence):
         """Against bicubic upsampling only, on windows it reads itself (run.selfcheck.card_check)."""
         return ([], None, ""), selfcheck.card_check(net, datasets, shifts, grid) if self_check else None
+
+    def wald_estimates(self, scene):
+        """Each of the card's bands compared at its own pixel size (run.estimates.card_estimates)."""
+        net = self.nets[self.card.factor]
+        for factor, (bands, truth, guesses) in estimates.card_estimates(net, scene, check_size=True).items():
+            yield "%dx card, %d m bands" % (self.card.factor, 10 * factor), bands, truth, guesses, factor, net

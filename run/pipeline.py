@@ -10,17 +10,17 @@ from osgeo import gdal
 from ..core import confidence as conf, consistency, pansharpen
 from ..core.bands import BANDS_10M, GROUPS, output_order, pixel_factor
 from ..core.degrade import block_mean
-from ..core.devices import Runtime, set_threads
+from ..core.devices import set_threads
 from ..core.errors import Cancelled, InputError, OutOfMemory, tr
 from ..core.outputs import check_outputs
 from ..core.raster import (OutputRaster, band_offsets, bounded_gdal_cache, invalid, nodata_value, open_input,
                            open_scene, read_window)
-from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES, grow, split, tiles
+from ..core.tiling import MAX_TILE, TILE_SIZES, grow, split, tiles
 from ..core.version import plugin_version
-from .. import models
 from ..models.ensemble import FlipEnsemble
 from . import selfcheck
 from .opened import TARGETS, open_model
+from .options import Options
 
 LOG = logging.getLogger(__name__)
 
@@ -31,59 +31,49 @@ STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the sce
 
 
 @bounded_gdal_cache
-def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",), include_10m=True,
-                  model=None, model_dirs=(models.MODELS_DIR,), runtime=Runtime(), tile_size=0,
-                  enforce_consistency=False, extent=None, block=BLOCK, progress=None, is_cancelled=None,
-                  log=LOG.info, offsets=None, valid_mask=None, extra_metadata=None, self_check=True, confidence=None):
-    """Write `output` with the chosen bands at 10 m; returns the list of band names written.
+def super_resolve(product, output, options=Options(), confidence=None, progress=None, is_cancelled=None,
+                  log=LOG.info):
+    """Write `output` (a GeoTIFF) with the bands that `options` (run.options.Options) asks for at 10 m; returns the
+    list of band names written.
 
-    targets: any of "20m" (B5 B6 B7 B8A B11 B12 from the 2x network) and "60m" (B1 B9 from the 6x
-    network, needs input_60m). With enforce_consistency the sharpened bands average exactly to the
-    measured coarse pixels. extent (xmin, ymin, xmax, ymax in the 10 m raster's CRS) limits the area read
-    and processed. The networks run on blocks of `block` pixels (see core.tiling); `tile_size` sets how much is
-    read and written at once (0: the device's default, at most MAX_TILE) and does not change the result.
-    progress(percent) and is_cancelled() are optional callbacks, called once per block.
+    product: a core.product.Product: its band stacks {1: 10 m, 2: 20 m, 6: 60 m or None}; its offsets (band -> DN,
+    e.g. -1000 for processing baseline 04.00), added to the input before the network and taken off the output again,
+    so the output keeps the input's convention; its valid_mask, a raster on the 20 m grid (an L2A scene
+    classification) whose 0 marks no data; its metadata, items added to the output's metadata (e.g. the source
+    product).
 
-    runtime: a core.devices.Runtime, how the networks are computed. Its precision: "float32", "bfloat16" (the
-    convolutions only: faster where the device computes bfloat16 natively, within a few DN of float32) or "auto"
-    (bfloat16 where native, see select_precision); its backend: "torch", "onnxruntime" (the exported ONNX files,
-    float32, CPU) or "auto" (select_backend); its threads (> 0: the CPU threads); flips: every network's output
-    averaged over the eight flips and rotations of its input (models.ensemble).
-
-    self_check: score each network on the scene first (run.selfcheck) and produce a band where it loses to the
-    better of bicubic and HPF pan-sharpening by that method instead.
-
-    model: the name of one of the plugin's models (in `model_dirs`), or a models.cards.Card: then its model (ONNX
-    Runtime) gives the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m), its self-check
-    against bicubic upsampling (run.selfcheck.card_check); with enforce_consistency every band averages to its
-    measured pixels (10 m or 20 m); targets, include_10m, the 60 m input and confidence do not apply.
+    The model (opened by run.opened.open_model): the plugin's networks, or the model of a model card, which gives
+    the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m), with its self-check against bicubic
+    upsampling (run.selfcheck.card_check); with consistency every band averages to its measured pixels (10 m or
+    20 m); the targets, include_10m, the 60 m input and confidence do not apply to it.
 
     confidence: path of a second GeoTIFF (optional) with, for every sharpened band, the expected absolute error of
     each 10 m pixel in DN (core.confidence), on the output's grid.
 
-    offsets (band -> DN, e.g. -1000 for processing baseline 04.00) are added to the input before the network
-    and taken off the output again, so the output keeps the input's convention. valid_mask: a raster on the
-    20 m raster's grid (an L2A scene classification) whose 0 marks no data. extra_metadata: items added to
-    the output's metadata (e.g. the source product).
+    progress(percent) and is_cancelled() are optional callbacks, called once per block; log(message) says what the
+    run chose and found.
     """
-    check_outputs({"OUTPUT": output, "CONFIDENCE": confidence}, (input_10m, input_20m, input_60m, valid_mask),
-                  rasters=("OUTPUT", "CONFIDENCE"))
-    model = open_model(model, targets, input_60m, runtime, model_dirs, log)
+    input_60m = product.stacks.get(6)
+    check_outputs({"OUTPUT": output, "CONFIDENCE": confidence}, (product.stacks[1], product.stacks[2], input_60m,
+                                                                  product.valid_mask), rasters=("OUTPUT", "CONFIDENCE"))
+    runtime, block = options.runtime, options.block
+    model = open_model(options.model, options.band_groups(product), input_60m, runtime, options.folders(), log)
     if confidence:
         model.refuse_confidence()
-    datasets, grid = open_scene(input_10m, input_20m, input_60m if 6 in model.inputs else None, extent)
-    offsets = offsets or {}
+    datasets, grid = open_scene(product.stacks[1], product.stacks[2], input_60m if 6 in model.inputs else None,
+                                options.extent)
+    offsets, enforce_consistency = product.offsets, options.consistency
     shifts = {f: band_offsets(offsets, f) for f in datasets}
-    mask_ds = _open_mask(valid_mask, datasets[2]) if valid_mask else None
+    mask_ds = _open_mask(product.valid_mask, datasets[2]) if product.valid_mask else None
     set_threads(model.backend, runtime.threads)
-    tile_size = tile_size or TILE_SIZES[model.device]
+    tile_size = options.tile_size or TILE_SIZES[model.device]
     if tile_size > MAX_TILE:
         log("tile size %d capped at %d to bound memory (the result does not depend on it)" % (tile_size, MAX_TILE))
         tile_size = MAX_TILE
     nets = {s: FlipEnsemble(net) for s, net in model.nets.items()} if runtime.flips else dict(model.nets)
     margins = {s: max(net.margin, pansharpen.margin(s)) + (conf.reach(s) if confidence else 0) + (consistency.reach(
         max(map(pixel_factor, net.bands))) if enforce_consistency else 0) for s, net in nets.items()}
-    include_10m = include_10m and model.keeps_10m
+    include_10m = options.include_10m and model.keeps_10m
     bands = output_order((BANDS_10M if include_10m else ()) + sum((n.bands for n in nets.values()), ()))
     windows = _sample_windows(datasets, shifts, grid)
     stats = {s: model.scene_stats(windows, s) for s in nets}
@@ -91,7 +81,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
     # per scale: the self-check's Wald pairs with the estimates of their targets, their stats, why none; its Check
     pairs, checks = {}, {}
     for s, net in nets.items():
-        pairs[s], checks[s] = model.check(net, datasets, shifts, grid, self_check, confidence)
+        pairs[s], checks[s] = model.check(net, datasets, shifts, grid, options.self_check, confidence)
     checks = {s: c for s, c in checks.items() if c is not None}
     for check in checks.values():
         log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
@@ -119,7 +109,7 @@ def super_resolve(input_10m, input_20m, output, input_60m=None, targets=("20m",)
         metadata["S2SR_ADD_OFFSET"] = " ".join("%s:%g" % (b, used[b]) for b in output_order(used))
         log("DN offsets of the product (added before the network, taken off the output): %s"
             % metadata["S2SR_ADD_OFFSET"])
-    metadata.update(extra_metadata or {})
+    metadata.update(product.metadata)
     out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used, block * k)
     errors = _confidence_raster(confidence, grid, nets, scenes, metadata, block) if confidence else None
     runner = BlockRunner(nets, checks, stats, grid, margins, include_10m, enforce_consistency, out,

@@ -9,6 +9,8 @@ from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedb
 
 import processing
 from s2sr.core.devices import Runtime
+from s2sr.core.product import Product
+from s2sr.run.options import Options
 from s2sr.run.pipeline import super_resolve
 from s2sr.core.tiling import BLOCK
 from s2sr.core.version import plugin_version
@@ -75,9 +77,10 @@ def test_tiled_run_equals_single_window_run(small_scene, tmp_path):
     outputs = []
     for block in (36, 4096):  # the network on 36 x 36 px blocks, or on the whole scene at once
         outputs.append(str(tmp_path / ("b%d.tif" % block)))  # float32: bfloat16 rounding moves with the block size
-        super_resolve(small_scene["10m"], small_scene["20m"], outputs[-1], input_60m=small_scene["60m"],
-                      targets=("20m", "60m"), block=block, tile_size=block, log=lambda m: None,
-                      runtime=Runtime(precision="float32"))
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"]), outputs[-1],
+                      Options(targets=("20m", "60m"), block=block, tile_size=block,
+                              runtime=Runtime(precision="float32")),
+                      log=lambda m: None)
     tiled, whole = (gdal.Open(p).ReadAsArray().astype(int) for p in outputs)
     assert tiled.shape == whole.shape and whole.shape[1] >= 150
     assert np.abs(tiled - whole).max() <= 1
@@ -92,8 +95,9 @@ def test_each_network_reads_the_context_it_needs_and_no_more(small_scene, tmp_pa
     sides, call = {}, TorchNetwork.__call__
     monkeypatch.setattr(TorchNetwork, "__call__", lambda net, arrays, stats=None: sides.setdefault(
         net.scale, set()).add(arrays[1].shape[-1]) or call(net, arrays, stats))
-    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), input_60m=small_scene["60m"],
-                  targets=("20m", "60m"), block=60, self_check=False, log=lambda m: None)
+    super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"]),
+                  str(tmp_path / "sr.tif"), Options(targets=("20m", "60m"), block=60, self_check=False),
+                  log=lambda m: None)
     reach = {s: models.load_network(models.weights_path("dsen2_oscd", s)).margin for s in (2, 6)}
     margin = {s: -(-max(m, pansharpen.margin(s)) // 6) * 6 for s, m in reach.items()}  # whole 60 m pixels
     assert margin[2] < margin[6]
@@ -109,9 +113,10 @@ def test_flips_average_the_eight_symmetries_without_seams(provider, small_scene,
     outputs = {}
     for name, flips, block in (("single", False, BLOCK), ("tiled", True, 36)):
         outputs[name] = str(tmp_path / ("%s.tif" % name))
-        super_resolve(small_scene["10m"], small_scene["20m"], outputs[name], input_60m=small_scene["60m"],
-                      targets=("20m", "60m"), block=block, tile_size=block, self_check=False, log=lambda m: None,
-                      runtime=Runtime(precision="float32", flips=flips))
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"]), outputs[name],
+                      Options(targets=("20m", "60m"), block=block, tile_size=block, self_check=False,
+                              runtime=Runtime(precision="float32", flips=flips)),
+                      log=lambda m: None)
     assert gdal.Open(whole).GetMetadataItem("S2SR_FLIPS") == "mean over the 8 flips and rotations of the input"
     assert gdal.Open(outputs["single"]).GetMetadataItem("S2SR_FLIPS") == "off"
     ensemble, tiled, single = (gdal.Open(p).ReadAsArray().astype(float) for p in (whole, outputs["tiled"],
@@ -172,15 +177,14 @@ def _out_of_memory_above(side, monkeypatch):
 
 
 def test_out_of_memory_splits_the_blocks_and_goes_on(small_scene, tmp_path, monkeypatch):
-    args = (small_scene["10m"], small_scene["20m"])
+    product = Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"])
     # float32: in bfloat16 the rounding of the convolutions moves a few DN with the block size
     # (the self-check, off here, runs the networks on windows of at most 128 px, far below any GPU's limit)
-    kwargs = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), runtime=Runtime(precision="float32"),
-                  self_check=False)
-    super_resolve(*args, str(tmp_path / "whole.tif"), log=lambda m: None, **kwargs)
+    options = Options(targets=("20m", "60m"), runtime=Runtime(precision="float32"), self_check=False)
+    super_resolve(product, str(tmp_path / "whole.tif"), options, log=lambda m: None)
     _out_of_memory_above(120, monkeypatch)
     messages = []
-    super_resolve(*args, str(tmp_path / "split.tif"), log=messages.append, **kwargs)
+    super_resolve(product, str(tmp_path / "split.tif"), options, log=messages.append)
     assert any(m.startswith("CUDA out of memory on a block of 180 x 192 pixels: going on with blocks of at most")
                for m in messages), messages
     whole, split = (gdal.Open(str(tmp_path / n)).ReadAsArray().astype(int) for n in ("whole.tif", "split.tif"))
@@ -193,7 +197,8 @@ def test_out_of_memory_on_the_smallest_block_says_to_use_the_cpu(small_scene, tm
     _out_of_memory_above(0, monkeypatch)
     out = tmp_path / "sr.tif"
     with pytest.raises(InputError, match=r"ran out of memory even on a block of \d+ x \d+ pixels: run on the CPU"):
-        super_resolve(small_scene["10m"], small_scene["20m"], str(out), log=lambda m: None, self_check=False)
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(out), Options(self_check=False),
+                      log=lambda m: None)
     assert os.listdir(tmp_path) == []
 
 
@@ -205,8 +210,8 @@ def test_large_tile_sizes_are_capped_and_gdal_cache_restored(small_scene, tmp_pa
     gdal.SetCacheMax(2 * GDAL_CACHE)
     try:
         messages = []
-        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), tile_size=16384,
-                      log=messages.append)
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr.tif"),
+                      Options(tile_size=16384), log=messages.append)
         assert "tile size 16384 capped at %d to bound memory (the result does not depend on it)" % MAX_TILE in messages
         assert gdal.GetCacheMax() == 2 * GDAL_CACHE
     finally:
@@ -285,8 +290,8 @@ def test_only_the_pixel_ratios_matter(small_scene, tmp_path):
                            resampleAlg="average").GetDescription()
               for (k, p), res in zip(sorted(small_scene.items()), (10, 20, 60))}
     out = str(tmp_path / "sr.tif")
-    bands = super_resolve(coarse["10m"], coarse["20m"], out, input_60m=coarse["60m"], targets=("20m", "60m"),
-                          log=lambda m: None)
+    bands = super_resolve(Product.from_stacks(coarse["10m"], coarse["20m"], coarse["60m"]), out,
+                          Options(targets=("20m", "60m")), log=lambda m: None)
     assert len(bands) == 12
     ds = gdal.Open(out)
     assert ds.GetGeoTransform() == (440040, 20, 0, 4169880, 0, -20)
@@ -303,7 +308,7 @@ def test_no_data_is_carried_through(small_scene, tmp_path):
             band.WriteArray(np.zeros((3, 3), np.uint16), 20, 30)
         ds = None
     out = str(tmp_path / "sr.tif")
-    super_resolve(paths["10m"], paths["20m"], out, log=lambda m: None)
+    super_resolve(Product.from_stacks(paths["10m"], paths["20m"]), out, Options(), log=lambda m: None)
     ds = gdal.Open(out)
     assert all(ds.GetRasterBand(i + 1).GetNoDataValue() == 0 for i in range(ds.RasterCount))
     data = ds.ReadAsArray()

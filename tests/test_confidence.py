@@ -16,6 +16,8 @@ from s2sr.core.degrade import wald_pair
 from s2sr.run.estimates import estimated
 from s2sr.run.evaluation import read_scene
 from s2sr.core.devices import Runtime
+from s2sr.core.product import Product
+from s2sr.run.options import Options
 from s2sr.run.pipeline import super_resolve
 from s2sr.core.scene import scene_stats
 from s2sr.training.confidence import as_pair_scene, fit, residuals
@@ -44,10 +46,10 @@ def test_expected_error_is_larger_where_the_error_is_larger_on_a_held_out_scene(
 
 def test_confidence_output_is_on_the_output_grid_and_leaves_the_output_alone(small_scene, tmp_path):
     out, errors = str(tmp_path / "sr.tif"), str(tmp_path / "confidence.tif")
-    args = dict(input_60m=small_scene["60m"], targets=("20m", "60m"), runtime=Runtime(precision="float32"),
-                log=lambda m: None)
-    super_resolve(small_scene["10m"], small_scene["20m"], out, confidence=errors, **args)
-    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "plain.tif"), **args)
+    product = Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"])
+    options = Options(targets=("20m", "60m"), runtime=Runtime(precision="float32"))
+    super_resolve(product, out, options, confidence=errors, log=lambda m: None)
+    super_resolve(product, str(tmp_path / "plain.tif"), options, log=lambda m: None)
     ds, bands = read(out)
     _, plain = read(str(tmp_path / "plain.tif"))
     for name in plain:
@@ -81,8 +83,8 @@ def test_the_self_check_and_the_scene_correction_run_the_network_once_per_window
     monkeypatch.setattr(selfcheck, "wald_windows", read)
     monkeypatch.setattr(estimates_module, "estimates",
                         lambda *args, **kwargs: calls.append(1) or estimates(*args, **kwargs))
-    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), log=lambda m: None,
-                  confidence=str(tmp_path / "c.tif"))
+    super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr.tif"), Options(),
+                  log=lambda m: None, confidence=str(tmp_path / "c.tif"))
     assert windows and len(calls) == len(windows)
 
 
@@ -91,9 +93,10 @@ def test_confidence_costs_nothing_when_not_asked_for(small_scene, tmp_path, monk
         raise AssertionError("confidence computed without being asked for")
 
     monkeypatch.setattr(confidence, "features", fail)
-    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), log=lambda m: None)
+    super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr.tif"), Options(),
+                  log=lambda m: None)
     with pytest.raises(AssertionError, match="without being asked"):
-        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr2.tif"),
+        super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr2.tif"), Options(),
                       confidence=str(tmp_path / "c.tif"), log=lambda m: None)
     assert not os.path.exists(str(tmp_path / "sr2.tif")) and not os.path.exists(str(tmp_path / "c.tif"))
 
@@ -103,11 +106,12 @@ def test_a_network_trained_after_its_calibration_is_refused_with_the_reason(smal
         ckpt = torch.load(models.weights_path("dsen2_oscd", scale), weights_only=True)
         ckpt["record"]["steps"] += 1  # as if trained on: its calibration no longer applies
         torch.save(ckpt, str(tmp_path / ("later_%dx.pt" % scale)))
-    args = dict(model="later", model_dirs=(str(tmp_path),), log=lambda m: None)
+    product = Product.from_stacks(small_scene["10m"], small_scene["20m"])
+    options = Options(model="later", model_dirs=(str(tmp_path),))
     with pytest.raises(InputError, match="no calibrated confidence map.*training.confidence"):
-        super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"),
-                      confidence=str(tmp_path / "c.tif"), **args)
-    super_resolve(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), **args)  # runs without it
+        super_resolve(product, str(tmp_path / "sr.tif"), options, confidence=str(tmp_path / "c.tif"),
+                      log=lambda m: None)
+    super_resolve(product, str(tmp_path / "sr.tif"), options, log=lambda m: None)  # runs without it
 
 
 def test_toolbox_loads_the_confidence_map_with_a_ramp_and_a_legend_in_dn(provider, small_scene, tmp_path):

