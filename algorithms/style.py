@@ -1,5 +1,6 @@
 """Styling of the result layers: the sharpened bands as a false-colour composite with a cumulative-cut stretch from
-the data; the confidence map (expected error per pixel) with a sequential colour ramp and a legend in DN."""
+the data (the picked bands' own composite where the usual ones lack a band, one band in grey where fewer than three);
+the confidence map (expected error per pixel) with a sequential colour ramp and a legend in DN."""
 import os
 
 from qgis.core import (
@@ -24,11 +25,16 @@ STYLE = os.path.join(RESOURCES_DIR, "composite.qml")
 COMPOSITES = (("B12", "B8A", "B4"), ("B12", "B8A", "B5"), ("B11", "B8", "B4"), ("B9", "B8", "B1"))
 
 
+def span(bands):
+    """'B5-B12' for many bands, 'B11 B12' for up to three."""
+    return " ".join(bands) if len(bands) <= 3 else "%s-%s" % (bands[0], bands[-1])
+
+
 def layer_name(bands, resolution=10):
     """E.g. 'B5-B12 at 10 m (S2 super-resolved)'."""
     sharpened = [b for b in bands if b not in BANDS_10M] or list(bands)
-    return QCoreApplication.translate("S2SRStyle", "{}-{} at {:g} m (S2 super-resolved)").format(
-        sharpened[0], sharpened[-1], resolution)
+    return QCoreApplication.translate("S2SRStyle", "{} at {:g} m (S2 super-resolved)").format(
+        span(sharpened), resolution)
 
 
 def stretch(provider, band, origin):
@@ -48,7 +54,9 @@ def apply_style(layer, bands):
     origin = layer.renderer().minMaxOrigin()
     provider = layer.dataProvider()
     rgb = next((c for c in COMPOSITES if set(c) <= set(bands)), None)
-    if rgb is None:  # no composite possible: the last band in grey
+    if rgb is None and len(bands) >= 3:  # the longest, a middle and the shortest wavelength picked
+        rgb = (bands[-1], bands[len(bands) // 2], bands[0])
+    if rgb is None:  # one or two bands: the last (the longer wavelength) in grey
         renderer = QgsSingleBandGrayRenderer(provider, len(bands))
         renderer.setContrastEnhancement(stretch(provider, len(bands), origin))
     else:
@@ -64,8 +72,7 @@ def apply_style(layer, bands):
 
 def confidence_layer_name(bands):
     """E.g. 'Expected error of B5-B12 (DN, S2 super-resolved)'."""
-    return QCoreApplication.translate("S2SRStyle", "Expected error of {}-{} (DN, S2 super-resolved)").format(
-        bands[0], bands[-1])
+    return QCoreApplication.translate("S2SRStyle", "Expected error of {} (DN, S2 super-resolved)").format(span(bands))
 
 
 def apply_confidence_style(layer, bands):

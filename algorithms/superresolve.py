@@ -7,7 +7,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M
+from ..core.bands import BANDS_10M, BANDS_20M, BANDS_60M, S2_ORDER
 from ..core.devices import BACKENDS, DEVICES, PRECISIONS, Runtime
 from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES
 from . import settings
@@ -23,6 +23,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
     """Sharpen the 20 m and 60 m Sentinel-2 bands to 10 m with a DSen2-style network."""
 
     TARGETS = "TARGETS"
+    BANDS_OUT = "BANDS_OUT"
     INCLUDE_10M = "INCLUDE_10M"
     CONSISTENCY = "CONSISTENCY"
     SELF_CHECK = "SELF_CHECK"
@@ -52,6 +53,9 @@ class SuperResolveAlgorithm(SceneAlgorithm):
                      self.tr("Both")], optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
             self.INCLUDE_10M, self.tr("Include the original 10 m bands in the output"), defaultValue=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.BANDS_OUT, self.tr("Bands to write (default: as the two parameters above choose)"),
+            options=list(S2_ORDER), allowMultiple=True, usesStaticStrings=True, optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
             self.CONSISTENCY, self.tr("Enforce consistency with the measured 20 m / 60 m pixels"), defaultValue=False))
         self.addParameter(QgsProcessingParameterBoolean(
@@ -96,6 +100,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
         chosen = parameters.get(self.TARGETS) is not None
         options = Options(
             targets=TARGET_GROUPS[self.parameterAsEnum(parameters, self.TARGETS, context)] if chosen else (),
+            bands=tuple(b for b in self.parameterAsEnumStrings(parameters, self.BANDS_OUT, context) if b),
             model=model,
             model_dirs=folders,
             extent=self.extent(parameters, context, scene),

@@ -15,11 +15,22 @@ import dataclasses
 import sys
 
 from .runner import Progress, local_cluster, run_batch
+from ..core.bands import S2_ORDER
 from ..core.devices import BACKENDS, DEVICES, PRECISIONS, Runtime
 from ..core.errors import InputError
 from .. import models
 from ..models.cards import is_card
 from ..run.options import Options
+
+
+def band_list(text):
+    """--bands: Sentinel-2 band names separated by commas."""
+    bands = tuple(b.strip().upper() for b in text.split(",") if b.strip())
+    unknown = [b for b in bands if b not in S2_ORDER]
+    if unknown or not bands:
+        raise argparse.ArgumentTypeError("%s: give band names among %s, separated by commas"
+                                         % (" ".join(unknown) or "no band", ",".join(S2_ORDER)))
+    return bands
 
 
 def parse(argv):
@@ -34,6 +45,8 @@ def parse(argv):
                         "cores per worker; on a cluster the backend's default, all cores of the worker's machine)")
     parser.add_argument("--targets", nargs="+", choices=("20m", "60m"), default=(),
                         help="bands to sharpen (default: 20m, and 60m where the input has them)")
+    parser.add_argument("--bands", type=band_list, default=(), help="the bands to write, e.g. B11,B12 (default: as "
+                        "--targets and --no-10m choose)")
     parser.add_argument("--model", default="", help="a model's name or a model card (.yaml) (default: the plugin's)")
     parser.add_argument("--models-dir", action="append", default=[], help="a folder of models (repeatable)")
     parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"),
@@ -56,9 +69,11 @@ def main(argv=None):
     from .inputs import expand
 
     parser, args = parse(argv)
-    options = Options(tuple(args.targets), args.model, tuple(args.models_dir), tuple(args.extent or ()) or None,
-                      args.include_10m, args.consistency, args.self_check,
-                      Runtime(args.device, args.precision, args.backend, args.threads, args.flips), args.tile_size)
+    options = Options(targets=tuple(args.targets), bands=args.bands, model=args.model,
+                      model_dirs=tuple(args.models_dir), extent=tuple(args.extent or ()) or None,
+                      include_10m=args.include_10m, consistency=args.consistency, self_check=args.self_check,
+                      runtime=Runtime(args.device, args.precision, args.backend, args.threads, args.flips),
+                      tile_size=args.tile_size)
     paths = expand(args.inputs)
     if not is_card(args.model):
         try:  # the name, before any cluster starts: an unknown one is named with the installed models

@@ -1,7 +1,8 @@
 """Self-ensemble: a network's output averaged over the eight flips and rotations of its input (the "+" models of EDSR,
 Lim et al. 2017). The networks learned with flips and rotations, so each of the eight is an estimate as good as the
 others, and their errors are partly independent: the mean scores 0.09 to 0.27 dB SRE better on every check scene
-(docs/benchmarks.md, session 14), for eight times the network's time. Their spread is what bench/confidence.py ranks errors by.
+(docs/benchmarks.md; 0.4.4 networks, 2026-11-24), for eight times the network's time. Their spread is what
+bench/confidence.py ranks errors by.
 """
 import numpy as np
 

@@ -3,10 +3,10 @@
 A 3x3 convolution by the Winograd transform (F(6x6, 3x3): 64 multiplications for 36 outputs of a channel pair,
 against 324) costs far fewer multiplications than a direct one, for transforms in and out: on a 2-core AVX2 CPU the
 plugin's networks run about 1.5 times as fast as with oneDNN's float32 convolutions, within 0.1 DN of them
-(docs/benchmarks.md, session 14). PyTorch itself picks NNPACK only for batches of 16 and more, so the networks' 3x3
+(docs/benchmarks.md; 2026-11-24). PyTorch itself picks NNPACK only for batches of 16 and more, so the networks' 3x3
 convolutions call it directly. It is for inference only (no gradients) and float32 only: bfloat16, where the CPU
 computes it natively, stays with oneDNN, which is faster there (a full tile on a 2-core CPU with AMX: 141 s in
-bfloat16, 358 s in float32 by Winograd; session 15).
+bfloat16, 358 s in float32 by Winograd; 0.4.4 networks, 2026-12-06).
 
 NNPACK runs on its own thread pool, sized by PyTorch's thread count when it is first used in the process. Its
 threads and PyTorch's OpenMP threads take turns on the cores; OpenMP's threads spin for a while after each

@@ -59,10 +59,11 @@ class PluginModel(OpenedModel):
     def __init__(self, name, targets, input_60m, runtime, folders, log):
         scales = [TARGETS[t] for t in TARGETS if t in targets]
         if not scales:
-            raise InputError(tr("choose at least one group of bands to super-resolve"))
+            raise InputError(tr("choose at least one band to super-resolve: one of the 20 m bands (B5 B6 B7 B8A B11 "
+                                "B12) or the 60 m bands (B1 B9)"))
         if 6 in scales and not input_60m:
-            raise InputError(tr("super-resolving the 60 m bands needs the 60 m raster (B1 B9): give INPUT_60M or "
-                                "choose the 20 m bands only"))
+            raise InputError(tr("super-resolving the 60 m bands (B1 B9) needs the 60 m raster: give INPUT_60M (or a "
+                                "product with them), or leave B1 and B9 out of the bands to write"))
         self.name, self.folders = name, folders
         self.backend = select_backend(runtime.backend)
         self.device = "cpu" if self.backend == "onnxruntime" and runtime.device == "auto" else select_device(
@@ -70,7 +71,7 @@ class PluginModel(OpenedModel):
         self.precision = select_precision(runtime.precision, self.device) if self.backend == "torch" else "float32"
         self.nets = {s: models.load_network(models.weights_path(name, s, folders), self.device, self.backend,
                                             self.precision, runtime.threads, log) for s in scales}
-        self.inputs = (1, 2, 6) if 6 in self.nets else (1, 2)
+        self.inputs = (1, 2, 6) if input_60m else (1, 2)  # all it is given: the same grid whatever is picked
         self.scales = " ".join("%dx:%s" % (s, ",".join(n.bands)) for s, n in self.nets.items())
         self.version = "; ".join("%dx: %s" % (s, n.version) for s, n in self.nets.items())
 

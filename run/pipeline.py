@@ -19,13 +19,11 @@ from ..core.tiling import MAX_TILE, TILE_SIZES, grow, split, tiles
 from ..core.version import plugin_version
 from ..models.ensemble import FlipEnsemble
 from . import selfcheck
-from .opened import TARGETS, open_model
+from .opened import open_model
 from .options import Options
 
 LOG = logging.getLogger(__name__)
 
-#: the bands each scale's network sharpens (measured in the input of that factor)
-SCALE_BANDS = {scale: GROUPS[scale] for scale in TARGETS.values()}
 COUNTS = {factor: len(bands) for factor, bands in GROUPS.items()}  # bands used from each input
 STAT_SAMPLES = 8  # windows per side of the area whose valid pixels give the scene statistics
 
@@ -45,7 +43,8 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
     The model (opened by run.opened.open_model): the plugin's networks, or the model of a model card, which gives
     the card's bands on its own output grid, nested in the 10 m one (e.g. 5 m), with its self-check against bicubic
     upsampling (run.selfcheck.card_check); with consistency every band averages to its measured pixels (10 m or
-    20 m); the targets, include_10m, the 60 m input and confidence do not apply to it.
+    20 m); its bands can be picked (Options.bands), the targets, include_10m, the 60 m input and confidence do not
+    apply to it.
 
     confidence: path of a second GeoTIFF (optional) with, for every sharpened band, the expected absolute error of
     each 10 m pixel in DN (core.confidence), on the output's grid.
@@ -73,8 +72,8 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
     nets = {s: FlipEnsemble(net) for s, net in model.nets.items()} if runtime.flips else dict(model.nets)
     margins = {s: max(net.margin, pansharpen.margin(s)) + (conf.reach(s) if confidence else 0) + (consistency.reach(
         max(map(pixel_factor, net.bands))) if enforce_consistency else 0) for s, net in nets.items()}
-    include_10m = options.include_10m and model.keeps_10m
-    bands = output_order((BANDS_10M if include_10m else ()) + sum((n.bands for n in nets.values()), ()))
+    measured = BANDS_10M if model.keeps_10m else ()
+    bands = options.output_bands(measured + sum((n.bands for n in nets.values()), ()), measured)
     windows = _sample_windows(datasets, shifts, grid)
     stats = {s: model.scene_stats(windows, s) for s in nets}
     fills = {f: _valid_mean([w[f] for w in windows]) for f in datasets}  # no-data pixels get the scene's mean
@@ -84,7 +83,7 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
         pairs[s], checks[s] = model.check(net, datasets, shifts, grid, options.self_check, confidence)
     checks = {s: c for s, c in checks.items() if c is not None}
     for check in checks.values():
-        log("self-check (Wald protocol on the scene, SRE per band): " + check.report())
+        log("self-check (Wald protocol on the scene, SRE per band): " + check.report(bands))
     scenes = {s: net.calibration.for_scene(*pairs[s][:2]) for s, net in nets.items()} if confidence else {}
     first = datasets[1].GetRasterBand(1)
     # the first input's no-data value; 0 where none is declared (float NaN and Sentinel-2's 0 become 0)
@@ -100,7 +99,7 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
         "S2SR_MODEL_VERSION": model.version,
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
         "S2SR_FLIPS": "mean over the 8 flips and rotations of the input" if runtime.flips else "off",
-        "S2SR_SELF_CHECK": " | ".join(c.report() for c in checks.values()) or "off",
+        "S2SR_SELF_CHECK": " | ".join(c.report(bands) for c in checks.values()) or "off",
         "S2SR_SOURCES": " ".join(os.path.basename(ds.GetDescription()) for ds in datasets.values()),
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -111,8 +110,8 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
             % metadata["S2SR_ADD_OFFSET"])
     metadata.update(product.metadata)
     out = OutputRaster(output, out_grid, bands, first.DataType, nodata, metadata, used, block * k)
-    errors = _confidence_raster(confidence, grid, nets, scenes, metadata, block) if confidence else None
-    runner = BlockRunner(nets, checks, stats, grid, margins, include_10m, enforce_consistency, out,
+    errors = _confidence_raster(confidence, grid, nets, scenes, metadata, block, bands) if confidence else None
+    runner = BlockRunner(nets, checks, stats, grid, margins, enforce_consistency, out,
                          (errors, {s: factor for s, (factor, _) in scenes.items()}), log)
     try:
         work = list(tiles(grid, tile_size, block, max(margins.values())))
@@ -138,8 +137,9 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
     return bands
 
 
-def _confidence_raster(path, grid, nets, scenes, metadata, block):
-    """The CONFIDENCE output: Float32, a band per sharpened band (named and ordered like the output's), no-data -1;
+def _confidence_raster(path, grid, nets, scenes, metadata, block, picked):
+    """The CONFIDENCE output: Float32, a band per sharpened band of the output's `picked` bands (named and ordered
+    alike), no-data -1;
     `scenes`: per scale the factors of the expected errors and of their 80 % bound for this scene."""
     sources = "; ".join(sorted({net.calibration.source for net in nets.values()}))
     items = dict(metadata, S2SR_CONFIDENCE=(
@@ -149,7 +149,7 @@ def _confidence_raster(path, grid, nets, scenes, metadata, block):
         "the calibration has a per-scene correction" % sources),
         S2SR_CONFIDENCE_BOUND_80=" ".join("%dx:%.2f" % (s, bound) for s, (_, bound) in scenes.items()),
         S2SR_CONFIDENCE_SCENE_FACTOR=" ".join("%dx:%.3f" % (s, factor) for s, (factor, _) in scenes.items()))
-    bands = output_order(sum((SCALE_BANDS[s] for s in nets), ()))
+    bands = [b for b in picked if b not in BANDS_10M]
     return OutputRaster(path, grid, bands, gdal.GDT_Float32, -1.0, items, None, block)
 
 
@@ -183,10 +183,11 @@ def _sample_windows(datasets, shifts, grid):
 
 
 class Deviation:
-    """Accumulates, per sharpened band, |mean of the output pixels in a measured pixel - measured value|."""
+    """Accumulates, per sharpened band of the output's `picked` bands, |mean of the output pixels in a measured pixel
+    - measured value|."""
 
-    def __init__(self, nets):
-        self.bands = sum((n.bands for n in nets.values()), ())
+    def __init__(self, nets, picked):
+        self.bands = tuple(b for b in sum((n.bands for n in nets.values()), ()) if b in picked)
         self.total = dict.fromkeys(self.bands, 0.0)
         self.count = dict.fromkeys(self.bands, 0)
 
@@ -195,6 +196,8 @@ class Deviation:
         `mask` (True: no data) covers."""
         valid_at = {f: _coarse_valid(mask, f) for f in set(map(pixel_factor, net.bands))}
         for name, band in zip(net.bands, sharp[0]):
+            if name not in self.total:
+                continue
             f = pixel_factor(name)
             valid = valid_at[f]
             rows, cols = valid.shape
@@ -238,12 +241,11 @@ class BlockRunner:
     it needs (`margins`, per scale). On a GPU's out-of-memory error a block is split in four (with their own margins)
     and so are all later blocks of that size: the run goes on."""
 
-    def __init__(self, nets, checks, stats, grid, margins, include_10m, enforce, out, errors, log):
-        self.nets, self.checks, self.stats, self.grid = nets, checks, stats, grid
-        self.margins, self.include_10m = margins, include_10m
+    def __init__(self, nets, checks, stats, grid, margins, enforce, out, errors, log):
+        self.nets, self.checks, self.stats, self.grid, self.margins = nets, checks, stats, grid, margins
         self.enforce, self.out, (self.errors, self.factors), self.log = enforce, out, errors, log
         self.k = next(iter(nets.values())).per_10m
-        self.deviation = Deviation(nets)
+        self.deviation = Deviation(nets, out.bands)
         self.max_side = None  # set by an out-of-memory error: the largest block side known to fit
 
     def finish(self):
@@ -272,7 +274,7 @@ class BlockRunner:
 
     def _process(self, arrays, mask, tile, core):
         k = self.k
-        results = dict(zip(BANDS_10M, _cut(arrays[1], tile, core))) if self.include_10m else {}
+        results = dict(zip(BANDS_10M, _cut(arrays[1], tile, core)))
         sharpened, expected, inputs = {}, {}, {}
         for scale, net in self.nets.items():  # all networks first: an out-of-memory error leaves no trace
             own = grow(self.grid, core, self.margins[scale])  # within the tile, read with the largest margin
@@ -296,11 +298,12 @@ class BlockRunner:
         for scale, sharp in sharpened.items():
             self.deviation.add(self.nets[scale], sharp, *inputs[scale], mask)
             results.update(zip(self.nets[scale].bands, sharp[0]))
-        for name, data in results.items():
-            self.out.write(name, core[0] * k, core[1] * k, data, masked)
+        for name in self.out.bands:
+            self.out.write(name, core[0] * k, core[1] * k, results[name], masked)
         for scale, error in expected.items():
             for name, data in zip(self.nets[scale].bands, error):
-                self.errors.write(name, core[0], core[1], data, mask)
+                if name in self.errors.bands:
+                    self.errors.write(name, core[0], core[1], data, mask)
 
 
 def _cut(array, tile, window, factor=1):

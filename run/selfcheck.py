@@ -40,14 +40,16 @@ class Check:
     label: str = ""  # what was checked (default: "<scale>x")
     shift: ScaleShift = None  # the correction of the verdicts, where the network has one
 
-    def report(self):
+    def report(self, picked=None):
+        """The verdict per band, of the bands among `picked` (default: all)."""
         label = self.label or "%dx" % self.scale
         if self.note:
             return "%s: %s" % (label, self.note)
         return "%s: " % label + "; ".join(
             "%s %s (%s%s)" % (band, NAMES[use], ", ".join("%s %.2f dB" % (NAMES[m], self.sre[m][i]) for m in self.sre),
                               self._expected(i))
-            for i, (band, use) in enumerate(zip(self.bands or GROUPS[self.scale], self.use)))
+            for i, (band, use) in enumerate(zip(self.bands or GROUPS[self.scale], self.use))
+            if picked is None or band in picked)
 
     def _expected(self, i):
         """What the shift makes of band i's leads at the output's scale, or nothing."""

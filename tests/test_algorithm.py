@@ -15,9 +15,9 @@ from s2sr.run.pipeline import super_resolve
 from s2sr.core.tiling import BLOCK
 from s2sr.core.version import plugin_version
 
-PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "CONSISTENCY",
-              "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT", "SELF_CHECK", "CONFIDENCE",
-              "BACKEND", "MODEL_CARD", "FLIPS"}
+PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "BANDS_OUT",
+              "CONSISTENCY", "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT", "SELF_CHECK",
+              "CONFIDENCE", "BACKEND", "MODEL_CARD", "FLIPS"}
 
 
 def run(**params):
