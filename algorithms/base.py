@@ -3,7 +3,7 @@ help URL (the README beside the plugin), and the help text, kept as data in algo
 its own algorithms' help) and translated paragraph by paragraph."""
 import os
 
-from qgis.core import QgsProcessingAlgorithm
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
@@ -47,3 +47,18 @@ class S2SRAlgorithm(QgsProcessingAlgorithm):
     def help_values(self):
         """The values of the help text's {placeholders}."""
         return {}
+
+    def processAlgorithm(self, parameters, context, feedback):
+        """`process`, the core's errors turned into Processing's: its message, and no output written."""
+        from ..core.errors import Cancelled, InputError
+
+        try:
+            return self.process(parameters, context, feedback)
+        except (InputError, OSError) as err:  # OSError: unreadable weights or output, message names the file
+            raise QgsProcessingException(str(err)) from err
+        except Cancelled as err:
+            raise QgsProcessingException(self.tr("Cancelled: no output was written")) from err
+
+    def process(self, parameters, context, feedback):
+        """Do the work (subclasses)."""
+        raise NotImplementedError

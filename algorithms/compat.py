@@ -25,6 +25,7 @@ SHADER_ENUMS = hasattr(Qgis, "ShaderInterpolationMethod")  # QGIS 3.30 and later
 ADVANCED = Qgis.ProcessingParameterFlag.Advanced if PROCESSING_ENUMS else \
     QgsProcessingParameterDefinition.Flag.FlagAdvanced
 RASTER = Qgis.ProcessingSourceType.Raster if PROCESSING_ENUMS else QgsProcessing.SourceType.TypeRaster
+FILE = Qgis.ProcessingSourceType.File if PROCESSING_ENUMS else QgsProcessing.SourceType.TypeFile
 FOLDER = Qgis.ProcessingFileParameterBehavior.Folder if PROCESSING_ENUMS else QgsProcessingParameterFile.Behavior.Folder
 NUMBER = Qgis.ProcessingNumberParameterType if PROCESSING_ENUMS else QgsProcessingParameterNumber.Type
 DOUBLE, INTEGER = NUMBER.Double, NUMBER.Integer
@@ -34,7 +35,7 @@ EQUAL_INTERVAL = Qgis.ShaderClassificationMethod.EqualInterval if SHADER_ENUMS e
 STRETCH_MIN_MAX = QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum
 ALL_STYLE_CATEGORIES = QgsMapLayer.StyleCategory.AllStyleCategories
 
-__all__ = ["QAction", "ADVANCED", "RASTER", "FOLDER", "DOUBLE", "INTEGER", "LINEAR", "EQUAL_INTERVAL",
+__all__ = ["QAction", "ADVANCED", "RASTER", "FILE", "FOLDER", "DOUBLE", "INTEGER", "LINEAR", "EQUAL_INTERVAL",
            "STRETCH_MIN_MAX", "ALL_STYLE_CATEGORIES", "advanced"]
 
 

@@ -133,18 +133,14 @@ class SceneAlgorithm(S2SRAlgorithm):
             return models.resolve(chosen or value, folders), folders
         return read_card(chosen), folders
 
-    def processAlgorithm(self, parameters, context, feedback):
-        from ..core.errors import Cancelled, ExtentError, InputError
+    def process(self, parameters, context, feedback):
+        from ..core.errors import ExtentError
 
         folder = "/vsimem/s2sr_%s" % uuid.uuid4().hex
         try:
             return self.process_scene(parameters, context, feedback, folder)
         except ExtentError as err:  # the core names the extent in the rasters' CRS; the user's words instead
             raise QgsProcessingException(self.outside) from err
-        except (InputError, OSError) as err:  # OSError: unreadable weights or output, message names the file
-            raise QgsProcessingException(str(err)) from err
-        except Cancelled as err:
-            raise QgsProcessingException(self.tr("Cancelled: no output was written")) from err
         finally:
             for name in gdal.ReadDir(folder) or []:
                 gdal.Unlink("%s/%s" % (folder, name))

@@ -21,8 +21,8 @@ from ..core.gdal_calls import opened
 from .compat import ALL_STYLE_CATEGORIES, EQUAL_INTERVAL, LINEAR, STRETCH_MIN_MAX
 
 STYLE = os.path.join(RESOURCES_DIR, "composite.qml")
-#: red, green, blue: SWIR false colour first, then red-edge and 60 m composites
-COMPOSITES = (("B12", "B8A", "B4"), ("B12", "B8A", "B5"), ("B11", "B8", "B4"), ("B9", "B8", "B1"))
+#: red, green, blue: SWIR false colour first, then red-edge and 60 m composites, then true colour
+COMPOSITES = (("B12", "B8A", "B4"), ("B12", "B8A", "B5"), ("B11", "B8", "B4"), ("B9", "B8", "B1"), ("B4", "B3", "B2"))
 
 
 def span(bands):

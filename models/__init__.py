@@ -15,6 +15,8 @@ from ..core.fits import ScaleShift
 MODELS_DIR = os.path.dirname(os.path.abspath(__file__))
 #: the model shipped with the plugin: what runs where no model is named, whatever else is installed
 DEFAULT = "dsen2_oscd"
+#: the multi-frame network's weights (models.multiframe), <name>.pt in a models folder
+MULTIFRAME = "multiframe_rgbn"
 
 
 def available_models(folders=(MODELS_DIR,)):
@@ -112,6 +114,24 @@ def onnx_network(path, threads=0, log=None):
         raise IOError(tr("cannot write the ONNX file of %s (%s): copy the model to your models folder, or choose the "
                          "torch backend") % (path, err)) from err
     return OnnxNetwork(onnx, threads)
+
+
+def load_multiframe(folders=(MODELS_DIR,), device="cpu", precision="float32"):
+    """The multi-frame network (models.multiframe, weights MULTIFRAME.pt in the first of `folders` that has them) as a
+    models.backends.MultiFrameTorch."""
+    from .backends import MultiFrameTorch
+    from .multiframe import MultiFrameNet
+
+    path = next((p for p in (os.path.join(f, MULTIFRAME + ".pt") for f in folders) if os.path.exists(p)),
+                os.path.join(folders[0], MULTIFRAME + ".pt"))
+    ckpt = load_checkpoint(path)
+    try:
+        module = MultiFrameNet(**ckpt["config"])
+        module.load_state_dict(ckpt["state_dict"])
+    except (KeyError, TypeError, RuntimeError) as err:
+        raise IOError(tr("cannot read the multi-frame network %s: not a network of this plugin version (%s)")
+                      % (path, err)) from err
+    return MultiFrameTorch(module.eval().to(device), version_text(ckpt), device, precision)
 
 
 def load_module(path):

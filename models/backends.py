@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 from .network import Network
-from ..core.bands import GROUPS
+from ..core.bands import BANDS_10M, GROUPS
 from ..core.confidence import Calibration
 from ..core.devices import autocast
 from ..core.errors import OutOfMemory, tr
@@ -70,3 +70,26 @@ class OnnxNetwork(OwnNetwork):
     def __call__(self, arrays, stats=None):
         feed = dict(zip(("hi", "mid", "lo"), (arrays[f] for f in self.inputs)), **stats._asdict())
         return self.session.run(["output"], {n: np.ascontiguousarray(feed[n], np.float32) for n in self.names})[0]
+
+
+class MultiFrameTorch(Network):
+    """The multi-frame network (models.multiframe) in PyTorch on `device`, its convolutions in `precision`. Unlike the
+    single-image networks it is called with a stack: frames (N, T, 4, rows, cols) DN of B2 B3 B4 B8, frame 0 the
+    reference; masks (N, T, 1, rows, cols), 1 where a frame's pixel may be used; stats (N, T, 2, 4), each frame's
+    mean and standard deviation per band over the scene. It gives the reference's bands at twice its resolution."""
+    bands, inputs, scale, per_10m = BANDS_10M, (1,), 2, 2
+
+    def __init__(self, module, version="", device="cpu", precision="float32"):
+        self.module, self.version, self.device, self.precision = module, version, device, precision
+        self.margin = module.margin
+
+    def __call__(self, frames, masks, stats):
+        import torch
+
+        tensors = [torch.from_numpy(np.ascontiguousarray(a, np.float32)).to(self.device) for a in (frames, masks, stats)]
+        try:
+            with torch.inference_mode(), autocast(self.device, self.precision):
+                return self.module(*tensors).float().cpu().numpy()
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            raise OutOfMemory() from None

@@ -7,6 +7,7 @@ from ..core.paths import ICON_PATH
 from ..algorithms.evaluate import EvaluateAlgorithm
 from ..algorithms.finetune import FinetuneAlgorithm
 from ..algorithms.installdependencies import InstallDependenciesAlgorithm
+from ..algorithms.multitemporal import MultiTemporalAlgorithm
 from ..algorithms.superresolve import SuperResolveAlgorithm
 from ..algorithms import settings
 
@@ -43,4 +44,5 @@ class S2SRProvider(QgsProcessingProvider):
         self.addAlgorithm(SuperResolveAlgorithm())
         self.addAlgorithm(EvaluateAlgorithm())
         self.addAlgorithm(FinetuneAlgorithm())
+        self.addAlgorithm(MultiTemporalAlgorithm())
         self.addAlgorithm(InstallDependenciesAlgorithm())

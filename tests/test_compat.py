@@ -80,7 +80,9 @@ def test_the_compatibility_names_work_on_this_qgis(qgis_app):
     modern = hasattr(Qgis, "ProcessingSourceType")  # QGIS 3.36 and later
     string = compat.advanced(QgsProcessingParameterString("S", "s"))
     assert string.flags() & compat.ADVANCED
-    assert QgsProcessingParameterMultipleLayers("L", "l", compat.RASTER).layerType() == compat.RASTER
+    for kind in (compat.RASTER, compat.FILE):
+        assert QgsProcessingParameterMultipleLayers("L", "l", kind).layerType() == kind
+    assert compat.RASTER != compat.FILE
     assert QgsProcessingParameterFile("F", "f", behavior=compat.FOLDER).behavior() == compat.FOLDER
     for kind in (compat.DOUBLE, compat.INTEGER):
         assert QgsProcessingParameterNumber("N", "n", kind).dataType() == kind

@@ -1,0 +1,70 @@
+"""Processing algorithm s2sr:multitemporal."""
+from qgis.core import (
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
+)
+
+from ..core.bands import BANDS_10M
+from .base import S2SRAlgorithm
+from .compat import FILE, INTEGER
+from .style import StylePostProcessor
+
+
+class MultiTemporalAlgorithm(S2SRAlgorithm):
+    """Fuse several acquisitions of one place into the reference's B2 B3 B4 B8 at twice its resolution."""
+
+    INPUTS = "INPUTS"
+    REFERENCE = "REFERENCE"
+    FRAMES = "FRAMES"
+    SNOW = "SNOW"
+    EXTENT = "EXTENT"
+    OUTPUT = "OUTPUT"
+
+    def name(self):
+        return "multitemporal"
+
+    def displayName(self):
+        return self.tr("Super-resolve a Sentinel-2 time series")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.INPUTS, self.tr("Acquisitions of one place: products (.zip, MTD_MSIL1C/2A.xml) or rasters of B2 B3 B4 "
+                                 "B8 with the date (YYYYMMDD) in their name"), FILE))
+        self.addParameter(QgsProcessingParameterString(
+            self.REFERENCE, self.tr("Reference date to super-resolve, YYYY-MM-DD (default: the latest usable one)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.FRAMES, self.tr("Other acquisitions to use at most (the nearest in time)"), INTEGER, defaultValue=8,
+            minValue=0, maxValue=32))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.SNOW, self.tr("Treat snow as unusable, as clouds are"), defaultValue=False))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Area to process (default: all of the "
+                                                                            "reference)"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.OUTPUT, self.tr("Super-resolved B2 B3 B4 B8 at twice the resolution")))
+
+    def process(self, parameters, context, feedback):
+        from ..run.multitemporal import SeriesOptions, super_resolve_series
+
+        extent = crs = None
+        if parameters.get(self.EXTENT) is not None:
+            area = self.parameterAsExtent(parameters, self.EXTENT, context)
+            extent = (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum())
+            crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        options = SeriesOptions(extent=extent, extent_crs=crs.toWkt() if crs and crs.isValid() else "",
+                                reference=self.parameterAsString(parameters, self.REFERENCE, context).strip(),
+                                frames=self.parameterAsInt(parameters, self.FRAMES, context),
+                                snow=self.parameterAsBoolean(parameters, self.SNOW, context))
+        items = super_resolve_series(self.parameterAsFileList(parameters, self.INPUTS, context), output, options,
+                                     feedback.setProgress, feedback.isCanceled, feedback.pushInfo)
+        if context.willLoadLayerOnCompletion(output):
+            details = context.layerToLoadOnCompletionDetails(output)
+            details.name = self.tr("B2 B3 B4 B8 of {} at {} m (S2 time series, {} dates)").format(
+                items["S2SR_REFERENCE_DATE"], items["S2SR_RESOLUTION"], len(items["S2SR_FRAMES"].split()))
+            details.setPostProcessor(StylePostProcessor.create(BANDS_10M))
+        return {self.OUTPUT: output}

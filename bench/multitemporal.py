@@ -1,0 +1,143 @@
+"""Multi-frame super-resolution by the Wald protocol on the check set (scenes never trained on): for each scene a
+synthetic stack of 8 frames is made from its 10 m bands as training.multiframe makes them (sub-pixel shifts of
+N(0, 0.3) low-resolution pixels, per-frame gain, offset and smooth local change, noise, clouds in 30 % of the
+frames), degraded to 20 m; the first 1, 2, 4 and 8 frames are restored to 10 m and scored against the measured
+bands: SRE gain over bicubic upsampling of the reference, per band and scene, for
+
+  network      the multi-frame network (models/multiframe_rgbn.pt)
+  mean         the frames registered to the reference (phase correlation, Fourier shift), their mean, bicubic
+  median       the same with the median
+  shift-add    shift-and-add: every frame's pixels placed on the 10 m grid at their measured shift, averaged per
+               pixel (radiometry matched to the reference), the empty pixels from bicubic
+  card         the best single-image 10 m -> 5 m method the plugin runs, EVOLAND's card model, where ../shared has it
+               (scored on the noise-free degraded scene, as s2sr:evaluate scores a card: an edge for it)
+
+    python bench/multitemporal.py [--weights models/multiframe_rgbn.pt] [--seed 0]
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
+from s2sr.core.bands import BANDS_10M  # noqa: E402
+from s2sr.core.metrics import sre  # noqa: E402
+from s2sr.core.registration import phase_correlation  # noqa: E402
+from s2sr.models import load_checkpoint  # noqa: E402
+from s2sr.models.dsen2 import bicubic  # noqa: E402
+from s2sr.models.multiframe import MultiFrameNet  # noqa: E402
+from s2sr.training import checkset  # noqa: E402
+from s2sr.training.multiframe import SCALE, fourier_shift, make_stacks, super_resolve_stack  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CARD = os.path.join(ROOT, "..", "shared", "models", "evoland", "carn_light.yaml")
+COUNTS = (1, 2, 4, 8)
+
+
+def stack_of(scene, seed):
+    """The 8-frame stack of one scene's 10 m bands (whole scene, cut to whole pixels with the margin)."""
+    truth = scene[1]
+    rows, cols = (n - n % (2 * SCALE) for n in truth.shape[1:])
+    return make_stacks(torch.from_numpy(truth[None, :, :rows, :cols].copy()), 8, np.random.default_rng(seed))
+
+
+def first(stack, count):
+    return {k: v[:, :count] if k in ("frames", "masks", "stats") else v for k, v in stack.items()}
+
+
+def registered(stack):
+    """Every frame moved back onto the reference by its measured shift, radiometry matched to the reference;
+    NaN where it is masked: (T, bands, h, w) and the measured shifts."""
+    frames, masks, stats = stack["frames"][0], stack["masks"][0], stack["stats"][0]
+    matched = (frames - stats[:, 0, :, None, None]) / stats[:, 1, :, None, None] * stats[0, 1, :, None, None] + stats[
+        0, 0, :, None, None]
+    shifts = [phase_correlation(np.nan_to_num(frames[0, 3].numpy()), np.where(masks[t, 0].numpy() > 0, frames[t, 3],
+                                                                               frames[0, 3]))
+              for t in range(len(frames))]
+    back = torch.tensor([[[-s.rows, -s.cols] for s in shifts]]).float()
+    moved = torch.stack([fourier_shift(matched[t][None], back[:, t : t + 1])[0, 0] for t in range(len(frames))])
+    return torch.where(masks > 0, moved, torch.tensor(float("nan"))).numpy(), shifts
+
+
+def shift_and_add(stack, shifts):
+    """Shift-and-add on the 10 m grid (see the module's docstring)."""
+    frames, masks, stats = stack["frames"][0], stack["masks"][0], stack["stats"][0]
+    t, bands, h, w = frames.shape
+    total, count = np.zeros((bands, SCALE * h, SCALE * w)), np.zeros((SCALE * h, SCALE * w))
+    for k in range(t):
+        values = ((frames[k] - stats[k, 0, :, None, None]) / stats[k, 1, :, None, None] * stats[0, 1, :, None, None]
+                  + stats[0, 0, :, None, None]).numpy()
+        rows = np.rint(SCALE * (np.arange(h) - shifts[k].rows) + 0.5).astype(int)
+        cols = np.rint(SCALE * (np.arange(w) - shifts[k].cols) + 0.5).astype(int)
+        rr, cc = np.meshgrid(rows, cols, indexing="ij")
+        keep = (masks[k, 0].numpy() > 0) & (rr >= 0) & (rr < SCALE * h) & (cc >= 0) & (cc < SCALE * w)
+        for b in range(bands):
+            np.add.at(total[b], (rr[keep], cc[keep]), values[b][keep])
+        np.add.at(count, (rr[keep], cc[keep]), 1)
+    base = bicubic(frames[:1], SCALE)[0].numpy()
+    return np.where(count > 0, total / np.maximum(count, 1), base)
+
+
+def card_gain(scene):
+    """The card model's SRE gain over bicubic on the 10 m bands of one scene, per band (None without the card)."""
+    if not os.path.exists(CARD):
+        return None
+    from s2sr.models.cards import CardNetwork, read_card
+    from s2sr.run.estimates import card_estimates
+
+    bands, truth, guesses = card_estimates(CardNetwork(read_card(CARD)), {f: scene[f] for f in (1, 2)})[1]
+    order = [bands.index(b) for b in BANDS_10M]
+    return sre(truth[order], guesses["model"][order]) - sre(truth[order], guesses["bicubic"][order])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", default=os.path.join(ROOT, "models", "multiframe_rgbn.pt"))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    ckpt = load_checkpoint(args.weights)
+    net = MultiFrameNet(**ckpt["config"])
+    net.load_state_dict(ckpt["state_dict"])
+    net.eval()
+    print("weights: %s (%d steps)" % (args.weights, ckpt["record"]["steps"]))
+    rows = []
+    for name, (_, scene) in checkset.check_scenes().items():
+        stack = stack_of(scene, args.seed)
+        truth = stack["truth"][0].numpy()
+        base = sre(truth, bicubic(stack["frames"][:, 0], SCALE)[0].numpy())
+        card = card_gain(scene)
+        for count in COUNTS:
+            part = first(stack, count)
+            moved, shifts = registered(part)
+            estimates = {"network": super_resolve_stack(net, part)[0].numpy(),
+                         "mean": bicubic(torch.from_numpy(np.nanmean(moved, 0))[None], SCALE)[0].numpy(),
+                         "median": bicubic(torch.from_numpy(np.nanmedian(moved, 0))[None], SCALE)[0].numpy(),
+                         "shift-add": shift_and_add(part, shifts)}
+            gains = {m: sre(truth, np.nan_to_num(e)) - base for m, e in estimates.items()}
+            if card is not None:
+                gains["card"] = card
+            error = np.mean([np.hypot(s.rows - t[0], s.cols - t[1]) for s, t in zip(shifts, part["shifts"][0].numpy())])
+            rows.append(dict(scene=name, frames=count, gains=gains, shift_error=error))
+            print("%-45s %d frames  %s  (shift error %.3f px)" % (name, count, "  ".join(
+                "%s %+.2f" % (m, np.mean(g)) for m, g in gains.items()), error), flush=True)
+    print("\n| frames | " + " | ".join(rows[0]["gains"]) + " | worst scene (network) |")
+    print("|---" * (len(rows[0]["gains"]) + 2) + "|")
+    for count in COUNTS:
+        chosen = [r for r in rows if r["frames"] == count]
+        worst = min(chosen, key=lambda r: np.mean(r["gains"]["network"]))
+        print("| %d | " % count + " | ".join("%+.2f" % np.mean([np.mean(r["gains"][m]) for r in chosen])
+                                           for m in rows[0]["gains"])
+              + " | %s %+.2f |" % (worst["scene"], np.mean(worst["gains"]["network"])))
+    print("\nper band, 8 frames, network - best single-image method (card, or the network on one frame), worst:")
+    for r in (r for r in rows if r["frames"] == 8):
+        single = [x for x in rows if x["scene"] == r["scene"] and x["frames"] == 1][0]["gains"]["network"]
+        best = np.maximum(single, r["gains"]["card"]) if "card" in r["gains"] else single
+        print("%-45s %s" % (r["scene"], " ".join("%s %+.2f/%+.2f" % (b, g, g - s) for b, g, s in zip(
+            BANDS_10M, r["gains"]["network"], best))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,322 @@
+"""Super-resolve a Sentinel-2 time series: several acquisitions of one place fused by the multi-frame network
+(models.multiframe) into the reference acquisition's B2 B3 B4 B8 at twice its resolution (5 m from 10 m).
+
+    python -m s2sr.run.multitemporal OUTPUT.tif INPUT... [--reference YYYY-MM-DD] [--frames 8] [--snow]
+        [--extent XMIN YMIN XMAX YMAX]
+
+An input is a product (.zip, .SAFE folder or its metadata file) or a raster of B2 B3 B4 B8 at 10 m whose file name
+holds its date (YYYYMMDD). Every acquisition is brought onto the reference's 10 m grid (exactly, where it lies on
+the same grid; else warped by cubic resampling, and the log says so). Pixels that are cloud, shadow, cirrus, no data
+(and snow, where asked) never enter the fusion (core.clouds: the L2A scene classification, else a spectral test);
+an acquisition clouded over more than MAX_CLOUDED of the area is left out, and so is one whose shift against the
+reference (core.registration, phase correlation on B8) exceeds MAX_SHIFT pixels or whose correlation is weaker
+than MIN_PEAK (it changed too much to be measured); the log and the output's metadata name each with the reason.
+The reference's own unusable pixels are no data in the output.
+"""
+import datetime
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from osgeo import gdal, osr
+
+from ..core import clouds
+from ..core.bands import BANDS_10M
+from ..core.devices import select_precision
+from ..core.errors import Cancelled, InputError, tr
+from ..core.gdal_calls import checked
+from ..core.grid import plan as plan_grid, source_of
+from ..core.outputs import check_outputs
+from ..core.product import METADATA_FILE, open_product
+from ..core.raster import OutputRaster, band_offsets, bounded_gdal_cache, invalid, open_input
+from ..core.registration import median_shift
+from ..core.version import plugin_version
+from .. import models
+from .options import Options
+
+LOG = logging.getLogger(__name__)
+MAX_CLOUDED = 0.6  # share of the area an acquisition may have unusable and still be used
+MAX_SHIFT = 1.5  # pixels (10 m) an acquisition may lie from the reference, after its grid is matched
+MIN_PEAK = 0.1  # weakest phase-correlation peak whose shift is trusted
+SAMPLES = 6  # windows per side sampled for the statistics, the cloud cover and the shifts
+SAMPLE_SIDE = 64  # pixels a side of those windows
+BLOCK = 192  # 10 m pixels a side of the blocks the network runs on
+DATE = re.compile(r"(20\d\d)(\d\d)(\d\d)")
+
+
+@dataclass(frozen=True)
+class SeriesOptions(Options):
+    """Options of a run of the multi-frame network: those of run.options.Options that apply (extent, runtime, block)
+    and `reference` (the date, YYYY-MM-DD, of the acquisition to super-resolve; empty: the latest usable one),
+    `extent_crs` (the WKT of the extent's CRS; empty: the reference's),
+    `frames` (the other acquisitions used at most, the nearest in time) and `snow` (snow is unusable too)."""
+    reference: str = ""
+    extent_crs: str = ""
+    frames: int = 8
+    snow: bool = False
+    block: int = BLOCK
+
+
+@dataclass
+class Acquisition:
+    """One date of the series: its 10 m bands (a GDAL path of B2 B3 B4 B8), their DN offsets, the scene
+    classification (L2A) or None, and its date."""
+    path: str
+    date: datetime.date
+    stack: str
+    offsets: dict
+    scl: str = None
+
+
+def open_series(paths, folder):
+    """The acquisitions of `paths`, sorted by date; InputError naming an input without a date or two of one date."""
+    found = []
+    for i, path in enumerate(paths):
+        if _is_product(path):
+            product = open_product(path, "%s/%d" % (folder, i))
+            when = product.metadata.get("S2SR_SENSING_TIME", "")
+            found.append(Acquisition(path, _date(when.replace("-", "")[:8], path), product.stacks[1],
+                                     product.offsets, product.valid_mask))
+        else:
+            open_input(path, 1, 4)
+            found.append(Acquisition(path, _date(os.path.basename(path), path), path, {}))
+    dates = [a.date for a in found]
+    twice = sorted({d for d in dates if dates.count(d) > 1})
+    if twice:
+        raise InputError(tr("two inputs are of the same date (%s): give each acquisition once")
+                         % ", ".join(map(str, twice)))
+    return sorted(found, key=lambda a: a.date)
+
+
+def _is_product(path):
+    """A product as downloaded (.zip), its .SAFE folder or its metadata file; else a raster of B2 B3 B4 B8."""
+    name = os.path.basename(path.rstrip("/\\"))
+    return os.path.isdir(path) or name.lower().endswith(".zip") or bool(METADATA_FILE.match(name))
+
+
+def _date(text, path):
+    match = DATE.search(text)
+    try:
+        return datetime.date(*map(int, match.groups()))
+    except (AttributeError, ValueError):
+        raise InputError(tr("cannot tell the date of %s: give a product, or put the date in the file name as "
+                            "YYYYMMDD (e.g. T33UUU_20230514_B2348.tif)") % path) from None
+
+
+class Frame:
+    """An acquisition on the reference's grid: windows of its bands (offsets removed) and of its unusable pixels."""
+
+    def __init__(self, acquisition, plan, folder, snow, log):
+        self.acquisition, self.date, self.snow = acquisition, acquisition.date, snow
+        self.ds = self._on_grid(acquisition.stack, plan, "%s/%s.vrt" % (folder, uuid.uuid4().hex), "cubic", log)
+        self.scl = self._on_grid(acquisition.scl, plan, "%s/%s_scl.vrt" % (folder, uuid.uuid4().hex), "near",
+                                 None) if acquisition.scl else None
+        self.shift = self.stats = None
+
+    def _on_grid(self, path, plan, vrt, resampling, log):
+        ds = checked(tr("cannot read %s") % path, gdal.Open, path)
+        source = source_of(ds, 1) if ds.GetGeoTransform() else None
+        exact = source is not None and abs(source.res - plan.res) < 1e-6 * plan.res and all(
+            abs(v - round(v)) < 1e-3 for v in ((source.x0 - plan.x0) / plan.res, (source.y0 - plan.y0) / plan.res)
+        ) and osr.SpatialReference(wkt=source.wkt).IsSame(osr.SpatialReference(wkt=plan.wkt))
+        if log and not exact:
+            log(tr("%s is not on the reference's 10 m grid: warped onto it (cubic)") % self.acquisition.path)
+        bounds = (plan.x0, plan.y0 - plan.rows * plan.res, plan.x0 + plan.cols * plan.res, plan.y0)
+        return checked(tr("cannot bring %s onto the reference's grid") % path, gdal.Warp, vrt, ds, format="VRT",
+                       dstSRS=plan.wkt, outputBounds=bounds, xRes=plan.res, yRes=plan.res,
+                       resampleAlg="near" if exact else resampling, srcNodata=0, dstNodata=0)
+
+    def read(self, window):
+        """(bands (4, rows, cols) float32 DN with offsets removed, NaN where unusable; unusable (rows, cols))."""
+        row, col, rows, cols = window
+        data = checked(tr("cannot read %s") % self.acquisition.path, self.ds.ReadAsArray, col, row, cols, rows)
+        data = np.asarray(data, np.float32).reshape(4, rows, cols)
+        bad = invalid(self.ds, data).any(0)
+        data = data + band_offsets(self.acquisition.offsets, 1)
+        if self.scl is not None:
+            bad |= clouds.scl_unusable(self.scl.ReadAsArray(col, row, cols, rows), self.snow)
+        else:
+            bad |= clouds.bright_white(np.where(np.isfinite(data), data, 0))
+        return np.where(bad, np.nan, data), bad
+
+
+@bounded_gdal_cache
+def super_resolve_series(inputs, output, options=SeriesOptions(), progress=None, is_cancelled=None, log=LOG.info):
+    """Write `output` (a GeoTIFF of B2 B3 B4 B8 at twice the resolution of the reference acquisition) from the
+    acquisitions `inputs` (paths; see the module's docstring); returns the metadata items written."""
+    check_outputs({"OUTPUT": output}, list(inputs), rasters=("OUTPUT",))
+    if len(inputs) < 1:
+        raise InputError(tr("give at least one acquisition"))
+    folder = "/vsimem/s2sr_series_%s" % uuid.uuid4().hex
+    try:
+        return _run(inputs, output, options, progress, is_cancelled, log, folder)
+    finally:
+        for name in gdal.ReadDir(folder) or []:
+            gdal.Unlink("%s/%s" % (folder, name))
+
+
+def _run(inputs, output, options, progress, is_cancelled, log, folder):
+    series = open_series(inputs, folder)
+    net = models.load_multiframe(options.folders(), "cpu", select_precision(options.runtime.precision, "cpu"))
+    order = _by_preference(series, options.reference)
+    reference_ds = open_input(order[0].stack, 1, 4)
+    plan = plan_grid({1: source_of(reference_ds, 1)}, _extent(options, reference_ds.GetProjection()))
+    windows = _sample_windows(plan)
+    frames, dropped = [], []
+    for acquisition in order:
+        if len(frames) == 1 + options.frames:
+            break
+        frame = Frame(acquisition, plan, folder, options.snow, log)
+        samples = [frame.read(w)[0] for w in windows]
+        clouded = float(np.mean([np.isnan(s[0]).mean() for s in samples]))
+        why = None
+        if clouded > MAX_CLOUDED:
+            why = tr("%.0f %% of the area unusable (cloud, shadow, no data)") % (100 * clouded)
+        elif frames:
+            frame.shift = median_shift(np.concatenate(frames[0].samples, 2)[3:], np.concatenate(samples, 2)[3:],
+                                       _strips(windows))
+            if frame.shift is None or frame.shift.peak < MIN_PEAK:
+                why = tr("too different from the reference to measure its shift (correlation %.2f)") % (
+                    frame.shift.peak if frame.shift else 0)
+            elif np.hypot(frame.shift.rows, frame.shift.cols) > MAX_SHIFT:
+                why = tr("shifted by %.2f, %.2f pixels against the reference (at most %g)") % (
+                    frame.shift.rows, frame.shift.cols, MAX_SHIFT)
+        if why:
+            dropped.append("%s: %s" % (acquisition.date, why))
+            log(tr("left out %s (%s): %s") % (acquisition.path, acquisition.date, why))
+            if not frames and options.reference:
+                raise InputError(tr("the reference acquisition of %s cannot be used: %s") % (acquisition.date, why))
+            continue
+        if clouded > 0.01:
+            log(tr("%s (%s): %.0f %% of the area unusable (cloud, shadow, no data), kept out pixel by pixel")
+                % (acquisition.path, acquisition.date, 100 * clouded))
+        values = np.concatenate([s.reshape(4, -1) for s in samples], 1)
+        frame.stats = np.stack([np.nanmean(values, 1), np.maximum(np.nanstd(values, 1), 1.0)]).astype(np.float32)
+        frame.samples = samples
+        frames.append(frame)
+    if not frames:
+        raise InputError(tr("no acquisition is usable over this area (%s): choose another area or other dates")
+                         % "; ".join(dropped))
+    reference = frames[0]
+    shifts = " ".join("%s:%+.2f,%+.2f(%.2f)" % (f.date, f.shift.rows, f.shift.cols, f.shift.peak) for f in frames[1:])
+    log(tr("reference %s; %d other acquisition(s): %s") % (reference.date, len(frames) - 1, shifts or "none"))
+    out_plan = _finer(plan, net.per_10m)
+    metadata = {
+        "S2SR_VERSION": plugin_version(), "S2SR_MODEL": models.MULTIFRAME, "S2SR_MODEL_VERSION": net.version,
+        "S2SR_REFERENCE_DATE": str(reference.date), "S2SR_REFERENCE": reference.acquisition.path,
+        "S2SR_RESOLUTION": "%g" % out_plan.res,
+        "S2SR_FRAMES": " ".join(str(f.date) for f in frames),
+        "S2SR_SHIFTS": shifts or "none (one acquisition)", "S2SR_DROPPED": " | ".join(dropped) or "none",
+        "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    first = reference_ds.GetRasterBand(1)
+    out = OutputRaster(output, out_plan, BANDS_10M, first.DataType, 0, metadata, reference.acquisition.offsets,
+                       options.block * net.per_10m)
+    stats = np.stack([f.stats for f in frames])[None]
+    try:
+        cores = [(r, c, min(options.block, plan.rows - r), min(options.block, plan.cols - c))
+                 for r in range(0, plan.rows, options.block) for c in range(0, plan.cols, options.block)]
+        for done, core in enumerate(cores, 1):
+            if is_cancelled and is_cancelled():
+                raise Cancelled()
+            _run_block(net, frames, stats, plan, core, out)
+            if progress:
+                progress(100.0 * done / len(cores))
+        out.commit()
+    except BaseException:
+        out.discard()
+        raise
+    return metadata
+
+
+def _run_block(net, frames, stats, plan, core, out):
+    """Read one block with the network's margin from every frame, fuse, write its core at the output's pixel."""
+    row, col, rows, cols = core
+    m = net.margin
+    r0, c0 = max(0, row - m), max(0, col - m)
+    window = (r0, c0, min(plan.rows, row + rows + m) - r0, min(plan.cols, col + cols + m) - c0)
+    read = [f.read(window) for f in frames]
+    data = np.stack([d for d, _ in read])
+    usable = ~np.stack([bad for _, bad in read])[:, None]
+    means = stats[0, :, 0, :, None, None]
+    filled = np.where(np.isnan(data), means, data)  # the masks keep them out; the reference's show through bicubic
+    result = net(filled[None], usable[None].astype(np.float32), stats)[0]
+    k = net.per_10m
+    top, left = k * (row - r0), k * (col - c0)
+    result = result[:, top : top + k * rows, left : left + k * cols]
+    lost = read[0][1][row - r0 : row - r0 + rows, col - c0 : col - c0 + cols].repeat(k, 0).repeat(k, 1)
+    for name, band in zip(BANDS_10M, result):
+        out.write(name, k * row, k * col, band, lost)
+
+
+def _extent(options, wkt):
+    """The options' extent in the CRS `wkt` (the reference's)."""
+    if not options.extent or not options.extent_crs:
+        return options.extent
+    given, target = osr.SpatialReference(wkt=options.extent_crs), osr.SpatialReference(wkt=wkt)
+    for srs in (given, target):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return osr.CoordinateTransformation(given, target).TransformBounds(*options.extent, 21)
+
+
+def _by_preference(series, reference):
+    """The acquisitions in the order they are tried: the reference (the one of that date, else the latest) first,
+    then the others by their distance in time from it."""
+    if reference:
+        chosen = [a for a in series if str(a.date) == reference]
+        if not chosen:
+            raise InputError(tr("no acquisition is of the reference date %s; the dates given are %s")
+                             % (reference, ", ".join(str(a.date) for a in series)))
+        first = chosen[0]
+        return [first] + sorted((a for a in series if a is not first), key=lambda a: abs((a.date - first.date).days))
+    latest = series[::-1]
+    # without a reference every acquisition may become it, latest first; the others follow by distance from it
+    return [latest[0]] + sorted(latest[1:], key=lambda a: abs((a.date - latest[0].date).days))
+
+
+def _sample_windows(plan):
+    """SAMPLES x SAMPLES windows (row, col, rows, cols) spread over the plan."""
+    side = min(SAMPLE_SIDE, plan.rows, plan.cols)
+
+    def starts(size):
+        return sorted({round(i * (size - side) / max(SAMPLES - 1, 1)) for i in range(SAMPLES)})
+
+    return [(r, c, side, side) for r in starts(plan.rows) for c in starts(plan.cols)]
+
+
+def _strips(windows):
+    """The windows as they lie side by side in the arrays `np.concatenate(samples, 2)` makes."""
+    return [(0, i * w[3], w[2], w[3]) for i, w in enumerate(windows)]
+
+
+def _finer(plan, k):
+    return type(plan)(plan.x0, plan.y0, plan.res / k, plan.cols * k, plan.rows * k, plan.block, plan.offsets, plan.wkt)
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m s2sr.run.multitemporal", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("output")
+    parser.add_argument("inputs", nargs="+")
+    parser.add_argument("--reference", default="", help="the date (YYYY-MM-DD) to super-resolve (default: the latest "
+                        "usable one)")
+    parser.add_argument("--frames", type=int, default=8, help="other acquisitions to use at most (default 8)")
+    parser.add_argument("--snow", action="store_true", help="snow is unusable too")
+    parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        super_resolve_series(args.inputs, args.output, SeriesOptions(
+            extent=tuple(args.extent) if args.extent else None, reference=args.reference, frames=args.frames,
+            snow=args.snow))
+    except InputError as err:
+        parser.exit(2, "error: %s\n" % err)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""s2sr:multitemporal and its core: a time series of one place fused by the multi-frame network into the reference
+at twice its resolution; the order of the frames does not matter; a clouded frame, and one shifted too far, are
+kept out and named; phase correlation measures sub-pixel shifts."""
+import os
+
+import numpy as np
+import pytest
+import torch
+from osgeo import gdal
+
+from s2sr import models
+from s2sr.core.errors import InputError
+from s2sr.core.registration import phase_correlation
+from s2sr.models.multiframe import MultiFrameNet
+from s2sr.run.multitemporal import SeriesOptions, super_resolve_series
+from s2sr.training.multiframe import fourier_shift
+
+pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(models.MODELS_DIR, models.MULTIFRAME + ".pt")),
+                                reason="no multi-frame weights in models/")
+SHIFTS = {"20160112": (0, 0), "20160201": (0.3, -0.4), "20160221": (-0.25, 0.15), "20160312": (0.45, 0.35)}
+
+
+def write_like(template, path, data):
+    src = gdal.Open(template)
+    ds = gdal.GetDriverByName("GTiff").Create(path, src.RasterXSize, src.RasterYSize, 4, gdal.GDT_UInt16)
+    ds.SetGeoTransform(src.GetGeoTransform())
+    ds.SetProjection(src.GetProjection())
+    for i, band in enumerate(np.clip(np.rint(data), 1, 65535).astype(np.uint16), 1):
+        ds.GetRasterBand(i).WriteArray(band)
+    ds = None
+    return path
+
+
+@pytest.fixture(scope="module")
+def series(small_scene, tmp_path_factory):
+    """Four dates of the real 10 m bands, each moved by a sub-pixel shift and given its own gain; a fifth with a
+    cloud (a bright white blob), a sixth shifted by 4 pixels: {name: path}."""
+    folder = tmp_path_factory.mktemp("series")
+    truth = gdal.Open(small_scene["10m"]).ReadAsArray().astype(np.float32)
+    moved = fourier_shift(torch.from_numpy(truth[None]), torch.tensor([list(SHIFTS.values())]).float())[0].numpy()
+    paths = {d: write_like(small_scene["10m"], str(folder / ("T18SVG_%s_B2348.tif" % d)), m * (1 + 0.03 * i))
+             for i, (d, m) in enumerate(zip(SHIFTS, moved))}
+    cloudy = moved[1].copy()
+    cloudy[:, 40:140, 50:150] = 6000
+    paths["cloud"] = write_like(small_scene["10m"], str(folder / "T18SVG_20160402_B2348.tif"), cloudy)
+    far = fourier_shift(torch.from_numpy(truth[None]), torch.tensor([[[4.0, -3.0]]]))[0, 0].numpy()
+    paths["far"] = write_like(small_scene["10m"], str(folder / "T18SVG_20160422_B2348.tif"), far)
+    return paths
+
+
+def read(path):
+    ds = gdal.Open(path)
+    return ds, ds.ReadAsArray().astype(np.float64)
+
+
+def test_phase_correlation_measures_sub_pixel_shifts(small_scene):
+    truth = gdal.Open(small_scene["10m"]).ReadAsArray().astype(np.float32)[3]
+    for shift in ((0.3, -0.2), (1.7, 0.45), (-0.5, 0.5)):
+        moved = fourier_shift(torch.from_numpy(truth[None, None]), torch.tensor([[shift]]).float())[0, 0, 0].numpy()
+        found = phase_correlation(truth, moved)
+        assert abs(found.rows - shift[0]) <= 0.05 and abs(found.cols - shift[1]) <= 0.05 and found.peak > 0.5
+
+
+def test_the_order_of_the_frames_does_not_change_the_output():
+    net = MultiFrameNet().eval()
+    frames, masks = torch.rand(1, 5, 4, 24, 24) * 3000, (torch.rand(1, 5, 1, 24, 24) > 0.2).float()
+    masks[:, 0] = 1
+    stats = torch.stack([frames.mean((-2, -1)), frames.std((-2, -1))], 2)
+    order = [0, 3, 1, 4, 2]
+    with torch.no_grad():
+        a, b = net(frames, masks, stats), net(frames[:, order], masks[:, order], stats[:, order])
+    assert torch.allclose(a, b, atol=1e-3)
+
+
+def test_a_series_gives_the_reference_at_twice_its_resolution(series, small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    said = []
+    inputs = [series[d] for d in SHIFTS]
+    items = super_resolve_series(inputs[::-1], out, SeriesOptions(reference="2016-01-12"), log=said.append)
+    ds, data = read(out)
+    ref = gdal.Open(small_scene["10m"])
+    assert (ds.RasterXSize, ds.RasterYSize) == (2 * ref.RasterXSize, 2 * ref.RasterYSize)
+    assert ds.GetGeoTransform()[1] == 5 and ds.GetGeoTransform()[0] == ref.GetGeoTransform()[0]
+    assert [ds.GetRasterBand(i + 1).GetDescription() for i in range(4)] == ["B2", "B3", "B4", "B8"]
+    assert items["S2SR_FRAMES"] == "2016-01-12 2016-02-01 2016-02-21 2016-03-12"
+    for date, (dy, dx) in list(SHIFTS.items())[1:]:  # measured shifts in the log and the metadata
+        when = "%s-%s-%s" % (date[:4], date[4:6], date[6:])
+        found = [s for s in ds.GetMetadataItem("S2SR_SHIFTS").split() if s.startswith(when)][0]
+        rows, cols = map(float, found.split(":")[1].split("(")[0].split(","))
+        assert abs(rows - dy) < 0.1 and abs(cols - dx) < 0.1, found
+    # the output keeps the reference's radiometry: every 2 x 2 block near its measured pixel
+    measured = ref.ReadAsArray().astype(np.float64)
+    blocks = data.reshape(4, measured.shape[1], 2, measured.shape[2], 2).mean((2, 4))
+    assert np.median(np.abs(blocks - measured) / measured) < 0.03
+
+
+def test_a_clouded_frame_is_kept_out_where_clouded_and_a_far_shifted_one_left_out(series, tmp_path):
+    said, outputs = [], {}
+    for name, extra in (("clean", []), ("with", ["cloud", "far"]), ("less", [])):
+        keep = list(SHIFTS)[: 3 if name == "less" else 4]
+        outputs[name] = str(tmp_path / ("%s.tif" % name))
+        super_resolve_series([series[d] for d in keep] + [series[e] for e in extra], outputs[name],
+                             SeriesOptions(reference="2016-01-12"), log=said.append)
+    dropped = gdal.Open(outputs["with"]).GetMetadataItem("S2SR_DROPPED")
+    assert dropped.startswith("2016-04-22: shifted by 4.0") and "2016-04-02" not in dropped, dropped
+    assert any("left out" in m and "20160422" in m for m in said)
+    assert any("20160402" in m and "% of the area unusable" in m and "kept out pixel by pixel" in m for m in said)
+    clean, spoiled, fewer = (read(outputs[n])[1] for n in ("clean", "with", "less"))
+    cloud = (slice(None), slice(80, 280), slice(100, 300))  # the cloud's area at 5 m
+    for area in (cloud, (slice(None),) * 3):
+        assert np.abs(spoiled - clean)[area].mean() <= np.abs(fewer - clean)[area].mean()
+
+
+def test_bad_input_is_refused_before_any_work(series, small_scene, tmp_path):
+    out = str(tmp_path / "sr.tif")
+    with pytest.raises(InputError, match="cannot tell the date"):
+        super_resolve_series([small_scene["10m"]], out)
+    with pytest.raises(InputError, match="no acquisition is of the reference date 2020-01-01"):
+        super_resolve_series([series["20160112"]], out, SeriesOptions(reference="2020-01-01"))
+    with pytest.raises(InputError, match="same date"):
+        super_resolve_series([series["20160112"], series["20160112"]], out)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_the_algorithm_loads_the_result_styled(provider, series, tmp_path):
+    import processing
+    from qgis.core import QgsMultiBandColorRenderer, QgsProject
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    out = str(tmp_path / "sr.tif")
+    try:
+        processing.runAndLoadResults("s2sr:multitemporal", {"INPUTS": [series[d] for d in SHIFTS], "FRAMES": 2,
+                                                            "OUTPUT": out})
+        QCoreApplication.processEvents()
+        layers = QgsProject.instance().mapLayersByName("B2 B3 B4 B8 of 2016-03-12 at 5 m (S2 time series, 3 dates)")
+        assert len(layers) == 1 and isinstance(layers[0].renderer(), QgsMultiBandColorRenderer)
+        style = layers[0].renderer()
+        assert (style.redBand(), style.greenBand(), style.blueBand()) == (3, 2, 1)  # true colour
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    assert gdal.Open(out).GetMetadataItem("S2SR_FRAMES") == "2016-03-12 2016-02-21 2016-02-01"

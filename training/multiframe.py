@@ -1,0 +1,242 @@
+"""Train (or resume training) the multi-frame network (models.multiframe) by the Wald protocol on synthetic stacks.
+
+    python -m s2sr.training.multiframe --minutes 60 [--out models/multiframe_rgbn.pt]
+
+A stack is made from one real scene's 10 m bands (B2 B3 B4 B8), the truth: every frame is the scene moved by a
+random sub-pixel shift (Fourier shift of the mirrored scene: no interpolation blur), degraded by the Wald protocol
+(Gaussian of sigma 1/2 px, 2 x 2 block mean) to 20 m, given its own radiometric change (a gain and offset per band
+and a smooth local gain), sensor noise and, in some frames, a cloud (a bright blob its mask flags). Frame 0, the
+reference, is not moved; the network learns 20 m -> 10 m from the stack and runs 10 m -> 5 m (scale invariance).
+Scenes: the OSCD training sites (both dates) of ../shared/data; the OSCD test sites are the validation set, the check
+set (training.checkset) stays unseen. If --out exists the run resumes from it (weights, optimizer, record); it is
+replaced at the end only if the validation score did not fall, and its card (<out without .pt>.md) is written.
+"""
+import argparse
+import datetime
+import logging
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ..core.bands import BANDS_10M
+from ..core.devices import PRECISIONS, autocast, select_precision
+from ..core.metrics import sre
+from ..models import load_checkpoint, save_checkpoint
+from ..models.dsen2 import bicubic, wald
+from ..models.multiframe import MultiFrameNet
+from .data import oscd_root, oscd_sites, read_scene
+
+LOG = logging.getLogger(__name__)
+
+SCALE = 2
+SHIFT_STD = 0.3  # frame shifts, in low-resolution pixels per axis: N(0, this), clipped to +-3 times it
+CLOUDY = 0.3  # share of frames (not the reference) with a cloud
+PATCH = 32  # low-resolution pixels a side of a training stack
+MARGIN = 8  # low-resolution pixels cut off each side after the shift and the degradation
+BATCH = 8
+MAX_FRAMES = 8
+STD_FLOOR = 1.0
+
+
+def scenes(split):
+    """The 10 m bands (float32 (4, rows, cols) DN) of the OSCD sites of `split`, both dates: {name: array}."""
+    root = oscd_root()
+    return {"%s_%d" % (site, d): read_scene(os.path.join(root, site, "imgs_%d" % d))[1]
+            for site in oscd_sites(split, root) for d in (1, 2)}
+
+
+def make_stacks(truth, frames, rng, shift_std=SHIFT_STD, cloudy=CLOUDY):
+    """Synthetic stacks from truth patches (N, bands, H, W) DN (H, W multiples of 2, with 2 * MARGIN pixels to cut
+    off): {"frames" (N, T, bands, h, w), "masks" (N, T, 1, h, w), "stats" (N, T, 2, bands), "truth" (N, bands,
+    2h, 2w), "shifts" (N, T, 2) in low-resolution pixels (row, col)}, h = H / 2 - 2 * MARGIN."""
+    n, bands, rows, cols = truth.shape
+    shifts = np.clip(rng.normal(0, shift_std, (n, frames, 2)), -3 * shift_std, 3 * shift_std)
+    shifts[:, 0] = 0
+    moved = fourier_shift(truth, torch.from_numpy(shifts * SCALE).float())  # (N, T, bands, H, W)
+    low = wald(moved.flatten(0, 1), SCALE).unflatten(0, (n, frames))
+    low = low[..., MARGIN:-MARGIN, MARGIN:-MARGIN]
+    h, w = low.shape[-2:]
+    gains = torch.from_numpy(np.exp(rng.normal(0, 0.1, (n, frames, bands, 1, 1)))).float()
+    level = low.mean((-2, -1), keepdim=True)
+    offsets = torch.from_numpy(rng.normal(0, 0.05, (n, frames, bands, 1, 1))).float() * level
+    field = torch.from_numpy(rng.normal(0, 0.05, (n * frames, 1, 4, 4))).float()
+    local = 1 + F.interpolate(field, size=(h, w), mode="bicubic", align_corners=False).unflatten(0, (n, frames))
+    gains[:, 0], offsets[:, 0], local[:, 0] = 1, 0, 1  # the reference keeps its values
+    low = low * gains * local + offsets
+    low = low + torch.from_numpy(rng.normal(0, 1, low.shape)).float() * (3 + 0.003 * level)
+    masks = torch.ones(n, frames, 1, h, w)
+    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
+                            indexing="ij")
+    for i, t in zip(*np.nonzero(rng.random((n, frames)) < cloudy)):
+        if t == 0:
+            continue
+        cy, cx, ry, rx = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(0.1, 0.5) * h, rng.uniform(0.1, 0.5) * w
+        cloud = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1
+        masks[i, t, 0][cloud] = 0
+        low[i, t][:, cloud] = float(rng.uniform(2000, 8000))
+    truth = truth[..., SCALE * MARGIN : rows - SCALE * MARGIN, SCALE * MARGIN : cols - SCALE * MARGIN]
+    return dict(frames=low, masks=masks, stats=frame_stats(low, masks), truth=truth, shifts=torch.from_numpy(shifts))
+
+
+def fourier_shift(images, shifts):
+    """`images` (N, bands, H, W) moved by `shifts` (N, T, 2) pixels (row, col) each: (N, T, bands, H, W). The image
+    is mirrored to twice its size first, so that the shift is that of a band-limited image without wrap-around."""
+    rows, cols = images.shape[-2:]
+    mirrored = torch.cat([images, images.flip(-2)], -2)
+    mirrored = torch.cat([mirrored, mirrored.flip(-1)], -1)
+    spectrum = torch.fft.rfft2(mirrored)[:, None]
+    ky = torch.fft.fftfreq(2 * rows)[:, None]
+    kx = torch.fft.rfftfreq(2 * cols)[None]
+    phase = ky * shifts[..., 0, None, None] + kx * shifts[..., 1, None, None]  # (N, T, 2H, H + 1)
+    moved = torch.fft.irfft2(spectrum * torch.exp(-2j * np.pi * phase)[:, :, None], s=mirrored.shape[-2:])
+    return moved[..., :rows, :cols]
+
+
+def frame_stats(frames, masks):
+    """Each frame's mean and standard deviation per band over its usable pixels: (N, T, 2, bands)."""
+    count = masks.sum((-2, -1)).clamp(min=1)
+    mean = (frames * masks).sum((-2, -1)) / count
+    var = (((frames - mean[..., None, None]) * masks) ** 2).sum((-2, -1)) / count
+    return torch.stack([mean, var.sqrt().clamp(min=STD_FLOOR)], 2)
+
+
+class StackSampler:
+    """Random truth patches (flips and 90-degree rotations) of the training scenes, drawn in proportion to area."""
+
+    def __init__(self, truths, rng):
+        self.truths = [torch.from_numpy(t) for t in truths.values()]
+        self.rng = rng
+        area = np.array([t.shape[1] * t.shape[2] for t in self.truths], float)
+        self.weights = area / area.sum()
+
+    def batch(self, size, frames):
+        side = SCALE * (PATCH + 2 * MARGIN)
+        crops = []
+        for k in self.rng.choice(len(self.truths), size, p=self.weights):
+            t = self.truths[k]
+            i, j = (int(self.rng.integers(0, n - side + 1)) for n in t.shape[1:])
+            crop = t[:, i : i + side, j : j + side]
+            crops.append(torch.rot90(crop.flip(-1) if self.rng.random() < 0.5 else crop, int(self.rng.integers(4)),
+                                     (1, 2)))
+        return make_stacks(torch.stack(crops), frames, self.rng)
+
+
+def super_resolve_stack(net, stack, block=64, precision="float32"):
+    """The network's output for whole stacks (make_stacks' arrays, any size), block by block with its margin."""
+    frames, masks, stats = stack["frames"], stack["masks"], stack["stats"]
+    h, w = frames.shape[-2:]
+    out = torch.zeros(frames.shape[0], frames.shape[2], SCALE * h, SCALE * w)
+    m = net.margin
+    with torch.no_grad(), autocast("cpu", precision):
+        for i in range(0, h, block):
+            for j in range(0, w, block):
+                r0, c0 = max(0, i - m), max(0, j - m)
+                r1, c1 = min(h, i + block + m), min(w, j + block + m)
+                y = net(frames[..., r0:r1, c0:c1], masks[..., r0:r1, c0:c1], stats).float()
+                out[..., SCALE * i : SCALE * min(h, i + block), SCALE * j : SCALE * min(w, j + block)] = y[
+                    ..., SCALE * (i - r0) : SCALE * (i - r0 + min(block, h - i)),
+                    SCALE * (j - c0) : SCALE * (j - c0 + min(block, w - j))]
+    return out
+
+
+def validation_stacks(truths, frames, seed=0, side=192):
+    """Fixed stacks of `frames` frames over the centre (side x side 10 m pixels, with the margin) of each scene."""
+    rng, stacks = np.random.default_rng(seed), {}
+    full = side + 2 * SCALE * MARGIN
+    for name, t in truths.items():
+        rows, cols = t.shape[1:]
+        if min(rows, cols) < full:
+            continue
+        i, j = (rows - full) // 2 // 2 * 2, (cols - full) // 2 // 2 * 2
+        stacks[name] = make_stacks(torch.from_numpy(t[None, :, i : i + full, j : j + full]), frames, rng)
+    return stacks
+
+
+def gain(net, stacks, precision="float32"):
+    """Mean over the stacks and bands of the network's SRE minus bicubic's (of the reference), dB."""
+    gains = []
+    for stack in stacks.values():
+        truth = stack["truth"][0].numpy()
+        out = super_resolve_stack(net, stack, precision=precision)[0].numpy()
+        base = bicubic(stack["frames"][:, 0], SCALE)[0].numpy()
+        gains.append(np.mean(sre(truth, out)) - np.mean(sre(truth, base)))
+    return float(np.mean(gains))
+
+
+def train(args):
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    sampler = StackSampler(scenes("train"), rng)
+    validation = {t: validation_stacks(scenes("test"), t) for t in (1, 8)}
+    if os.path.exists(args.out):
+        ckpt = load_checkpoint(args.out)
+        net = MultiFrameNet(**ckpt["config"])
+        net.load_state_dict(ckpt["state_dict"])
+        record = ckpt["record"]
+    else:
+        net, ckpt, record = MultiFrameNet(), None, dict(steps=0, seconds=0.0, runs=[])
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.0)
+    if ckpt and "optimizer" in ckpt:
+        opt.load_state_dict(ckpt["optimizer"])
+    net.eval()
+    before = {t: gain(net, v) for t, v in validation.items()}
+    LOG.info("validation before: %s", before)
+    precision = select_precision(args.precision, "cpu")
+    start, steps, last_save = time.time(), 0, time.time()
+    net.train()
+    while time.time() - start < 60 * args.minutes:
+        ramp = min(1.0, 0.02 + steps / 200)
+        for group in opt.param_groups:
+            group["lr"] = args.lr * ramp
+        b = sampler.batch(BATCH, int(rng.integers(1, MAX_FRAMES + 1)))
+        with autocast("cpu", precision):
+            out = net(b["frames"], b["masks"], b["stats"])
+        loss = ((out.float() - b["truth"]).abs() / b["stats"][:, 0, 1, :, None, None]).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        steps += 1
+        if steps % 100 == 0:
+            LOG.info("step %d  %.0f s  L1 %.4f", record["steps"] + steps, time.time() - start, loss.item())
+        if time.time() - last_save > 300:
+            save(args.out + ".partial", net, opt, record, steps, time.time() - start, None)
+            last_save = time.time()
+    net.eval()
+    after = {t: gain(net, v) for t, v in validation.items()}
+    LOG.info("validation after: %s (before %s)", after, before)
+    result = dict(validation=after, date=datetime.date.today().isoformat(), command=" ".join(sys.argv))
+    if ckpt is None or after[8] >= before[8]:
+        save(args.out, net, opt, record, steps, time.time() - start, result)
+        LOG.info("saved %s", args.out)
+    else:
+        save(args.out + ".partial", net, opt, record, steps, time.time() - start, result)
+        LOG.info("validation fell: the run stays in %s.partial", args.out)
+
+
+def save(path, net, opt, record, steps, seconds, result):
+    record = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
+                  runs=record["runs"] + ([result] if result else []))
+    save_checkpoint(dict(config=net.config, state_dict=net.state_dict(), optimizer=opt.state_dict(), record=record,
+                         bands=list(BANDS_10M)), path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                                      "models", "multiframe_rgbn.pt"))
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train(args)
+
+
+if __name__ == "__main__":
+    main()
