@@ -12,7 +12,11 @@ bands: SRE gain over bicubic upsampling of the reference, per band and scene, fo
   card         the best single-image 10 m -> 5 m method the plugin runs, EVOLAND's card model, where ../shared has it
                (scored on the noise-free degraded scene, as s2sr:evaluate scores a card: an edge for it)
 
-    python bench/multitemporal.py [--weights models/multiframe_rgbn.pt] [--seed 0]
+Then, with --oscd, the OSCD test sites' two real dates (L1C, 2015-2018, on one grid per site): both dates' 10 m
+bands degraded to 20 m, the later date restored with the earlier as its second frame, against the network on the
+later date alone and the card model; the measured shift of the earlier date is reported.
+
+    python bench/multitemporal.py [--weights models/multiframe_rgbn.pt] [--seed 0] [--oscd]
 """
 import argparse
 import os
@@ -29,7 +33,9 @@ from s2sr.models import load_checkpoint  # noqa: E402
 from s2sr.models.dsen2 import bicubic  # noqa: E402
 from s2sr.models.multiframe import MultiFrameNet  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
-from s2sr.training.multiframe import SCALE, fourier_shift, make_stacks, super_resolve_stack  # noqa: E402
+from s2sr.models.dsen2 import wald  # noqa: E402
+from s2sr.training.data import oscd_root, oscd_sites, read_scene  # noqa: E402
+from s2sr.training.multiframe import SCALE, fourier_shift, frame_stats, make_stacks, super_resolve_stack  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CARD = os.path.join(ROOT, "..", "shared", "models", "evoland", "carn_light.yaml")
@@ -92,10 +98,40 @@ def card_gain(scene):
     return sre(truth[order], guesses["model"][order]) - sre(truth[order], guesses["bicubic"][order])
 
 
+def oscd_pairs(net):
+    """The OSCD test sites' two real dates (see the module's docstring): a row per site."""
+    print("\n| site | shift of date 1 (rows, cols; peak) | network, 2 dates | network, date 2 alone | card |")
+    print("|---|---|---|---|---|")
+    gains = []
+    for site in oscd_sites("test"):
+        scenes = [read_scene(os.path.join(oscd_root(), site, "imgs_%d" % d)) for d in (2, 1)]
+        truth = scenes[0][1]
+        rows, cols = (n - n % (2 * SCALE) for n in truth.shape[1:])
+        if scenes[1][1].shape != truth.shape:
+            print("| %s | dates on different grids: left out | | | |" % site)
+            continue
+        high = torch.from_numpy(np.stack([s[1][:, :rows, :cols] for s in scenes]))
+        low = wald(high, SCALE)[None]  # (1, 2, 4, h, w): the reference (date 2), then date 1
+        masks = torch.ones(1, 2, 1, *low.shape[-2:])
+        stack = dict(frames=low, masks=masks, stats=frame_stats(low, masks))
+        shift = phase_correlation(low[0, 0, 3].numpy(), low[0, 1, 3].numpy())
+        base = sre(truth[:, :rows, :cols], bicubic(low[:, 0], SCALE)[0].numpy())
+        both = sre(truth[:, :rows, :cols], super_resolve_stack(net, stack)[0].numpy()) - base
+        alone = sre(truth[:, :rows, :cols], super_resolve_stack(net, first(stack, 1))[0].numpy()) - base
+        card = card_gain(scenes[0])
+        gains.append((np.mean(both), np.mean(alone)))
+        print("| %s | %+.2f, %+.2f; %.2f | %+.2f | %+.2f | %s |" % (site, shift.rows, shift.cols, shift.peak,
+                                                                 np.mean(both), np.mean(alone),
+                                                                 "-" if card is None else "%+.2f" % np.mean(card)))
+    both, alone = np.mean(gains, 0)
+    print("| mean | | %+.2f | %+.2f | |" % (both, alone))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", default=os.path.join(ROOT, "models", "multiframe_rgbn.pt"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--oscd", action="store_true", help="also the OSCD test sites' two real dates")
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     ckpt = load_checkpoint(args.weights)
@@ -137,6 +173,8 @@ def main():
         best = np.maximum(single, r["gains"]["card"]) if "card" in r["gains"] else single
         print("%-45s %s" % (r["scene"], " ".join("%s %+.2f/%+.2f" % (b, g, g - s) for b, g, s in zip(
             BANDS_10M, r["gains"]["network"], best))))
+    if args.oscd:
+        oscd_pairs(net)
 
 
 if __name__ == "__main__":

@@ -160,8 +160,8 @@ def super_resolve_series(inputs, output, options=SeriesOptions(), progress=None,
 
 def _run(inputs, output, options, progress, is_cancelled, log, folder):
     series = open_series(inputs, folder)
-    net = models.load_multiframe(options.folders(), "cpu", select_precision(options.runtime.precision, "cpu"))
     order = _by_preference(series, options.reference)
+    net = models.load_multiframe(options.folders(), "cpu", select_precision(options.runtime.precision, "cpu"))
     reference_ds = open_input(order[0].stack, 1, 4)
     plan = plan_grid({1: source_of(reference_ds, 1)}, _extent(options, reference_ds.GetProjection()))
     windows = _sample_windows(plan)

