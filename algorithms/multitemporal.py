@@ -2,6 +2,7 @@
 from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -23,6 +24,7 @@ class MultiTemporalAlgorithm(S2SRAlgorithm):
     SNOW = "SNOW"
     EXTENT = "EXTENT"
     OUTPUT = "OUTPUT"
+    ALL_DATES = "ALL_DATES"
 
     def name(self):
         return "multitemporal"
@@ -46,9 +48,15 @@ class MultiTemporalAlgorithm(S2SRAlgorithm):
                                                                             "reference)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Super-resolved B2 B3 B4 B8 at twice the resolution")))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            self.ALL_DATES, self.tr("Also every date as the reference in turn, <date>.tif each (a rolling window)"),
+            optional=True, createByDefault=False))
 
     def process(self, parameters, context, feedback):
-        from ..run.multitemporal import SeriesOptions, super_resolve_series
+        import os
+        import shutil
+
+        from ..run.multitemporal import SeriesOptions, super_resolve_dates, super_resolve_series
 
         extent = crs = None
         if parameters.get(self.EXTENT) is not None:
@@ -60,11 +68,21 @@ class MultiTemporalAlgorithm(S2SRAlgorithm):
                                 reference=self.parameterAsString(parameters, self.REFERENCE, context).strip(),
                                 frames=self.parameterAsInt(parameters, self.FRAMES, context),
                                 snow=self.parameterAsBoolean(parameters, self.SNOW, context))
-        items = super_resolve_series(self.parameterAsFileList(parameters, self.INPUTS, context), output, options,
-                                     feedback.setProgress, feedback.isCanceled, feedback.pushInfo)
+        inputs = self.parameterAsFileList(parameters, self.INPUTS, context)
+        folder = self.parameterAsString(parameters, self.ALL_DATES, context) if parameters.get(self.ALL_DATES) else ""
+        results = {self.OUTPUT: output}
+        if folder:  # every date; OUTPUT the reference's (the given date, else the latest made)
+            made = super_resolve_dates(inputs, folder, options, feedback.setProgress, feedback.isCanceled,
+                                       feedback.pushInfo)
+            date = options.reference if options.reference in made else sorted(made)[-1]
+            shutil.copyfile(os.path.join(folder, date + ".tif"), output)
+            items, results[self.ALL_DATES] = made[date], folder
+        else:
+            items = super_resolve_series(inputs, output, options, feedback.setProgress, feedback.isCanceled,
+                                         feedback.pushInfo)
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)
             details.name = self.tr("B2 B3 B4 B8 of {} at {} m (S2 time series, {} dates)").format(
                 items["S2SR_REFERENCE_DATE"], items["S2SR_RESOLUTION"], len(items["S2SR_FRAMES"].split()))
             details.setPostProcessor(StylePostProcessor.create(BANDS_10M))
-        return {self.OUTPUT: output}
+        return results

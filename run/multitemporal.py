@@ -3,6 +3,7 @@
 
     python -m s2sr.run.multitemporal OUTPUT.tif INPUT... [--reference YYYY-MM-DD] [--frames 8] [--snow]
         [--extent XMIN YMIN XMAX YMAX]
+    python -m s2sr.run.multitemporal FOLDER INPUT... --all-dates [--frames 8]     (every date as the reference)
 
 An input is a product (.zip, .SAFE folder or its metadata file) or a raster of B2 B3 B4 B8 at 10 m whose file name
 holds its date (YYYYMMDD). Every acquisition is brought onto the reference's 10 m grid (exactly, where it lies on
@@ -158,6 +159,35 @@ def super_resolve_series(inputs, output, options=SeriesOptions(), progress=None,
             gdal.Unlink("%s/%s" % (folder, name))
 
 
+def super_resolve_dates(inputs, folder, options=SeriesOptions(), progress=None, is_cancelled=None, log=LOG.info):
+    """Every acquisition of `inputs` as the reference in turn, with its nearest `options.frames` others (a rolling
+    window over the series): <folder>/<date>.tif each. Returns {date: the output's metadata items}; an acquisition
+    that cannot be the reference (clouded, say) is skipped, and the log says why."""
+    from dataclasses import replace
+
+    check_outputs({"ALL_DATES": folder}, list(inputs))
+    scratch = "/vsimem/s2sr_dates_%s" % uuid.uuid4().hex
+    try:
+        dates = [str(a.date) for a in open_series(inputs, scratch)]
+    finally:
+        for name in gdal.ReadDir(scratch) or []:
+            gdal.Unlink("%s/%s" % (scratch, name))
+    os.makedirs(folder, exist_ok=True)
+    made = {}
+    for i, date in enumerate(dates):
+        def part(percent, i=i):
+            if progress:
+                progress((100.0 * i + percent) / len(dates))
+        try:
+            made[date] = super_resolve_series(inputs, os.path.join(folder, date + ".tif"),
+                                              replace(options, reference=date), part, is_cancelled, log)
+        except InputError as err:
+            log(tr("no output for %s: %s") % (date, err))
+    if not made:
+        raise InputError(tr("no acquisition could be super-resolved: %s") % "; ".join(dates))
+    return made
+
+
 def _run(inputs, output, options, progress, is_cancelled, log, folder):
     series = open_series(inputs, folder)
     order = _by_preference(series, options.reference)
@@ -308,12 +338,17 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=8, help="other acquisitions to use at most (default 8)")
     parser.add_argument("--snow", action="store_true", help="snow is unusable too")
     parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"))
+    parser.add_argument("--all-dates", action="store_true", help="OUTPUT is a folder: every acquisition as the "
+                        "reference in turn, <date>.tif each")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    options = SeriesOptions(extent=tuple(args.extent) if args.extent else None, reference=args.reference,
+                            frames=args.frames, snow=args.snow)
     try:
-        super_resolve_series(args.inputs, args.output, SeriesOptions(
-            extent=tuple(args.extent) if args.extent else None, reference=args.reference, frames=args.frames,
-            snow=args.snow))
+        if args.all_dates:
+            super_resolve_dates(args.inputs, args.output, options)
+        else:
+            super_resolve_series(args.inputs, args.output, options)
     except InputError as err:
         parser.exit(2, "error: %s\n" % err)
 

@@ -161,3 +161,19 @@ def test_an_l2a_product_gives_its_date_offsets_and_unusable_pixels(series, tmp_p
     assert ds.GetGeoTransform()[0] == 440000 and ds.GetGeoTransform()[1] == 5
     west, east = data[:, :, : 2 * 60], data[:, :, 2 * 62 :]  # 600 m = 60 pixels of 10 m
     assert (west == 0).all() and (east > 1000).mean() > 0.99  # no data; DN + 1000 kept
+
+
+@needs_weights
+def test_every_date_as_the_reference_in_a_rolling_window(provider, series, tmp_path):
+    import processing
+
+    folder, out = str(tmp_path / "dates"), str(tmp_path / "sr.tif")
+    result = processing.run("s2sr:multitemporal", {"INPUTS": [series[d] for d in SHIFTS], "FRAMES": 2,
+                                                   "REFERENCE": "2016-02-01", "ALL_DATES": folder, "OUTPUT": out})
+    assert sorted(os.listdir(folder)) == ["2016-01-12.tif", "2016-02-01.tif", "2016-02-21.tif", "2016-03-12.tif"]
+    assert result["ALL_DATES"] == folder
+    for name in os.listdir(folder):
+        ds = gdal.Open(os.path.join(folder, name))
+        assert ds.GetMetadataItem("S2SR_REFERENCE_DATE") == name[:-4] and len(
+            ds.GetMetadataItem("S2SR_FRAMES").split()) == 3
+    np.testing.assert_array_equal(read(out)[1], read(os.path.join(folder, "2016-02-01.tif"))[1])
