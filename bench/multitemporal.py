@@ -50,7 +50,7 @@ def stack_of(scene, seed):
 
 
 def first(stack, count):
-    return {k: v[:, :count] if k in ("frames", "masks", "stats") else v for k, v in stack.items()}
+    return {k: v[:, :count] if k in ("frames", "masks", "stats", "shifts", "measured") else v for k, v in stack.items()}
 
 
 def registered(stack):
@@ -113,8 +113,9 @@ def oscd_pairs(net):
         high = torch.from_numpy(np.stack([s[1][:, :rows, :cols] for s in scenes]))
         low = wald(high, SCALE)[None]  # (1, 2, 4, h, w): the reference (date 2), then date 1
         masks = torch.ones(1, 2, 1, *low.shape[-2:])
-        stack = dict(frames=low, masks=masks, stats=frame_stats(low, masks))
         shift = phase_correlation(low[0, 0, 3].numpy(), low[0, 1, 3].numpy())
+        stack = dict(frames=low, masks=masks, stats=frame_stats(low, masks),
+                     measured=torch.tensor([[[0.0, 0.0], [shift.rows, shift.cols]]]))
         base = sre(truth[:, :rows, :cols], bicubic(low[:, 0], SCALE)[0].numpy())
         both = sre(truth[:, :rows, :cols], super_resolve_stack(net, stack)[0].numpy()) - base
         alone = sre(truth[:, :rows, :cols], super_resolve_stack(net, first(stack, 1))[0].numpy()) - base
@@ -148,6 +149,7 @@ def main():
         for count in COUNTS:
             part = first(stack, count)
             moved, shifts = registered(part)
+            part["measured"] = torch.tensor([[(s.rows, s.cols) for s in shifts]]).float()  # as the run measures them
             estimates = {"network": super_resolve_stack(net, part)[0].numpy(),
                          "mean": bicubic(torch.from_numpy(np.nanmean(moved, 0))[None], SCALE)[0].numpy(),
                          "median": bicubic(torch.from_numpy(np.nanmedian(moved, 0))[None], SCALE)[0].numpy(),

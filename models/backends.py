@@ -76,17 +76,19 @@ class MultiFrameTorch(Network):
     """The multi-frame network (models.multiframe) in PyTorch on `device`, its convolutions in `precision`. Unlike the
     single-image networks it is called with a stack: frames (N, T, 4, rows, cols) DN of B2 B3 B4 B8, frame 0 the
     reference; masks (N, T, 1, rows, cols), 1 where a frame's pixel may be used; stats (N, T, 2, 4), each frame's
-    mean and standard deviation per band over the scene. It gives the reference's bands at twice its resolution."""
+    mean and standard deviation per band over the scene; shifts (N, T, 2), each frame's measured shift against the
+    reference in pixels (rows, cols). It gives the reference's bands at twice its resolution."""
     bands, inputs, scale, per_10m = BANDS_10M, (1,), 2, 2
 
     def __init__(self, module, version="", device="cpu", precision="float32"):
         self.module, self.version, self.device, self.precision = module, version, device, precision
         self.margin = module.margin
 
-    def __call__(self, frames, masks, stats):
+    def __call__(self, frames, masks, stats, shifts):
         import torch
 
-        tensors = [torch.from_numpy(np.ascontiguousarray(a, np.float32)).to(self.device) for a in (frames, masks, stats)]
+        tensors = [torch.from_numpy(np.ascontiguousarray(a, np.float32)).to(self.device)
+                   for a in (frames, masks, stats, shifts)]
         try:
             with torch.inference_mode(), autocast(self.device, self.precision):
                 return self.module(*tensors).float().cpu().numpy()

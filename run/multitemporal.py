@@ -246,13 +246,14 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
     out = OutputRaster(output, out_plan, BANDS_10M, first.DataType, 0, metadata, reference.acquisition.offsets,
                        options.block * net.per_10m)
     stats = np.stack([f.stats for f in frames])[None]
+    shifts = np.array([[(f.shift.rows, f.shift.cols) if f.shift else (0.0, 0.0) for f in frames]], np.float32)
     try:
         cores = [(r, c, min(options.block, plan.rows - r), min(options.block, plan.cols - c))
                  for r in range(0, plan.rows, options.block) for c in range(0, plan.cols, options.block)]
         for done, core in enumerate(cores, 1):
             if is_cancelled and is_cancelled():
                 raise Cancelled()
-            _run_block(net, frames, stats, plan, core, out)
+            _run_block(net, frames, stats, shifts, plan, core, out)
             if progress:
                 progress(100.0 * done / len(cores))
         out.commit()
@@ -262,7 +263,7 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
     return metadata
 
 
-def _run_block(net, frames, stats, plan, core, out):
+def _run_block(net, frames, stats, shifts, plan, core, out):
     """Read one block with the network's margin from every frame, fuse, write its core at the output's pixel."""
     row, col, rows, cols = core
     m = net.margin
@@ -273,7 +274,7 @@ def _run_block(net, frames, stats, plan, core, out):
     usable = ~np.stack([bad for _, bad in read])[:, None]
     means = stats[0, :, 0, :, None, None]
     filled = np.where(np.isnan(data), means, data)  # the masks keep them out; the reference's show through bicubic
-    result = net(filled[None], usable[None].astype(np.float32), stats)[0]
+    result = net(filled[None], usable[None].astype(np.float32), stats, shifts)[0]
     k = net.per_10m
     top, left = k * (row - r0), k * (col - c0)
     result = result[:, top : top + k * rows, left : left + k * cols]

@@ -66,9 +66,11 @@ def test_the_order_of_the_frames_does_not_change_the_output():
     frames, masks = torch.rand(1, 5, 4, 24, 24) * 3000, (torch.rand(1, 5, 1, 24, 24) > 0.2).float()
     masks[:, 0] = 1
     stats = torch.stack([frames.mean((-2, -1)), frames.std((-2, -1))], 2)
+    shifts = torch.rand(1, 5, 2) - 0.5
     order = [0, 3, 1, 4, 2]
     with torch.no_grad():
-        a, b = net(frames, masks, stats), net(frames[:, order], masks[:, order], stats[:, order])
+        a = net(frames, masks, stats, shifts)
+        b = net(frames[:, order], masks[:, order], stats[:, order], shifts[:, order])
     assert torch.allclose(a, b, atol=1e-3)
 
 

@@ -35,6 +35,7 @@ LOG = logging.getLogger(__name__)
 
 SCALE = 2
 SHIFT_STD = 0.3  # frame shifts, in low-resolution pixels per axis: N(0, this), clipped to +-3 times it
+SHIFT_ERROR = 0.03  # the error of a measured shift (core.registration), pixels: what the network is given
 CLOUDY = 0.3  # share of frames (not the reference) with a cloud
 PATCH = 32  # low-resolution pixels a side of a training stack
 MARGIN = 8  # low-resolution pixels cut off each side after the shift and the degradation
@@ -53,7 +54,8 @@ def scenes(split):
 def make_stacks(truth, frames, rng, shift_std=SHIFT_STD, cloudy=CLOUDY):
     """Synthetic stacks from truth patches (N, bands, H, W) DN (H, W multiples of 2, with 2 * MARGIN pixels to cut
     off): {"frames" (N, T, bands, h, w), "masks" (N, T, 1, h, w), "stats" (N, T, 2, bands), "truth" (N, bands,
-    2h, 2w), "shifts" (N, T, 2) in low-resolution pixels (row, col)}, h = H / 2 - 2 * MARGIN."""
+    2h, 2w), "shifts" (N, T, 2) in low-resolution pixels (row, col), "measured": the same as a measurement gives them
+    (SHIFT_ERROR)}, h = H / 2 - 2 * MARGIN."""
     n, bands, rows, cols = truth.shape
     shifts = np.clip(rng.normal(0, shift_std, (n, frames, 2)), -3 * shift_std, 3 * shift_std)
     shifts[:, 0] = 0
@@ -80,7 +82,9 @@ def make_stacks(truth, frames, rng, shift_std=SHIFT_STD, cloudy=CLOUDY):
         masks[i, t, 0][cloud] = 0
         low[i, t][:, cloud] = float(rng.uniform(2000, 8000))
     truth = truth[..., SCALE * MARGIN : rows - SCALE * MARGIN, SCALE * MARGIN : cols - SCALE * MARGIN]
-    return dict(frames=low, masks=masks, stats=frame_stats(low, masks), truth=truth, shifts=torch.from_numpy(shifts))
+    measured = shifts + rng.normal(0, SHIFT_ERROR, shifts.shape) * (np.arange(frames) > 0)[None, :, None]
+    return dict(frames=low, masks=masks, stats=frame_stats(low, masks), truth=truth, shifts=torch.from_numpy(shifts),
+                measured=torch.from_numpy(measured).float())
 
 
 def fourier_shift(images, shifts):
@@ -127,8 +131,9 @@ class StackSampler:
 
 
 def super_resolve_stack(net, stack, block=64, precision="float32"):
-    """The network's output for whole stacks (make_stacks' arrays, any size), block by block with its margin."""
-    frames, masks, stats = stack["frames"], stack["masks"], stack["stats"]
+    """The network's output for whole stacks (make_stacks' arrays, any size; the shifts given as "measured"), block
+    by block with its margin."""
+    frames, masks, stats, shifts = stack["frames"], stack["masks"], stack["stats"], stack["measured"]
     h, w = frames.shape[-2:]
     out = torch.zeros(frames.shape[0], frames.shape[2], SCALE * h, SCALE * w)
     m = net.margin
@@ -137,7 +142,7 @@ def super_resolve_stack(net, stack, block=64, precision="float32"):
             for j in range(0, w, block):
                 r0, c0 = max(0, i - m), max(0, j - m)
                 r1, c1 = min(h, i + block + m), min(w, j + block + m)
-                y = net(frames[..., r0:r1, c0:c1], masks[..., r0:r1, c0:c1], stats).float()
+                y = net(frames[..., r0:r1, c0:c1], masks[..., r0:r1, c0:c1], stats, shifts).float()
                 out[..., SCALE * i : SCALE * min(h, i + block), SCALE * j : SCALE * min(w, j + block)] = y[
                     ..., SCALE * (i - r0) : SCALE * (i - r0 + min(block, h - i)),
                     SCALE * (j - c0) : SCALE * (j - c0 + min(block, w - j))]
@@ -195,7 +200,7 @@ def train(args):
             group["lr"] = args.lr * ramp
         b = sampler.batch(BATCH, int(rng.integers(1, MAX_FRAMES + 1)))
         with autocast("cpu", precision):
-            out = net(b["frames"], b["masks"], b["stats"])
+            out = net(b["frames"], b["masks"], b["stats"], b["measured"])
         loss = ((out.float() - b["truth"]).abs() / b["stats"][:, 0, 1, :, None, None]).mean()
         opt.zero_grad()
         loss.backward()
