@@ -117,6 +117,27 @@ class Frame:
                                  None) if acquisition.scl else None
         self.shift = self.stats = None
 
+    def assess(self, windows, reference):
+        """Read the sample `windows` (row, col, rows, cols): the share of the area unusable, the statistics per band
+        and, against `reference` (a Frame; None for the reference itself), the shift. Returns why the acquisition
+        cannot be used, or None."""
+        self.samples = [self.read(w)[0] for w in windows]
+        self.clouded = float(np.mean([np.isnan(s[0]).mean() for s in self.samples]))
+        if self.clouded > MAX_CLOUDED:
+            return tr("%.0f %% of the area unusable (cloud, shadow, no data)") % (100 * self.clouded)
+        if reference is not None:
+            self.shift = median_shift(np.concatenate(reference.samples, 2)[3:], np.concatenate(self.samples, 2)[3:],
+                                      _strips(windows))
+            if self.shift is None or self.shift.peak < MIN_PEAK:
+                return tr("too different from the reference to measure its shift (correlation %.2f)") % (
+                    self.shift.peak if self.shift else 0)
+            if np.hypot(self.shift.rows, self.shift.cols) > MAX_SHIFT:
+                return tr("shifted by %.2f, %.2f pixels against the reference (at most %g)") % (
+                    self.shift.rows, self.shift.cols, MAX_SHIFT)
+        values = np.concatenate([s.reshape(4, -1) for s in self.samples], 1)
+        self.stats = np.stack([np.nanmean(values, 1), np.maximum(np.nanstd(values, 1), 1.0)]).astype(np.float32)
+        return None
+
     def _on_grid(self, path, plan, vrt, resampling, log):
         ds = checked(tr("cannot read %s") % path, gdal.Open, path)
         source = source_of(ds, 1) if ds.GetGeoTransform() else None
@@ -200,32 +221,16 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
         if len(frames) == 1 + options.frames:
             break
         frame = Frame(acquisition, plan, folder, options.snow, log)
-        samples = [frame.read(w)[0] for w in windows]
-        clouded = float(np.mean([np.isnan(s[0]).mean() for s in samples]))
-        why = None
-        if clouded > MAX_CLOUDED:
-            why = tr("%.0f %% of the area unusable (cloud, shadow, no data)") % (100 * clouded)
-        elif frames:
-            frame.shift = median_shift(np.concatenate(frames[0].samples, 2)[3:], np.concatenate(samples, 2)[3:],
-                                       _strips(windows))
-            if frame.shift is None or frame.shift.peak < MIN_PEAK:
-                why = tr("too different from the reference to measure its shift (correlation %.2f)") % (
-                    frame.shift.peak if frame.shift else 0)
-            elif np.hypot(frame.shift.rows, frame.shift.cols) > MAX_SHIFT:
-                why = tr("shifted by %.2f, %.2f pixels against the reference (at most %g)") % (
-                    frame.shift.rows, frame.shift.cols, MAX_SHIFT)
+        why = frame.assess(windows, frames[0] if frames else None)
         if why:
             dropped.append("%s: %s" % (acquisition.date, why))
             log(tr("left out %s (%s): %s") % (acquisition.path, acquisition.date, why))
             if not frames and options.reference:
                 raise InputError(tr("the reference acquisition of %s cannot be used: %s") % (acquisition.date, why))
             continue
-        if clouded > 0.01:
+        if frame.clouded > 0.01:
             log(tr("%s (%s): %.0f %% of the area unusable (cloud, shadow, no data), kept out pixel by pixel")
-                % (acquisition.path, acquisition.date, 100 * clouded))
-        values = np.concatenate([s.reshape(4, -1) for s in samples], 1)
-        frame.stats = np.stack([np.nanmean(values, 1), np.maximum(np.nanstd(values, 1), 1.0)]).astype(np.float32)
-        frame.samples = samples
+                % (acquisition.path, acquisition.date, 100 * frame.clouded))
         frames.append(frame)
     if not frames:
         raise InputError(tr("no acquisition is usable over this area (%s): choose another area or other dates")
