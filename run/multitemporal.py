@@ -12,7 +12,8 @@ the same grid; else warped by cubic resampling, and the log says so). Pixels tha
 an acquisition clouded over more than MAX_CLOUDED of the area is left out, and so is one whose shift against the
 reference (core.registration, phase correlation on B8) exceeds MAX_SHIFT pixels or whose correlation is weaker
 than MIN_PEAK (it changed too much to be measured); the log and the output's metadata name each with the reason.
-The reference's own unusable pixels are no data in the output.
+The reference's own unusable pixels are no data in the output. A self-check (`fusion_check`) scores the fusion on
+the scene itself at twice the pixel size and keeps the reference alone where the fusion loses.
 """
 import datetime
 import logging
@@ -26,6 +27,7 @@ from osgeo import gdal, osr
 
 from ..core import clouds
 from ..core.bands import BANDS_10M
+from ..core.degrade import degrade
 from ..core.devices import select_precision
 from ..core.errors import Cancelled, InputError, tr
 from ..core.gdal_calls import checked
@@ -45,6 +47,7 @@ MIN_PEAK = 0.1  # weakest phase-correlation peak whose shift is trusted
 SAMPLES = 6  # windows per side sampled for the statistics, the cloud cover and the shifts
 SAMPLE_SIDE = 64  # pixels a side of those windows
 BLOCK = 192  # 10 m pixels a side of the blocks the network runs on
+CHECK_SAMPLES, CHECK_SIDE = 3, 128  # the self-check's windows: per side, and their side in 10 m pixels
 DATE = re.compile(r"(20\d\d)(\d\d)(\d\d)")
 
 
@@ -235,6 +238,19 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
     if not frames:
         raise InputError(tr("no acquisition is usable over this area (%s): choose another area or other dates")
                          % "; ".join(dropped))
+    check = "off"
+    if options.self_check and len(frames) > 1:
+        fused, alone = fusion_check(net, [_window_stack(frames, w) for w in _sample_windows(plan, CHECK_SAMPLES,
+                                                                                            CHECK_SIDE)])
+        check = tr("Wald protocol on the scene: %d acquisitions fused %.2f dB, the reference alone %.2f dB") % (
+            len(frames), fused, alone)
+        log(tr("self-check (%s)") % check)
+        if fused < alone:
+            why = tr("the self-check found the fusion worse than the reference alone (the other acquisitions changed, "
+                     "or hold clouds the masks missed)")
+            dropped += ["%s: %s" % (f.date, why) for f in frames[1:]]
+            log(tr("left out every other acquisition: %s; the reference alone is super-resolved") % why)
+            frames = frames[:1]
     reference = frames[0]
     shifts = " ".join("%s:%+.2f,%+.2f(%.2f)" % (f.date, f.shift.rows, f.shift.cols, f.shift.peak) for f in frames[1:])
     log(tr("reference %s; %d other acquisition(s): %s") % (reference.date, len(frames) - 1, shifts or "none"))
@@ -245,6 +261,7 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
         "S2SR_RESOLUTION": "%g" % out_plan.res,
         "S2SR_FRAMES": " ".join(str(f.date) for f in frames),
         "S2SR_SHIFTS": shifts or "none (one acquisition)", "S2SR_DROPPED": " | ".join(dropped) or "none",
+        "S2SR_SELF_CHECK": check,
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     first = reference_ds.GetRasterBand(1)
@@ -298,6 +315,38 @@ def _extent(options, wkt):
     return osr.CoordinateTransformation(given, target).TransformBounds(*options.extent, 21)
 
 
+def _window_stack(frames, window):
+    """(data (T, 4, rows, cols) with NaN where unusable, shifts (T, 2), stats (T, 2, 4)) of the frames over a window."""
+    data = np.stack([f.read(window)[0] for f in frames])
+    shifts = np.array([(f.shift.rows, f.shift.cols) if f.shift else (0.0, 0.0) for f in frames], np.float32)
+    return data, shifts, np.stack([f.stats for f in frames])
+
+
+def fusion_check(net, stacks):
+    """The self-check of a fusion by the Wald protocol on the scene itself: every frame of each stack (`_window_stack`'s
+    (data, shifts, stats)) degraded to twice its pixel, restored by the network with all the frames and with the
+    reference alone, each compared with the reference's measured pixels. Returns the SRE (dB, errors pooled over the
+    windows, mean over the bands) of the fusion and of the reference alone; windows whose reference has unusable
+    pixels are left out (both -inf where none is left)."""
+    errors, truth, count = {"fused": 0.0, "alone": 0.0}, np.zeros(4), 0
+    for data, shifts, stats in stacks:
+        rows, cols = (n - n % 2 for n in data.shape[-2:])
+        data = data[..., :rows, :cols]
+        if np.isnan(data[0]).any():
+            continue
+        usable = ~np.isnan(data).any(1, keepdims=True)
+        low = degrade(np.where(usable, data, stats[:, 0, :, None, None]), 2)
+        masks = usable.reshape(len(data), 1, rows // 2, 2, cols // 2, 2).all((3, 5)).astype(np.float32)
+        for name, k in (("fused", len(data)), ("alone", 1)):
+            out = net(low[None, :k], masks[None, :k], stats[None, :k], shifts[None, :k] / 2)[0]
+            errors[name] = errors[name] + ((out - data[0]) ** 2).sum((1, 2))
+        truth, count = truth + data[0].sum((1, 2)), count + rows * cols
+    if not count:
+        return float("-inf"), float("-inf")
+    return tuple(float(np.mean(10 * np.log10((truth / count) ** 2 / np.maximum(errors[k] / count, 1e-12))))
+                 for k in ("fused", "alone"))
+
+
 def _by_preference(series, reference):
     """The acquisitions in the order they are tried: the reference (the one of that date, else the latest) first,
     then the others by their distance in time from it."""
@@ -313,12 +362,12 @@ def _by_preference(series, reference):
     return [latest[0]] + sorted(latest[1:], key=lambda a: abs((a.date - latest[0].date).days))
 
 
-def _sample_windows(plan):
-    """SAMPLES x SAMPLES windows (row, col, rows, cols) spread over the plan."""
-    side = min(SAMPLE_SIDE, plan.rows, plan.cols)
+def _sample_windows(plan, samples=SAMPLES, side=SAMPLE_SIDE):
+    """samples x samples windows (row, col, rows, cols) of `side` pixels spread over the plan."""
+    side = min(side, plan.rows, plan.cols)
 
     def starts(size):
-        return sorted({round(i * (size - side) / max(SAMPLES - 1, 1)) for i in range(SAMPLES)})
+        return sorted({round(i * (size - side) / max(samples - 1, 1)) for i in range(samples)})
 
     return [(r, c, side, side) for r in starts(plan.rows) for c in starts(plan.cols)]
 

@@ -179,3 +179,23 @@ def test_every_date_as_the_reference_in_a_rolling_window(provider, series, tmp_p
         assert ds.GetMetadataItem("S2SR_REFERENCE_DATE") == name[:-4] and len(
             ds.GetMetadataItem("S2SR_FRAMES").split()) == 3
     np.testing.assert_array_equal(read(out)[1], read(os.path.join(folder, "2016-02-01.tif"))[1])
+
+
+@needs_weights
+def test_the_self_check_keeps_a_fusion_that_helps_and_drops_one_that_hurts(series, small_scene, tmp_path):
+    """Shifted copies help at reduced scale: kept. A date whose ground changed (half of it another place) makes the
+    fusion worse there: every other acquisition is left out, named, and the reference alone is super-resolved."""
+    helped = super_resolve_series([series[d] for d in SHIFTS], str(tmp_path / "helped.tif"),
+                                  SeriesOptions(reference="2016-01-12"))
+    fused, alone = (float(v.split()[0]) for v in helped["S2SR_SELF_CHECK"].split("fused ")[1].split("alone "))
+    assert fused > alone and len(helped["S2SR_FRAMES"].split()) == 4
+    truth = gdal.Open(small_scene["10m"]).ReadAsArray().astype(np.float32)
+    changed = truth.copy()
+    changed[:, :, : truth.shape[2] // 2] = truth[:, ::-1, : truth.shape[2] // 2]  # the western half mirrored
+    path = write_like(small_scene["10m"], str(tmp_path / "T18SVG_20160501_B2348.tif"), changed)
+    said = []
+    hurt = super_resolve_series([series["20160112"], path], str(tmp_path / "hurt.tif"),
+                                SeriesOptions(reference="2016-01-12"), log=said.append)
+    assert hurt["S2SR_FRAMES"] == "2016-01-12" and "2016-05-01: the self-check found the fusion worse" in hurt[
+        "S2SR_DROPPED"], hurt
+    assert any("the reference alone is super-resolved" in m for m in said)
