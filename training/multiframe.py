@@ -214,7 +214,8 @@ def train(args):
     net.eval()
     after = {t: gain(net, v) for t, v in validation.items()}
     LOG.info("validation after: %s (before %s)", after, before)
-    result = dict(validation=after, date=datetime.date.today().isoformat(), command=" ".join(sys.argv))
+    result = dict(validation=after, date=datetime.date.today().isoformat(),
+                  command="python -m s2sr.training.multiframe " + " ".join(sys.argv[1:]))
     if ckpt is None or after[8] >= before[8]:
         save(args.out, net, opt, record, steps, time.time() - start, result)
         multiframe_card(args.out, load_checkpoint(args.out))
