@@ -103,7 +103,8 @@ def run_path(paths, targets, output, tile, precision, self_check, confidence, ba
 
 def run_series(path, frames, output, folder, precision):
     """Child process: s2sr:multitemporal's run on the 10 m scene given as 1 + `frames` dated acquisitions (links to
-    one file: the same work as different dates); prints wall time and peak RSS as JSON."""
+    one file: the same work as different dates, the self-check off, as it would keep the reference alone for copies
+    of it); prints wall time and peak RSS as JSON."""
     from s2sr.run.multitemporal import SeriesOptions, super_resolve_series
 
     dated = []
@@ -113,8 +114,9 @@ def run_series(path, frames, output, folder, precision):
             os.symlink(os.path.abspath(path), link)
         dated.append(link)
     start = time.time()
-    super_resolve_series(dated, output, SeriesOptions(frames=frames, runtime=Runtime(precision=precision)),
-                         log=lambda m: None)
+    items = super_resolve_series(dated, output, SeriesOptions(frames=frames, self_check=False,
+                                                              runtime=Runtime(precision=precision)), log=lambda m: None)
+    assert len(items["S2SR_FRAMES"].split()) == frames + 1, items["S2SR_FRAMES"]
     print(json.dumps({"wall_s": time.time() - start, "self_check_s": 0.0,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
