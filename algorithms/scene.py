@@ -12,7 +12,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsRasterLayer,
 )
-from osgeo import gdal
+from ..core.gdal_calls import remove_files
 
 from .. import models
 from ..models.cards import find_cards, read_card
@@ -142,8 +142,7 @@ class SceneAlgorithm(S2SRAlgorithm):
         except ExtentError as err:  # the core names the extent in the rasters' CRS; the user's words instead
             raise QgsProcessingException(self.outside) from err
         finally:
-            for name in gdal.ReadDir(folder) or []:
-                gdal.Unlink("%s/%s" % (folder, name))
+            remove_files(folder)
 
     def process_scene(self, parameters, context, feedback, folder):
         """Do the work; `folder` is a /vsimem folder for temporary VRTs, emptied afterwards."""

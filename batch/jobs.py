@@ -7,11 +7,10 @@ import time
 import uuid
 from dataclasses import asdict, replace
 
-from osgeo import gdal
 
 from . import inputs
 from ..core.errors import InputError
-from ..core.gdal_calls import opened
+from ..core.gdal_calls import opened, remove_files
 from ..run.pipeline import super_resolve
 from ..core.product import open_path
 from ..core.version import plugin_version
@@ -55,8 +54,7 @@ def _super_resolve(path, output, options, made):
         super_resolve(replace(scene, metadata=dict(scene.metadata, **{KEY: made})), output, options,
                       log=lambda message: LOG.info("%s: %s", path, message))
     finally:
-        for name in gdal.ReadDir(folder) or []:
-            gdal.Unlink("%s/%s" % (folder, name))
+        remove_files(folder)
 
 
 def _key(path, options):

@@ -60,28 +60,34 @@ def first(stack, count):
     return {k: v[:, :count] if k in ("frames", "masks", "stats", "shifts", "measured") else v for k, v in stack.items()}
 
 
+def matched(stack):
+    """Every frame's values brought to the reference's mean and standard deviation per band: (T, bands, h, w)."""
+    frames, stats = stack["frames"][0], stack["stats"][0]
+    mean, std = stats[:, 0, :, None, None], stats[:, 1, :, None, None]
+    return (frames - mean) / std * std[0] + mean[0]
+
+
 def registered(stack):
     """Every frame moved back onto the reference by its measured shift, radiometry matched to the reference;
     NaN where it is masked: (T, bands, h, w) and the measured shifts."""
-    frames, masks, stats = stack["frames"][0], stack["masks"][0], stack["stats"][0]
-    matched = (frames - stats[:, 0, :, None, None]) / stats[:, 1, :, None, None] * stats[0, 1, :, None, None] + stats[
-        0, 0, :, None, None]
+    frames, masks = stack["frames"][0], stack["masks"][0]
+    values = matched(stack)
     shifts = [phase_correlation(np.nan_to_num(frames[0, 3].numpy()), np.where(masks[t, 0].numpy() > 0, frames[t, 3],
                                                                                frames[0, 3]))
               for t in range(len(frames))]
     back = torch.tensor([[[-s.rows, -s.cols] for s in shifts]]).float()
-    moved = torch.stack([fourier_shift(matched[t][None], back[:, t : t + 1])[0, 0] for t in range(len(frames))])
+    moved = torch.stack([fourier_shift(values[t][None], back[:, t : t + 1])[0, 0] for t in range(len(frames))])
     return torch.where(masks > 0, moved, torch.tensor(float("nan"))).numpy(), shifts
 
 
 def shift_and_add(stack, shifts):
     """Shift-and-add on the 10 m grid (see the module's docstring)."""
-    frames, masks, stats = stack["frames"][0], stack["masks"][0], stack["stats"][0]
+    frames, masks = stack["frames"][0], stack["masks"][0]
     t, bands, h, w = frames.shape
     total, count = np.zeros((bands, SCALE * h, SCALE * w)), np.zeros((SCALE * h, SCALE * w))
+    radiometry = matched(stack).numpy()
     for k in range(t):
-        values = ((frames[k] - stats[k, 0, :, None, None]) / stats[k, 1, :, None, None] * stats[0, 1, :, None, None]
-                  + stats[0, 0, :, None, None]).numpy()
+        values = radiometry[k]
         rows = np.rint(SCALE * (np.arange(h) - shifts[k].rows) + 0.5).astype(int)
         cols = np.rint(SCALE * (np.arange(w) - shifts[k].cols) + 0.5).astype(int)
         rr, cc = np.meshgrid(rows, cols, indexing="ij")

@@ -52,3 +52,11 @@ def opened(path, flags=gdal.OF_RASTER):
         return gdal.OpenEx(path, flags)
     except RuntimeError:
         return None
+
+
+def remove_files(*folders):
+    """Delete the files of /vsimem folders (a run's temporary VRTs). /vsimem lists no folder inside a folder, so a file
+    in one would stay: give every folder that holds files."""
+    for folder in folders:
+        for name in gdal.ReadDir(folder) or []:
+            gdal.Unlink("%s/%s" % (folder, name))

@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from osgeo import gdal, osr
@@ -30,7 +30,7 @@ from ..core.bands import BANDS_10M
 from ..core.degrade import degrade
 from ..core.devices import select_precision
 from ..core.errors import Cancelled, InputError, tr
-from ..core.gdal_calls import checked
+from ..core.gdal_calls import checked, remove_files
 from ..core.grid import plan as plan_grid, source_of
 from ..core.outputs import check_outputs
 from ..core.product import METADATA_FILE, open_product
@@ -39,6 +39,7 @@ from ..core.registration import median_shift
 from ..core.version import plugin_version
 from .. import models
 from .options import Options
+from .selfcheck import pooled_sre
 
 LOG = logging.getLogger(__name__)
 MAX_CLOUDED = 0.6  # share of the area an acquisition may have unusable and still be used
@@ -80,7 +81,7 @@ def open_series(paths, folder):
     found = []
     for i, path in enumerate(paths):
         if _is_product(path):
-            product = open_product(path, "%s/%d" % (folder, i))
+            product = open_product(path, _product_folder(folder, i))
             when = product.metadata.get("S2SR_SENSING_TIME", "")
             found.append(Acquisition(path, _date(when.replace("-", "")[:8], path), product.stacks[1],
                                      product.offsets, product.valid_mask))
@@ -93,6 +94,11 @@ def open_series(paths, folder):
         raise InputError(tr("two inputs are of the same date (%s): give each acquisition once")
                          % ", ".join(map(str, twice)))
     return sorted(found, key=lambda a: a.date)
+
+
+def _product_folder(folder, i):
+    """Where the VRTs of the i-th input's product go: a folder of its own beside `folder` (see remove_files)."""
+    return "%s_%d" % (folder, i)
 
 
 def _is_product(path):
@@ -179,23 +185,19 @@ def super_resolve_series(inputs, output, options=SeriesOptions(), progress=None,
     try:
         return _run(inputs, output, options, progress, is_cancelled, log, folder)
     finally:
-        for name in gdal.ReadDir(folder) or []:
-            gdal.Unlink("%s/%s" % (folder, name))
+        remove_files(folder, *(_product_folder(folder, i) for i in range(len(inputs))))
 
 
 def super_resolve_dates(inputs, folder, options=SeriesOptions(), progress=None, is_cancelled=None, log=LOG.info):
     """Every acquisition of `inputs` as the reference in turn, with its nearest `options.frames` others (a rolling
     window over the series): <folder>/<date>.tif each. Returns {date: the output's metadata items}; an acquisition
     that cannot be the reference (clouded, say) is skipped, and the log says why."""
-    from dataclasses import replace
-
     check_outputs({"ALL_DATES": folder}, list(inputs))
     scratch = "/vsimem/s2sr_dates_%s" % uuid.uuid4().hex
     try:
         dates = [str(a.date) for a in open_series(inputs, scratch)]
     finally:
-        for name in gdal.ReadDir(scratch) or []:
-            gdal.Unlink("%s/%s" % (scratch, name))
+        remove_files(*(_product_folder(scratch, i) for i in range(len(inputs))))
     os.makedirs(folder, exist_ok=True)
     made = {}
     for i, date in enumerate(dates):
@@ -254,7 +256,7 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
     reference = frames[0]
     shifts = " ".join("%s:%+.2f,%+.2f(%.2f)" % (f.date, f.shift.rows, f.shift.cols, f.shift.peak) for f in frames[1:])
     log(tr("reference %s; %d other acquisition(s): %s") % (reference.date, len(frames) - 1, shifts or "none"))
-    out_plan = _finer(plan, net.per_10m)
+    out_plan = replace(plan, res=plan.res / net.per_10m, rows=plan.rows * net.per_10m, cols=plan.cols * net.per_10m)
     metadata = {
         "S2SR_VERSION": plugin_version(), "S2SR_MODEL": models.MULTIFRAME, "S2SR_MODEL_VERSION": net.version,
         "S2SR_REFERENCE_DATE": str(reference.date), "S2SR_REFERENCE": reference.acquisition.path,
@@ -328,23 +330,21 @@ def fusion_check(net, stacks):
     reference alone, each compared with the reference's measured pixels. Returns the SRE (dB, errors pooled over the
     windows, mean over the bands) of the fusion and of the reference alone; windows whose reference has unusable
     pixels are left out (both -inf where none is left)."""
-    errors, truth, count = {"fused": 0.0, "alone": 0.0}, np.zeros(4), 0
-    for data, shifts, stats in stacks:
-        rows, cols = (n - n % 2 for n in data.shape[-2:])
-        data = data[..., :rows, :cols]
-        if np.isnan(data[0]).any():
-            continue
+    def restored(data, shifts, stats):
         usable = ~np.isnan(data).any(1, keepdims=True)
         low = degrade(np.where(usable, data, stats[:, 0, :, None, None]), 2)
+        rows, cols = data.shape[-2:]
         masks = usable.reshape(len(data), 1, rows // 2, 2, cols // 2, 2).all((3, 5)).astype(np.float32)
-        for name, k in (("fused", len(data)), ("alone", 1)):
-            out = net(low[None, :k], masks[None, :k], stats[None, :k], shifts[None, :k] / 2)[0]
-            errors[name] = errors[name] + ((out - data[0]) ** 2).sum((1, 2))
-        truth, count = truth + data[0].sum((1, 2)), count + rows * cols
-    if not count:
+        return {name: net(low[None, :k], masks[None, :k], stats[None, :k], shifts[None, :k] / 2)[0]
+                for name, k in (("fused", len(data)), ("alone", 1))}
+
+    cut = [(data[..., : data.shape[-2] // 2 * 2, : data.shape[-1] // 2 * 2], shifts, stats)
+           for data, shifts, stats in stacks]
+    usable = [stack for stack in cut if not np.isnan(stack[0][0]).any()]
+    if not usable:
         return float("-inf"), float("-inf")
-    return tuple(float(np.mean(10 * np.log10((truth / count) ** 2 / np.maximum(errors[k] / count, 1e-12))))
-                 for k in ("fused", "alone"))
+    sre = pooled_sre(((slice(None), stack[0][0], restored(*stack)) for stack in usable), 4, ("fused", "alone"))
+    return float(np.mean(sre["fused"])), float(np.mean(sre["alone"]))
 
 
 def _by_preference(series, reference):
@@ -375,10 +375,6 @@ def _sample_windows(plan, samples=SAMPLES, side=SAMPLE_SIDE):
 def _strips(windows):
     """The windows as they lie side by side in the arrays `np.concatenate(samples, 2)` makes."""
     return [(0, i * w[3], w[2], w[3]) for i, w in enumerate(windows)]
-
-
-def _finer(plan, k):
-    return type(plan)(plan.x0, plan.y0, plan.res / k, plan.cols * k, plan.rows * k, plan.block, plan.offsets, plan.wkt)
 
 
 def main(argv=None):
