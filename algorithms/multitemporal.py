@@ -1,7 +1,8 @@
-"""Processing algorithm s2sr:multitemporal."""
+"""Processing algorithms s2sr:multitemporal and s2sr:evaluatemultitemporal."""
 from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -15,24 +16,16 @@ from .compat import FILE, INTEGER
 from .style import StylePostProcessor
 
 
-class MultiTemporalAlgorithm(S2SRAlgorithm):
-    """Fuse several acquisitions of one place into the reference's B2 B3 B4 B8 at twice its resolution."""
+class SeriesAlgorithm(S2SRAlgorithm):
+    """What the algorithms on a time series share: the acquisitions, the reference, how many others, snow, the area."""
 
     INPUTS = "INPUTS"
     REFERENCE = "REFERENCE"
     FRAMES = "FRAMES"
     SNOW = "SNOW"
     EXTENT = "EXTENT"
-    OUTPUT = "OUTPUT"
-    ALL_DATES = "ALL_DATES"
 
-    def name(self):
-        return "multitemporal"
-
-    def displayName(self):
-        return self.tr("Super-resolve a Sentinel-2 time series")
-
-    def initAlgorithm(self, config=None):
+    def addSeriesParameters(self, area):
         self.addParameter(QgsProcessingParameterMultipleLayers(
             self.INPUTS, self.tr("Acquisitions of one place: products (.zip, MTD_MSIL1C/2A.xml) or rasters of B2 B3 B4 "
                                  "B8 with the date (YYYYMMDD) in their name"), FILE))
@@ -44,8 +37,38 @@ class MultiTemporalAlgorithm(S2SRAlgorithm):
             minValue=0, maxValue=32))
         self.addParameter(QgsProcessingParameterBoolean(
             self.SNOW, self.tr("Treat snow as unusable, as clouds are"), defaultValue=False))
-        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Area to process (default: all of the "
-                                                                            "reference)"), optional=True))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, area, optional=True))
+
+    def series(self, parameters, context):
+        """(the acquisitions' paths, the run.multitemporal.SeriesOptions of the parameters)."""
+        from ..run.multitemporal import SeriesOptions
+
+        extent = crs = None
+        if parameters.get(self.EXTENT) is not None:
+            area = self.parameterAsExtent(parameters, self.EXTENT, context)
+            extent = (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum())
+            crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        options = SeriesOptions(extent=extent, extent_crs=crs.toWkt() if crs and crs.isValid() else "",
+                                reference=self.parameterAsString(parameters, self.REFERENCE, context).strip(),
+                                frames=self.parameterAsInt(parameters, self.FRAMES, context),
+                                snow=self.parameterAsBoolean(parameters, self.SNOW, context))
+        return self.parameterAsFileList(parameters, self.INPUTS, context), options
+
+
+class MultiTemporalAlgorithm(SeriesAlgorithm):
+    """Fuse several acquisitions of one place into the reference's B2 B3 B4 B8 at twice its resolution."""
+
+    OUTPUT = "OUTPUT"
+    ALL_DATES = "ALL_DATES"
+
+    def name(self):
+        return "multitemporal"
+
+    def displayName(self):
+        return self.tr("Super-resolve a Sentinel-2 time series")
+
+    def initAlgorithm(self, config=None):
+        self.addSeriesParameters(self.tr("Area to process (default: all of the reference)"))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Super-resolved B2 B3 B4 B8 at twice the resolution")))
         self.addParameter(QgsProcessingParameterFolderDestination(
@@ -56,19 +79,10 @@ class MultiTemporalAlgorithm(S2SRAlgorithm):
         import os
         import shutil
 
-        from ..run.multitemporal import SeriesOptions, super_resolve_dates, super_resolve_series
+        from ..run.multitemporal import super_resolve_dates, super_resolve_series
 
-        extent = crs = None
-        if parameters.get(self.EXTENT) is not None:
-            area = self.parameterAsExtent(parameters, self.EXTENT, context)
-            extent = (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum())
-            crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        inputs, options = self.series(parameters, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        options = SeriesOptions(extent=extent, extent_crs=crs.toWkt() if crs and crs.isValid() else "",
-                                reference=self.parameterAsString(parameters, self.REFERENCE, context).strip(),
-                                frames=self.parameterAsInt(parameters, self.FRAMES, context),
-                                snow=self.parameterAsBoolean(parameters, self.SNOW, context))
-        inputs = self.parameterAsFileList(parameters, self.INPUTS, context)
         folder = self.parameterAsString(parameters, self.ALL_DATES, context) if parameters.get(self.ALL_DATES) else ""
         results = {self.OUTPUT: output}
         if folder:  # every date; OUTPUT the reference's (the given date, else the latest made)
@@ -86,3 +100,48 @@ class MultiTemporalAlgorithm(S2SRAlgorithm):
                 items["S2SR_REFERENCE_DATE"], items["S2SR_RESOLUTION"], len(items["S2SR_FRAMES"].split()))
             details.setPostProcessor(StylePostProcessor.create(BANDS_10M))
         return results
+
+
+class EvaluateSeriesAlgorithm(SeriesAlgorithm):
+    """Score the fusion of a time series on the series itself by the Wald protocol, beside the single image and the
+    classical multi-frame baselines."""
+
+    OUTPUT_HTML = "OUTPUT_HTML"
+    OUTPUT_CSV = "OUTPUT_CSV"
+
+    def name(self):
+        return "evaluatemultitemporal"
+
+    def displayName(self):
+        return self.tr("Evaluate super-resolution of a Sentinel-2 time series")
+
+    def initAlgorithm(self, config=None):
+        self.addSeriesParameters(self.tr("Area to evaluate (default: all of the reference; at most 4 million pixels "
+                                         "at 10 m)"))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_CSV, self.tr("Scores table"), self.tr("CSV files (*.csv)"), optional=True,
+            createByDefault=False))
+
+    def process(self, parameters, context, feedback):
+        from ..core.outputs import check_outputs
+        from ..run import reports
+        from ..run.multitemporal import evaluate_series
+
+        inputs, options = self.series(parameters, context)
+        targets = {self.OUTPUT_HTML: self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
+                   self.OUTPUT_CSV: self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context)}
+        check_outputs(targets, inputs)
+        results = evaluate_series(inputs, options, feedback.pushInfo)
+        for row in reports.rows(results):
+            if row["band"] == "mean":
+                feedback.pushInfo("%-10s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (
+                    row["method"], row["sre"], row["rmse"], row["sam"]))
+        reports.write_html(results, targets[self.OUTPUT_HTML],
+                           self.tr("Super-resolution of a time series: the fusion on these acquisitions"))
+        outputs = {self.OUTPUT_HTML: targets[self.OUTPUT_HTML]}
+        if targets[self.OUTPUT_CSV]:
+            reports.write_csv(results, targets[self.OUTPUT_CSV])
+            outputs[self.OUTPUT_CSV] = targets[self.OUTPUT_CSV]
+        return outputs

@@ -8,10 +8,10 @@ and scene, for
   network      the multi-frame network (models/multiframe_rgbn.pt)
   checked      the same with s2sr:multitemporal's self-check (the fusion kept only where it beats the reference
                alone at twice the pixel size), else the network on the reference alone
-  mean         the frames registered to the reference (phase correlation, Fourier shift), their mean, bicubic
-  median       the same with the median
+  median       the frames registered to the reference (phase correlation, Fourier shift), their median, bicubic
+               (core.fusion_baselines, as s2sr:evaluatemultitemporal runs it)
   shift-add    shift-and-add: every frame's pixels placed on the 10 m grid at their measured shift, averaged per
-               pixel (radiometry matched to the reference), the empty pixels from bicubic
+               pixel (radiometry matched to the reference), the empty pixels from bicubic (core.fusion_baselines)
   card         the best single-image 10 m -> 5 m method the plugin runs, EVOLAND's card model, where ../shared has it
                (scored on the noise-free degraded scene, as s2sr:evaluate scores a card: an edge for it)
 
@@ -19,7 +19,13 @@ Then, with --oscd, the OSCD test sites' two real dates (L1C, 2015-2018, on one g
 bands degraded to 20 m, the later date restored with the earlier as its second frame, against the network on the
 later date alone and the card model; the measured shift of the earlier date is reported.
 
-    python bench/multitemporal.py [--weights models/multiframe_rgbn.pt] [--seed 0] [--oscd]
+With --ties, how the output is tied to the reference's own values, on the same 8-frame stacks: the network's output
+as it is, every 2 x 2 block made to average to the reference's measured pixel (core.consistency.enforce), or each
+band's histogram matched to the reference's (quantile mapping, as Sentinel Hub's HighRes-Net output is); scored by
+the SRE gain and by the RMSE of two indices downstream tools compute, NDVI (B8, B4) and NDWI (B3, B8), against the
+truth's.
+
+    python bench/multitemporal.py [--weights models/multiframe_rgbn.pt] [--seed 0] [--oscd] [--ties]
 """
 import argparse
 import os
@@ -30,6 +36,8 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "plugins"))
 from s2sr.core.bands import BANDS_10M  # noqa: E402
+from s2sr.core.consistency import enforce  # noqa: E402
+from s2sr.core.fusion_baselines import registered_median, shift_and_add  # noqa: E402
 from s2sr.core.metrics import sre  # noqa: E402
 from s2sr.core.registration import phase_correlation  # noqa: E402
 from s2sr.models import load_checkpoint  # noqa: E402
@@ -38,7 +46,7 @@ from s2sr.models.multiframe import MultiFrameNet  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 from s2sr.models.dsen2 import wald  # noqa: E402
 from s2sr.training.data import oscd_root, oscd_sites, read_scene  # noqa: E402
-from s2sr.training.multiframe import SCALE, fourier_shift, frame_stats, make_stacks, super_resolve_stack  # noqa: E402
+from s2sr.training.multiframe import SCALE, frame_stats, make_stacks, super_resolve_stack  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CARD = os.path.join(ROOT, "..", "shared", "models", "evoland", "carn_light.yaml")
@@ -60,43 +68,12 @@ def first(stack, count):
     return {k: v[:, :count] if k in ("frames", "masks", "stats", "shifts", "measured") else v for k, v in stack.items()}
 
 
-def matched(stack):
-    """Every frame's values brought to the reference's mean and standard deviation per band: (T, bands, h, w)."""
-    frames, stats = stack["frames"][0], stack["stats"][0]
-    mean, std = stats[:, 0, :, None, None], stats[:, 1, :, None, None]
-    return (frames - mean) / std * std[0] + mean[0]
-
-
-def registered(stack):
-    """Every frame moved back onto the reference by its measured shift, radiometry matched to the reference;
-    NaN where it is masked: (T, bands, h, w) and the measured shifts."""
+def measured_shifts(stack):
+    """Every frame's shift against the reference as phase correlation measures it (on B8, masked pixels the
+    reference's), as the run measures them: [core.registration.Shift]."""
     frames, masks = stack["frames"][0], stack["masks"][0]
-    values = matched(stack)
-    shifts = [phase_correlation(np.nan_to_num(frames[0, 3].numpy()), np.where(masks[t, 0].numpy() > 0, frames[t, 3],
-                                                                               frames[0, 3]))
-              for t in range(len(frames))]
-    back = torch.tensor([[[-s.rows, -s.cols] for s in shifts]]).float()
-    moved = torch.stack([fourier_shift(values[t][None], back[:, t : t + 1])[0, 0] for t in range(len(frames))])
-    return torch.where(masks > 0, moved, torch.tensor(float("nan"))).numpy(), shifts
-
-
-def shift_and_add(stack, shifts):
-    """Shift-and-add on the 10 m grid (see the module's docstring)."""
-    frames, masks = stack["frames"][0], stack["masks"][0]
-    t, bands, h, w = frames.shape
-    total, count = np.zeros((bands, SCALE * h, SCALE * w)), np.zeros((SCALE * h, SCALE * w))
-    radiometry = matched(stack).numpy()
-    for k in range(t):
-        values = radiometry[k]
-        rows = np.rint(SCALE * (np.arange(h) - shifts[k].rows) + 0.5).astype(int)
-        cols = np.rint(SCALE * (np.arange(w) - shifts[k].cols) + 0.5).astype(int)
-        rr, cc = np.meshgrid(rows, cols, indexing="ij")
-        keep = (masks[k, 0].numpy() > 0) & (rr >= 0) & (rr < SCALE * h) & (cc >= 0) & (cc < SCALE * w)
-        for b in range(bands):
-            np.add.at(total[b], (rr[keep], cc[keep]), values[b][keep])
-        np.add.at(count, (rr[keep], cc[keep]), 1)
-    base = bicubic(frames[:1], SCALE)[0].numpy()
-    return np.where(count > 0, total / np.maximum(count, 1), base)
+    return [phase_correlation(frames[0, 3].numpy(), np.where(masks[t, 0].numpy() > 0, frames[t, 3], frames[0, 3]))
+            for t in range(len(frames))]
 
 
 def card_gain(scene):
@@ -159,11 +136,52 @@ def fuses(net, stack):
     return fused >= alone
 
 
+def histogram_matched(image, reference):
+    """Each band of `image` (bands, H, W) mapped so that its values have the distribution of the reference's band."""
+    out = np.empty_like(image)
+    for b in range(len(image)):
+        ranks = np.argsort(np.argsort(image[b], axis=None)).reshape(image[b].shape)
+        out[b] = np.quantile(reference[b], (ranks + 0.5) / ranks.size)
+    return out
+
+
+def index_errors(truth, estimate):
+    """RMSE of NDVI (B8, B4) and NDWI (B3, B8) of `estimate` against the truth's ((4, H, W), BANDS_10M order)."""
+    def indices(x):
+        b3, b4, b8 = (np.maximum(x[BANDS_10M.index(b)], 1.0) for b in ("B3", "B4", "B8"))
+        return (b8 - b4) / (b8 + b4), (b3 - b8) / (b3 + b8)
+
+    return [float(np.sqrt(np.mean((a - b) ** 2))) for a, b in zip(indices(truth), indices(estimate))]
+
+
+def ties(net, scenes, seed):
+    """The --ties table (see the module's docstring)."""
+    print("\n| scene | bicubic: NDVI / NDWI RMSE | as it is: gain (dB), NDVI / NDWI RMSE | block mean tied | "
+          "histogram matched |\n|---|---|---|---|---|")
+    rows = []
+    for name, scene in scenes:
+        stack = stack_of(scene, seed)
+        truth, reference = stack["truth"][0].numpy(), stack["frames"][0, 0].numpy()
+        base = bicubic(stack["frames"][:, 0], SCALE)[0].numpy()
+        out = super_resolve_stack(net, stack)[0].numpy()
+        tied = {"as it is": out, "block mean": enforce(out[None], reference[None], SCALE)[0],
+                "histogram": histogram_matched(out, reference)}
+        row = [index_errors(truth, base)] + [[np.mean(sre(truth, e) - sre(truth, base))] + index_errors(truth, e)
+                                             for e in tied.values()]
+        rows.append(row)
+        print("| %s | %.4f / %.4f | " % (name, *row[0]) + " | ".join("%+.2f, %.4f / %.4f" % tuple(r) for r in row[1:])
+              + " |", flush=True)
+    mean = [np.mean([r[k] for r in rows], 0) for k in range(4)]
+    print("| mean | %.4f / %.4f | " % tuple(mean[0]) + " | ".join("%+.2f, %.4f / %.4f" % tuple(m) for m in mean[1:])
+          + " |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", default=os.path.join(ROOT, "models", "multiframe_rgbn.pt"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--oscd", action="store_true", help="also the OSCD test sites' two real dates")
+    parser.add_argument("--ties", action="store_true", help="only the ties of the output to the reference (8 frames)")
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     ckpt = load_checkpoint(args.weights)
@@ -171,6 +189,8 @@ def main():
     net.load_state_dict(ckpt["state_dict"])
     net.eval()
     print("weights: %s (%d steps)" % (args.weights, ckpt["record"]["steps"]))
+    if args.ties:
+        return ties(net, [(name, scene) for name, (_, scene) in checkset.check_scenes().items()], args.seed)
     rows = []
     for name, (_, scene) in checkset.check_scenes().items():
         stack = stack_of(scene, args.seed)
@@ -179,12 +199,13 @@ def main():
         card, single = card_gain(scene), None  # single: the network's gains on the reference alone (COUNTS[0] == 1)
         for count in COUNTS:
             part = first(stack, count)
-            moved, shifts = registered(part)
+            shifts = measured_shifts(part)
             part["measured"] = torch.tensor([[(s.rows, s.cols) for s in shifts]]).float()  # as the run measures them
+            frames = torch.where(part["masks"][0] > 0, part["frames"][0], torch.tensor(float("nan"))).numpy()
+            at, stats = part["measured"][0].numpy(), part["stats"][0].numpy()
             estimates = {"network": super_resolve_stack(net, part)[0].numpy(),
-                         "mean": bicubic(torch.from_numpy(np.nanmean(moved, 0))[None], SCALE)[0].numpy(),
-                         "median": bicubic(torch.from_numpy(np.nanmedian(moved, 0))[None], SCALE)[0].numpy(),
-                         "shift-add": shift_and_add(part, shifts)}
+                         "median": registered_median(frames, at, stats, SCALE),
+                         "shift-add": shift_and_add(frames, at, stats, SCALE)}
             gains = {m: sre(truth, np.nan_to_num(e)) - base for m, e in estimates.items()}
             gains["checked"] = gains["network"] if count == 1 or fuses(net, part) else single
             single = gains["network"] if count == 1 else single

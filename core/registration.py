@@ -58,3 +58,16 @@ def median_shift(reference, moving, windows, usable=0.7):
     if not found:
         return None
     return Shift(*(float(np.median(values)) for values in zip(*found)))
+
+
+def fourier_shift(images, shifts):
+    """`images` (..., rows, cols) moved by `shifts` (..., 2) pixels (rows, cols; leading shapes broadcast, e.g.
+    images (N, 1, bands, rows, cols) and shifts (N, T, 1, 2) give (N, T, bands, rows, cols)), as a band-limited image
+    moves: each image is mirrored to twice its size first, so nothing wraps around, and no interpolation blurs it."""
+    rows, cols = images.shape[-2:]
+    mirrored = np.concatenate([images, images[..., ::-1, :]], -2)
+    mirrored = np.concatenate([mirrored, mirrored[..., ::-1]], -1)
+    ky, kx = np.fft.fftfreq(2 * rows)[:, None], np.fft.rfftfreq(2 * cols)[None]
+    phase = ky * shifts[..., 0, None, None] + kx * shifts[..., 1, None, None]
+    moved = np.fft.irfft2(np.fft.rfft2(mirrored) * np.exp(-2j * np.pi * phase), s=mirrored.shape[-2:])
+    return moved[..., :rows, :cols]

@@ -7,7 +7,7 @@ from ..core.paths import ICON_PATH
 from ..algorithms.evaluate import EvaluateAlgorithm
 from ..algorithms.finetune import FinetuneAlgorithm
 from ..algorithms.installdependencies import InstallDependenciesAlgorithm
-from ..algorithms.multitemporal import MultiTemporalAlgorithm
+from ..algorithms.multitemporal import EvaluateSeriesAlgorithm, MultiTemporalAlgorithm
 from ..algorithms.superresolve import SuperResolveAlgorithm
 from ..algorithms import settings
 
@@ -45,4 +45,5 @@ class S2SRProvider(QgsProcessingProvider):
         self.addAlgorithm(EvaluateAlgorithm())
         self.addAlgorithm(FinetuneAlgorithm())
         self.addAlgorithm(MultiTemporalAlgorithm())
+        self.addAlgorithm(EvaluateSeriesAlgorithm())
         self.addAlgorithm(InstallDependenciesAlgorithm())

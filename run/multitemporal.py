@@ -4,6 +4,8 @@
     python -m s2sr.run.multitemporal OUTPUT.tif INPUT... [--reference YYYY-MM-DD] [--frames 8] [--snow]
         [--extent XMIN YMIN XMAX YMAX]
     python -m s2sr.run.multitemporal FOLDER INPUT... --all-dates [--frames 8]     (every date as the reference)
+    python -m s2sr.run.multitemporal REPORT.html INPUT... --evaluate [--csv scores.csv] [--extent ...]
+        (the fusion scored on the series itself, beside the single image and classical baselines: evaluate_series)
 
 An input is a product (.zip, .SAFE folder or its metadata file) or a raster of B2 B3 B4 B8 at 10 m whose file name
 holds its date (YYYYMMDD). Every acquisition is brought onto the reference's 10 m grid (exactly, where it lies on
@@ -29,6 +31,7 @@ from ..core import clouds
 from ..core.bands import BANDS_10M
 from ..core.degrade import degrade
 from ..core.devices import select_precision
+from ..core.fusion_baselines import registered_median, shift_and_add
 from ..core.errors import Cancelled, InputError, tr
 from ..core.gdal_calls import checked, remove_files
 from ..core.grid import plan as plan_grid, source_of
@@ -36,9 +39,12 @@ from ..core.outputs import check_outputs
 from ..core.product import METADATA_FILE, open_product
 from ..core.raster import OutputRaster, band_offsets, bounded_gdal_cache, invalid, open_input
 from ..core.registration import median_shift
+from ..core.resample import bicubic
 from ..core.version import plugin_version
 from .. import models
+from .evaluation import result
 from .options import Options
+from .reports import markdown, write_csv, write_html
 from .selfcheck import pooled_sre
 
 LOG = logging.getLogger(__name__)
@@ -49,6 +55,8 @@ SAMPLES = 6  # windows per side sampled for the statistics, the cloud cover and 
 SAMPLE_SIDE = 64  # pixels a side of those windows
 BLOCK = 192  # 10 m pixels a side of the blocks the network runs on
 CHECK_SAMPLES, CHECK_SIDE = 3, 128  # the self-check's windows: per side, and their side in 10 m pixels
+MAX_EVALUATED = 4_000_000  # 10 m pixels of the reference evaluated at once (every acquisition of them in memory)
+MAX_UNSCORED = 0.02  # share of the reference's pixels that may be unusable in the area evaluated
 DATE = re.compile(r"(20\d\d)(\d\d)(\d\d)")
 
 
@@ -214,7 +222,9 @@ def super_resolve_dates(inputs, folder, options=SeriesOptions(), progress=None, 
     return made
 
 
-def _run(inputs, output, options, progress, is_cancelled, log, folder):
+def _select(inputs, options, folder, log):
+    """The acquisitions to fuse (see the module's docstring): (the network, the reference's plan over the extent, the
+    Frames, the reference first, the reasons the others were left out, the self-check's verdict)."""
     series = open_series(inputs, folder)
     order = _by_preference(series, options.reference)
     net = models.load_multiframe(options.folders(), "cpu", select_precision(options.runtime.precision, "cpu"))
@@ -253,6 +263,11 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
             dropped += ["%s: %s" % (f.date, why) for f in frames[1:]]
             log(tr("left out every other acquisition: %s; the reference alone is super-resolved") % why)
             frames = frames[:1]
+    return net, plan, frames, dropped, check
+
+
+def _run(inputs, output, options, progress, is_cancelled, log, folder):
+    net, plan, frames, dropped, check = _select(inputs, options, folder, log)
     reference = frames[0]
     shifts = " ".join("%s:%+.2f,%+.2f(%.2f)" % (f.date, f.shift.rows, f.shift.cols, f.shift.peak) for f in frames[1:])
     log(tr("reference %s; %d other acquisition(s): %s") % (reference.date, len(frames) - 1, shifts or "none"))
@@ -266,18 +281,16 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
         "S2SR_SELF_CHECK": check,
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    first = reference_ds.GetRasterBand(1)
-    out = OutputRaster(output, out_plan, BANDS_10M, first.DataType, 0, metadata, reference.acquisition.offsets,
-                       options.block * net.per_10m)
+    out = OutputRaster(output, out_plan, BANDS_10M, reference.ds.GetRasterBand(1).DataType, 0, metadata,
+                       reference.acquisition.offsets, options.block * net.per_10m)
     stats = np.stack([f.stats for f in frames])[None]
     shifts = np.array([[(f.shift.rows, f.shift.cols) if f.shift else (0.0, 0.0) for f in frames]], np.float32)
     try:
-        cores = [(r, c, min(options.block, plan.rows - r), min(options.block, plan.cols - c))
-                 for r in range(0, plan.rows, options.block) for c in range(0, plan.cols, options.block)]
+        cores = _cores(plan.rows, plan.cols, options.block)
         for done, core in enumerate(cores, 1):
             if is_cancelled and is_cancelled():
                 raise Cancelled()
-            _run_block(net, frames, stats, shifts, plan, core, out)
+            _run_block(net, frames, stats, shifts, (plan.rows, plan.cols), core, out)
             if progress:
                 progress(100.0 * done / len(cores))
         out.commit()
@@ -287,12 +300,19 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
     return metadata
 
 
-def _run_block(net, frames, stats, shifts, plan, core, out):
-    """Read one block with the network's margin from every frame, fuse, write its core at the output's pixel."""
+def _cores(rows, cols, block):
+    """The blocks (row, col, rows, cols) of `block` pixels a side that tile rows x cols pixels."""
+    return [(r, c, min(block, rows - r), min(block, cols - c)) for r in range(0, rows, block)
+            for c in range(0, cols, block)]
+
+
+def _run_block(net, frames, stats, shifts, size, core, out):
+    """Read one block with the network's margin from every frame (its `read`), fuse, write its core at the output's
+    pixel (`out.write`); size: (rows, cols) of the frames."""
     row, col, rows, cols = core
     m = net.margin
     r0, c0 = max(0, row - m), max(0, col - m)
-    window = (r0, c0, min(plan.rows, row + rows + m) - r0, min(plan.cols, col + cols + m) - c0)
+    window = (r0, c0, min(size[0], row + rows + m) - r0, min(size[1], col + cols + m) - c0)
     read = [f.read(window) for f in frames]
     data = np.stack([d for d, _ in read])
     usable = ~np.stack([bad for _, bad in read])[:, None]
@@ -331,11 +351,10 @@ def fusion_check(net, stacks):
     windows, mean over the bands) of the fusion and of the reference alone; windows whose reference has unusable
     pixels are left out (both -inf where none is left)."""
     def restored(data, shifts, stats):
-        usable = ~np.isnan(data).any(1, keepdims=True)
-        low = degrade(np.where(usable, data, stats[:, 0, :, None, None]), 2)
-        rows, cols = data.shape[-2:]
-        masks = usable.reshape(len(data), 1, rows // 2, 2, cols // 2, 2).all((3, 5)).astype(np.float32)
-        return {name: net(low[None, :k], masks[None, :k], stats[None, :k], shifts[None, :k] / 2)[0]
+        low = degraded(data, stats)
+        masks = np.isfinite(low).all(1, keepdims=True)
+        low = np.where(masks, low, stats[:, 0, :, None, None])
+        return {name: net(low[None, :k], masks[None, :k].astype(np.float32), stats[None, :k], shifts[None, :k] / 2)[0]
                 for name, k in (("fused", len(data)), ("alone", 1))}
 
     cut = [(data[..., : data.shape[-2] // 2 * 2, : data.shape[-1] // 2 * 2], shifts, stats)
@@ -345,6 +364,78 @@ def fusion_check(net, stacks):
         return float("-inf"), float("-inf")
     sre = pooled_sre(((slice(None), stack[0][0], restored(*stack)) for stack in usable), 4, ("fused", "alone"))
     return float(np.mean(sre["fused"])), float(np.mean(sre["alone"]))
+
+
+def degraded(data, stats):
+    """Frames (T, 4, rows, cols; NaN where unusable; rows and cols even) degraded by the Wald protocol to twice their
+    pixel (core.degrade), NaN where any of a pixel's four was unusable."""
+    usable = ~np.isnan(data).any(1, keepdims=True)
+    low = degrade(np.where(usable, data, stats[:, 0, :, None, None]), 2)
+    rows, cols = data.shape[-2:]
+    return np.where(usable.reshape(len(data), 1, rows // 2, 2, cols // 2, 2).all((3, 5)), low, np.nan)
+
+
+@bounded_gdal_cache
+def evaluate_series(inputs, options=SeriesOptions(), log=LOG.info):
+    """The fusion scored by the Wald protocol on the series itself, over the options' extent: every acquisition
+    chosen as s2sr:multitemporal chooses them (its self-check aside) degraded to twice its pixel, restored by the
+    network with all of them ("model") and with the reference alone ("single"), beside bicubic upsampling of the
+    reference, the registered median and shift-and-add (core.fusion_baselines), each against the reference's
+    measured pixels. Returns run.evaluation's results ({label: result}, for run.reports)."""
+    folder = "/vsimem/s2sr_series_%s" % uuid.uuid4().hex
+    try:
+        net, plan, frames, _, _ = _select(inputs, replace(options, self_check=False), folder, log)
+        if plan.rows * plan.cols > MAX_EVALUATED:
+            raise InputError(tr("the area to evaluate has %d x %d pixels at 10 m; at most %d million can be "
+                                "evaluated at once: choose a smaller EXTENT") % (plan.cols, plan.rows,
+                                                                              MAX_EVALUATED // 10**6))
+        data, shifts, stats = _window_stack(frames, (0, 0, plan.rows // 2 * 2, plan.cols // 2 * 2))
+    finally:
+        remove_files(folder, *(_product_folder(folder, i) for i in range(len(inputs))))
+    unusable = np.isnan(data[0]).any(0)
+    if unusable.mean() > MAX_UNSCORED:
+        raise InputError(tr("%.1f %% of the reference's pixels in the area to evaluate are unusable (cloud, shadow, "
+                            "no data): choose an EXTENT where the reference is clear") % (100 * unusable.mean()))
+    low, shifts = degraded(data, stats), shifts / 2
+    log(tr("Evaluating the fusion of %d acquisition(s) on %d x %d pixels at 10 m (degraded to 20 m)")
+        % (len(frames), plan.cols, plan.rows))
+    guesses = {name: _restore(net, low[:k], stats[:k], shifts[:k], options.block)
+               for name, k in (("model", len(low)), ("single", 1))}
+    reference = np.where(np.isnan(low[:1]), stats[:1, 0, :, None, None], low[:1]).astype(np.float32)
+    guesses.update(bicubic=bicubic(reference, 2)[0], median=registered_median(low, shifts, stats, 2),
+                   shift_add=shift_and_add(low, shifts, stats, 2))
+    if unusable.any():  # the reference's unusable pixels: no truth there, every method scored as exact
+        log(tr("%.2f %% of the reference's pixels are unusable (cloud, shadow, no data): every method is scored as "
+               "exact there") % (100 * unusable.mean()))
+        guesses = {m: np.where(unusable, guesses["bicubic"], g) for m, g in guesses.items()}
+    truth = np.where(unusable, guesses["bicubic"], data[0])
+    label = tr("time series, %d acquisitions, 20 m -> 10 m") % len(frames)
+    return {label: result(list(BANDS_10M), truth, guesses, 1, net.version)}
+
+
+def _restore(net, low, stats, shifts, block):
+    """The network on whole frames (T, 4, rows, cols; NaN where unusable), block by block: (4, 2 rows, 2 cols)."""
+    class Frames:
+        def __init__(self, data):
+            self.data = data
+
+        def read(self, window):
+            r, c, h, w = window
+            part = self.data[:, r : r + h, c : c + w]
+            return part, np.isnan(part).any(0)
+
+    class Sink:
+        def __init__(self, k, shape):
+            self.k, self.bands = k, np.zeros((4, k * shape[0], k * shape[1]), np.float32)
+
+        def write(self, name, row, col, band, lost):
+            self.bands[BANDS_10M.index(name), row : row + band.shape[0], col : col + band.shape[1]] = band
+
+    size = low.shape[-2:]
+    sink = Sink(net.per_10m, size)
+    for core in _cores(*size, block):
+        _run_block(net, [Frames(d) for d in low], stats[None], shifts[None], size, core, sink)
+    return sink.bands
 
 
 def _by_preference(series, reference):
@@ -391,12 +482,22 @@ def main(argv=None):
     parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"))
     parser.add_argument("--all-dates", action="store_true", help="OUTPUT is a folder: every acquisition as the "
                         "reference in turn, <date>.tif each")
+    parser.add_argument("--evaluate", action="store_true", help="OUTPUT is an HTML report: the fusion scored on the "
+                        "series by the Wald protocol (printed as Markdown too)")
+    parser.add_argument("--csv", help="with --evaluate, also the scores as CSV")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     options = SeriesOptions(extent=tuple(args.extent) if args.extent else None, reference=args.reference,
                             frames=args.frames, snow=args.snow)
     try:
-        if args.all_dates:
+        if args.evaluate:
+            check_outputs({"OUTPUT": args.output, "--csv": args.csv}, args.inputs)
+            results = evaluate_series(args.inputs, options)
+            print(markdown(results))
+            write_html(results, args.output, "Super-resolution of a time series: the fusion on these acquisitions")
+            if args.csv:
+                write_csv(results, args.csv)
+        elif args.all_dates:
             super_resolve_dates(args.inputs, args.output, options)
         else:
             super_resolve_series(args.inputs, args.output, options)

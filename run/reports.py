@@ -12,8 +12,9 @@ from ..core.outputs import write_text
 from ..core.raster import OutputRaster
 from . import selfcheck
 
-METHODS = ("model", "bicubic", "hpf")
-METHOD_NAMES = {"model": "model", "bicubic": "bicubic", "hpf": "HPF pan-sharpening"}
+METHODS = ("model", "single", "bicubic", "hpf", "median", "shift_add")
+METHOD_NAMES = {"model": "model", "single": "the network on the reference alone", "bicubic": "bicubic",
+                "hpf": "HPF pan-sharpening", "median": "registered median", "shift_add": "shift-and-add"}
 ROW_METRICS = (("rmse", "RMSE (DN)", "%.1f"), ("sre", "SRE (dB)", "%.2f"), ("psnr", "PSNR (dB)", "%.2f"),
                ("uiq", "UIQ", "%.4f"), ("ssim", "SSIM", "%.4f"))
 
@@ -33,7 +34,8 @@ def rows(results):
 
 
 def methods(result):
-    """The methods a result scores, in METHODS order (a card's model has no HPF)."""
+    """The methods a result scores, in METHODS order (a card's model has no HPF; a time series' fusion has the single
+    image and the multi-frame baselines instead)."""
     return [m for m in METHODS if m in result["scores"]]
 
 
@@ -79,12 +81,13 @@ def write_html(results, path, title):
         parts.append("<h3>%s: %s (model %s)</h3><p>Mean SRE gain over bicubic: <b>%+.2f dB</b>. SAM: %s.</p>"
                      % (html.escape(label), " ".join(r["bands"]), html.escape(r["version"]), gain, ", ".join(
                          "%s %.3f&deg;" % (METHOD_NAMES[m], r["scores"][m]["sam"]) for m in methods(r))))
-        use = selfcheck.verdicts({m: r["scores"][m]["sre"] for m in methods(r)}, r["shift"])
-        verdict = ", ".join("%s: %s" % (band, METHOD_NAMES[m]) for band, m in zip(r["bands"], use))
-        parts.append("<p>What the self-check of <i>Super-resolve Sentinel-2</i> uses per band, deciding the same way "
-                     "on windows of the area%s: %s.</p>" % (
-                         ", the network's leads corrected by the scale shift fitted for it" if r["shift"] else "",
-                         verdict))
+        if "single" not in r["scores"]:  # a time series' self-check decides between the fusion and "single" alone
+            use = selfcheck.verdicts({m: r["scores"][m]["sre"] for m in methods(r)}, r["shift"])
+            verdict = ", ".join("%s: %s" % (band, METHOD_NAMES[m]) for band, m in zip(r["bands"], use))
+            parts.append("<p>What the self-check of <i>Super-resolve Sentinel-2</i> uses per band, deciding the same "
+                         "way on windows of the area%s: %s.</p>" % (
+                             ", the network's leads corrected by the scale shift fitted for it" if r["shift"] else "",
+                             verdict))
         parts.append("<table><tr><th>band</th><th>method</th>%s</tr>"
                      % "".join("<th>%s</th>" % label for _, label, _ in ROW_METRICS))
         for band in r["bands"] + ["mean"]:

@@ -10,10 +10,9 @@ from osgeo import gdal
 
 from s2sr import models
 from s2sr.core.errors import InputError
-from s2sr.core.registration import phase_correlation
+from s2sr.core.registration import fourier_shift, phase_correlation
 from s2sr.models.multiframe import MultiFrameNet
 from s2sr.run.multitemporal import SeriesOptions, super_resolve_series
-from s2sr.training.multiframe import fourier_shift
 
 needs_weights = pytest.mark.skipif(not os.path.exists(os.path.join(models.MODELS_DIR, models.MULTIFRAME + ".pt")),
                                    reason="no multi-frame weights in models/")
@@ -37,13 +36,13 @@ def series(small_scene, tmp_path_factory):
     cloud (a bright white blob), a sixth shifted by 4 pixels: {name: path}."""
     folder = tmp_path_factory.mktemp("series")
     truth = gdal.Open(small_scene["10m"]).ReadAsArray().astype(np.float32)
-    moved = fourier_shift(torch.from_numpy(truth[None]), torch.tensor([list(SHIFTS.values())]).float())[0].numpy()
+    moved = fourier_shift(truth, np.array(list(SHIFTS.values()))[:, None])
     paths = {d: write_like(small_scene["10m"], str(folder / ("T18SVG_%s_B2348.tif" % d)), m * (1 + 0.03 * i))
              for i, (d, m) in enumerate(zip(SHIFTS, moved))}
     cloudy = moved[1].copy()
     cloudy[:, 40:140, 50:150] = 6000
     paths["cloud"] = write_like(small_scene["10m"], str(folder / "T18SVG_20160402_B2348.tif"), cloudy)
-    far = fourier_shift(torch.from_numpy(truth[None]), torch.tensor([[[4.0, -3.0]]]))[0, 0].numpy()
+    far = fourier_shift(truth, np.array([4.0, -3.0]))
     paths["far"] = write_like(small_scene["10m"], str(folder / "T18SVG_20160422_B2348.tif"), far)
     return paths
 
@@ -56,7 +55,7 @@ def read(path):
 def test_phase_correlation_measures_sub_pixel_shifts(small_scene):
     truth = gdal.Open(small_scene["10m"]).ReadAsArray().astype(np.float32)[3]
     for shift in ((0.3, -0.2), (1.7, 0.45), (-0.5, 0.5)):
-        moved = fourier_shift(torch.from_numpy(truth[None, None]), torch.tensor([[shift]]).float())[0, 0, 0].numpy()
+        moved = fourier_shift(truth, np.array(shift))
         found = phase_correlation(truth, moved)
         assert abs(found.rows - shift[0]) <= 0.05 and abs(found.cols - shift[1]) <= 0.05 and found.peak > 0.5
 
@@ -199,3 +198,74 @@ def test_the_self_check_keeps_a_fusion_that_helps_and_drops_one_that_hurts(serie
     assert hurt["S2SR_FRAMES"] == "2016-01-12" and "2016-05-01: the self-check found the fusion worse" in hurt[
         "S2SR_DROPPED"], hurt
     assert any("the reference alone is super-resolved" in m for m in said)
+
+
+def test_shift_and_add_puts_each_frame_s_samples_where_they_lie():
+    """Four frames that sample a fine image at its four phases (the reference at (0, 0), the others lying half a
+    coarse pixel up, left, or both) give that fine image back exactly."""
+    from s2sr.core.fusion_baselines import shift_and_add
+
+    fine = np.random.default_rng(0).uniform(100, 3000, (4, 16, 20))
+    phases = {(0, 0): (0, 0), (1, 0): (-0.45, 0), (0, 1): (0, -0.45), (1, 1): (-0.45, -0.45)}
+    frames = np.stack([fine[:, r::2, c::2] for r, c in phases])
+    stats = np.stack([np.stack([np.zeros(4), np.ones(4)])] * 4)  # one radiometry: nothing to match
+    np.testing.assert_allclose(shift_and_add(frames, np.array(list(phases.values())), stats, 2), fine, rtol=1e-5)
+
+
+def test_the_registered_median_moves_each_frame_back_by_its_shift(small_scene):
+    from s2sr.core.fusion_baselines import registered_median
+    from s2sr.core.resample import bicubic
+
+    truth = gdal.Open(small_scene["10m"]).ReadAsArray().astype(np.float32)[:, :96, :96]
+    shifts = np.array([(0, 0), (0.4, -0.3), (-0.35, 0.25)])
+    frames = fourier_shift(truth, shifts[:, None])
+    frames[1, :, :20, :20] = np.nan  # a cloud: its pixels left out
+    stats = np.stack([np.stack([truth.mean((1, 2)), truth.std((1, 2))])] * 3)
+    expected = bicubic(truth[None], 2)[0]
+    found = registered_median(frames, shifts, stats, 2)
+    inner = (slice(None), slice(8, -8), slice(8, -8))
+    assert np.abs(found - expected)[inner].mean() < 0.02 * np.abs(expected).mean()
+    unregistered = registered_median(frames, np.zeros_like(shifts), stats, 2)  # the shifts matter
+    assert np.abs(unregistered - expected)[inner].mean() > 3 * np.abs(found - expected)[inner].mean()
+
+
+@needs_weights
+def test_the_evaluation_scores_the_fusion_beside_the_single_image_and_the_baselines(provider, series, tmp_path):
+    import csv
+
+    import processing
+
+    html, table = str(tmp_path / "report.html"), str(tmp_path / "scores.csv")
+    result = processing.run("s2sr:evaluatemultitemporal", {
+        "INPUTS": [series[d] for d in SHIFTS] + [series["cloud"]], "REFERENCE": "2016-03-12", "OUTPUT_HTML": html,
+        "OUTPUT_CSV": table})
+    assert result == {"OUTPUT_HTML": html, "OUTPUT_CSV": table}
+    with open(table) as f:
+        means = {r["method"]: float(r["sre"]) for r in csv.DictReader(f) if r["band"] == "mean"}
+    assert set(means) == {"model", "single", "bicubic", "median", "shift_add"}
+    assert means["model"] > means["single"] > means["bicubic"]  # shifted copies help; the network beats bicubic
+    with open(html) as f:
+        page = f.read()
+    assert "registered median" in page and "shift-and-add" in page and "time series, 5 acquisitions" in page
+
+
+@needs_weights
+def test_the_evaluation_asks_for_an_area_where_the_reference_is_clear(series, tmp_path):
+    from s2sr.run.multitemporal import evaluate_series
+
+    with pytest.raises(InputError, match="choose an EXTENT where the reference is clear"):
+        evaluate_series([series["20160112"], series["cloud"]], SeriesOptions(reference="2016-04-02"))
+
+
+def test_a_real_pair_s_shift_follows_its_patches_through_flips_and_turns(small_scene):
+    """The training's real pairs of dates are flipped and turned as patches; the shift it gives the network must turn
+    with them, as phase correlation measures it on the turned images."""
+    from s2sr.training.multiframe import moved
+
+    truth = gdal.Open(small_scene["10m"]).ReadAsArray().astype(np.float32)[3:, :64, :64]
+    other = fourier_shift(truth, np.array([0.3, -0.7]))
+    for flip in (False, True):
+        for turns in range(4):
+            a, b = (np.rot90(x[..., ::-1] if flip else x, turns, (1, 2))[0] for x in (truth, other))
+            found = phase_correlation(a, b)
+            np.testing.assert_allclose((found.rows, found.cols), moved((0.3, -0.7), flip, turns), atol=0.05)

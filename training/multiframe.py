@@ -8,7 +8,12 @@ random sub-pixel shift (Fourier shift of the mirrored scene: no interpolation bl
 and a smooth local gain), sensor noise and, in some frames, a cloud (a bright blob its mask flags). Frame 0, the
 reference, is not moved; the network learns 20 m -> 10 m from the stack and runs 10 m -> 5 m (scale invariance).
 Scenes: the OSCD training sites (both dates) of ../shared/data; the OSCD test sites are the validation set, the check
-set (training.checkset) stays unseen. If --out exists the run resumes from it (weights, optimizer, record); it is
+set (training.checkset) stays unseen. A share REAL of the stacks is made from an OSCD training site's two real dates
+where they lie on one grid: the later date is the truth and the reference, frame 1 is the earlier date at the same
+place (what changed on the ground in between, and the dates' real misregistration, measured once per site by phase
+correlation as s2sr:multitemporal measures it), the other frames synthetic; so the network meets frames that differ
+from the reference for real and learns how far to trust them. Validation: synthetic stacks of 1 and 8 frames, and
+the OSCD test sites' real pairs of dates. If --out exists the run resumes from it (weights, optimizer, record); it is
 replaced at the end only if the validation score did not fall, and its card (<out without .pt>.md) is written.
 """
 import argparse
@@ -25,6 +30,7 @@ from torch.nn import functional as F
 from ..core.bands import BANDS_10M
 from ..core.devices import PRECISIONS, autocast, select_precision
 from ..core.metrics import sre
+from ..core.registration import fourier_shift, phase_correlation
 from ..models import load_checkpoint, save_checkpoint
 from ..models.dsen2 import bicubic, wald
 from ..models.multiframe import MultiFrameNet
@@ -42,6 +48,8 @@ MARGIN = 8  # low-resolution pixels cut off each side after the shift and the de
 BATCH = 8
 MAX_FRAMES = 8
 STD_FLOOR = 1.0
+REAL = 0.25  # share of training stacks whose frame 1 is the other real date of an OSCD site
+VALIDATION_SIDE = 240  # 10 m pixels a side of the real pairs' validation crops (every OSCD test site has them)
 
 
 def scenes(split):
@@ -49,6 +57,31 @@ def scenes(split):
     root = oscd_root()
     return {"%s_%d" % (site, d): read_scene(os.path.join(root, site, "imgs_%d" % d))[1]
             for site in oscd_sites(split, root) for d in (1, 2)}
+
+
+def real_pairs(split):
+    """The OSCD sites of `split` whose two dates lie on one grid: {site: (the later date's 10 m bands, the earlier's
+    (float32 (4, rows, cols) DN), the earlier's shift against the later at 20 m (rows, cols))}."""
+    root, pairs = oscd_root(), {}
+    for site in oscd_sites(split, root):
+        later, earlier = (read_scene(os.path.join(root, site, "imgs_%d" % d))[1] for d in (2, 1))
+        if later.shape == earlier.shape:
+            low = [wald(torch.from_numpy(x[None]), SCALE)[0, 3].numpy() for x in (later, earlier)]
+            pairs[site] = later, earlier, phase_correlation(*low)[:2]
+    return pairs
+
+
+def with_real_frame(stack, other, shift, rng):
+    """A stack of make_stacks (2 frames or more) whose frame 1 becomes `other` (N, bands, H, W) DN, the same place on
+    another date, lying `shift` (rows, cols) low-resolution pixels from the reference: degraded, with the frames'
+    noise, all of it usable."""
+    low = wald(other, SCALE)[..., MARGIN:-MARGIN, MARGIN:-MARGIN]
+    level = low.mean((-2, -1), keepdim=True)
+    stack["frames"][:, 1] = low + torch.from_numpy(rng.normal(0, 1, low.shape)).float() * (3 + 0.003 * level)
+    stack["masks"][:, 1] = 1
+    stack["shifts"][:, 1] = stack["measured"][:, 1] = torch.tensor(shift)
+    stack["stats"] = frame_stats(stack["frames"], stack["masks"])
+    return stack
 
 
 def make_stacks(truth, frames, rng, shift_std=SHIFT_STD, cloudy=CLOUDY):
@@ -59,7 +92,7 @@ def make_stacks(truth, frames, rng, shift_std=SHIFT_STD, cloudy=CLOUDY):
     n, bands, rows, cols = truth.shape
     shifts = np.clip(rng.normal(0, shift_std, (n, frames, 2)), -3 * shift_std, 3 * shift_std)
     shifts[:, 0] = 0
-    moved = fourier_shift(truth, torch.from_numpy(shifts * SCALE).float())  # (N, T, bands, H, W)
+    moved = torch.from_numpy(fourier_shift(truth.numpy()[:, None], shifts[:, :, None] * SCALE)).float()  # N,T,b,H,W
     low = wald(moved.flatten(0, 1), SCALE).unflatten(0, (n, frames))
     low = low[..., MARGIN:-MARGIN, MARGIN:-MARGIN]
     h, w = low.shape[-2:]
@@ -87,20 +120,6 @@ def make_stacks(truth, frames, rng, shift_std=SHIFT_STD, cloudy=CLOUDY):
                 measured=torch.from_numpy(measured).float())
 
 
-def fourier_shift(images, shifts):
-    """`images` (N, bands, H, W) moved by `shifts` (N, T, 2) pixels (row, col) each: (N, T, bands, H, W). The image
-    is mirrored to twice its size first, so that the shift is that of a band-limited image without wrap-around."""
-    rows, cols = images.shape[-2:]
-    mirrored = torch.cat([images, images.flip(-2)], -2)
-    mirrored = torch.cat([mirrored, mirrored.flip(-1)], -1)
-    spectrum = torch.fft.rfft2(mirrored)[:, None]
-    ky = torch.fft.fftfreq(2 * rows)[:, None]
-    kx = torch.fft.rfftfreq(2 * cols)[None]
-    phase = ky * shifts[..., 0, None, None] + kx * shifts[..., 1, None, None]  # (N, T, 2H, H + 1)
-    moved = torch.fft.irfft2(spectrum * torch.exp(-2j * np.pi * phase)[:, :, None], s=mirrored.shape[-2:])
-    return moved[..., :rows, :cols]
-
-
 def frame_stats(frames, masks):
     """Each frame's mean and standard deviation per band over its usable pixels: (N, T, 2, bands)."""
     count = masks.sum((-2, -1)).clamp(min=1)
@@ -110,24 +129,45 @@ def frame_stats(frames, masks):
 
 
 class StackSampler:
-    """Random truth patches (flips and 90-degree rotations) of the training scenes, drawn in proportion to area."""
+    """Random truth patches (flips and 90-degree rotations) of the training scenes, drawn in proportion to area; a
+    share REAL of the stacks from the real pairs of dates (`real_pairs`)."""
 
-    def __init__(self, truths, rng):
+    def __init__(self, truths, pairs, rng):
         self.truths = [torch.from_numpy(t) for t in truths.values()]
+        self.pairs = [(torch.from_numpy(a), torch.from_numpy(b), shift) for a, b, shift in pairs.values()]
         self.rng = rng
-        area = np.array([t.shape[1] * t.shape[2] for t in self.truths], float)
-        self.weights = area / area.sum()
 
     def batch(self, size, frames):
+        if self.pairs and self.rng.random() < REAL:
+            chosen = self._crops([pair[:2] for pair in self.pairs], size)
+            stack = make_stacks(torch.stack([c[0][0] for c in chosen]), max(frames, 2), self.rng)
+            shifts = [moved(self.pairs[k][2], flip, turns) for (_, k, flip, turns) in chosen]
+            return with_real_frame(stack, torch.stack([c[0][1] for c in chosen]), shifts, self.rng)
+        return make_stacks(torch.stack([c[0][0] for c in self._crops([(t,) for t in self.truths], size)]),
+                           frames, self.rng)
+
+    def _crops(self, groups, size):
+        """`size` random patches, each the same window of every image of one group (drawn by area), flipped and
+        turned alike: [(patches, group index, flipped, quarter turns)]."""
         side = SCALE * (PATCH + 2 * MARGIN)
+        area = np.array([g[0].shape[1] * g[0].shape[2] for g in groups], float)
         crops = []
-        for k in self.rng.choice(len(self.truths), size, p=self.weights):
-            t = self.truths[k]
-            i, j = (int(self.rng.integers(0, n - side + 1)) for n in t.shape[1:])
-            crop = t[:, i : i + side, j : j + side]
-            crops.append(torch.rot90(crop.flip(-1) if self.rng.random() < 0.5 else crop, int(self.rng.integers(4)),
-                                     (1, 2)))
-        return make_stacks(torch.stack(crops), frames, self.rng)
+        for k in self.rng.choice(len(groups), size, p=area / area.sum()):
+            i, j = (int(self.rng.integers(0, n - side + 1)) for n in groups[k][0].shape[1:])
+            flip, turns = self.rng.random() < 0.5, int(self.rng.integers(4))
+            crops.append(([torch.rot90(t[:, i : i + side, j : j + side].flip(-1) if flip else
+                                       t[:, i : i + side, j : j + side], turns, (1, 2)) for t in groups[k]],
+                          k, flip, turns))
+        return crops
+
+
+def moved(shift, flip, turns):
+    """A shift (rows, cols) as it is after the image is flipped left-right (if `flip`) and turned by `turns` quarter
+    turns (torch.rot90 over its rows and columns)."""
+    rows, cols = shift[0], -shift[1] if flip else shift[1]
+    for _ in range(turns):
+        rows, cols = -cols, rows
+    return rows, cols
 
 
 def super_resolve_stack(net, stack, block=64, precision="float32"):
@@ -151,15 +191,24 @@ def super_resolve_stack(net, stack, block=64, precision="float32"):
 
 def validation_stacks(truths, frames, seed=0, side=192):
     """Fixed stacks of `frames` frames over the centre (side x side 10 m pixels, with the margin) of each scene."""
-    rng, stacks = np.random.default_rng(seed), {}
+    rng = np.random.default_rng(seed)
+    return {name: make_stacks(torch.from_numpy(centre(t, side)[None]), frames, rng) for name, t in truths.items()
+            if min(t.shape[1:]) >= side + 2 * SCALE * MARGIN}
+
+
+def real_validation(pairs, seed=0, side=VALIDATION_SIDE):
+    """Fixed stacks of the real pairs of dates (`real_pairs`) over each site's centre, as `validation_stacks`."""
+    rng = np.random.default_rng(seed)
+    return {site: with_real_frame(make_stacks(torch.from_numpy(centre(later, side)[None]), 2, rng),
+                                  torch.from_numpy(centre(earlier, side)[None]), [shift], rng)
+            for site, (later, earlier, shift) in pairs.items() if min(later.shape[1:]) >= side + 2 * SCALE * MARGIN}
+
+
+def centre(image, side):
+    """The centre side x side pixels of `image` (bands, rows, cols) with the stacks' margin, at even offsets."""
     full = side + 2 * SCALE * MARGIN
-    for name, t in truths.items():
-        rows, cols = t.shape[1:]
-        if min(rows, cols) < full:
-            continue
-        i, j = (rows - full) // 2 // 2 * 2, (cols - full) // 2 // 2 * 2
-        stacks[name] = make_stacks(torch.from_numpy(t[None, :, i : i + full, j : j + full]), frames, rng)
-    return stacks
+    i, j = ((n - full) // 2 // 2 * 2 for n in image.shape[1:])
+    return image[:, i : i + full, j : j + full]
 
 
 def gain(net, stacks, precision="float32"):
@@ -176,8 +225,9 @@ def gain(net, stacks, precision="float32"):
 def train(args):
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    sampler = StackSampler(scenes("train"), rng)
+    sampler = StackSampler(scenes("train"), real_pairs("train"), rng)
     validation = {t: validation_stacks(scenes("test"), t) for t in (1, 8)}
+    validation["real pairs"] = real_validation(real_pairs("test"))
     if os.path.exists(args.out):
         ckpt = load_checkpoint(args.out)
         net = MultiFrameNet(**ckpt["config"])
@@ -216,13 +266,19 @@ def train(args):
     LOG.info("validation after: %s (before %s)", after, before)
     result = dict(validation=after, date=datetime.date.today().isoformat(),
                   command="python -m s2sr.training.multiframe " + " ".join(sys.argv[1:]))
-    if ckpt is None or after[8] >= before[8]:
+    if ckpt is None or score(after) >= score(before):
         save(args.out, net, opt, record, steps, time.time() - start, result)
         multiframe_card(args.out, load_checkpoint(args.out))
         LOG.info("saved %s and its card", args.out)
     else:
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, result)
         LOG.info("validation fell: the run stays in %s.partial", args.out)
+
+
+def score(validation):
+    """What a run must not lower for its weights to replace the last: the mean of the 8-frame synthetic and the
+    real-pair validation gains (the 8-frame one alone where the record has no real pairs)."""
+    return float(np.mean([validation[k] for k in (8, "real pairs") if k in validation]))
 
 
 def save(path, net, opt, record, steps, seconds, result):
