@@ -58,6 +58,7 @@ class SeriesAlgorithm(S2SRAlgorithm):
 class MultiTemporalAlgorithm(SeriesAlgorithm):
     """Fuse several acquisitions of one place into the reference's B2 B3 B4 B8 at twice its resolution."""
 
+    CONSISTENCY = "CONSISTENCY"
     OUTPUT = "OUTPUT"
     ALL_DATES = "ALL_DATES"
 
@@ -69,6 +70,9 @@ class MultiTemporalAlgorithm(SeriesAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addSeriesParameters(self.tr("Area to process (default: all of the reference)"))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.CONSISTENCY, self.tr("Enforce consistency with the reference's measured 10 m pixels"),
+            defaultValue=False))
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, self.tr("Super-resolved B2 B3 B4 B8 at twice the resolution")))
         self.addParameter(QgsProcessingParameterFolderDestination(
@@ -78,10 +82,12 @@ class MultiTemporalAlgorithm(SeriesAlgorithm):
     def process(self, parameters, context, feedback):
         import os
         import shutil
+        from dataclasses import replace
 
         from ..run.multitemporal import super_resolve_dates, super_resolve_series
 
         inputs, options = self.series(parameters, context)
+        options = replace(options, consistency=self.parameterAsBoolean(parameters, self.CONSISTENCY, context))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         folder = self.parameterAsString(parameters, self.ALL_DATES, context) if parameters.get(self.ALL_DATES) else ""
         results = {self.OUTPUT: output}

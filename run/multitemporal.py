@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from osgeo import gdal, osr
 
-from ..core import clouds
+from ..core import clouds, consistency
 from ..core.bands import BANDS_10M
 from ..core.degrade import degrade
 from ..core.devices import select_precision
@@ -65,7 +65,8 @@ class SeriesOptions(Options):
     """Options of a run of the multi-frame network: those of run.options.Options that apply (extent, runtime, block)
     and `reference` (the date, YYYY-MM-DD, of the acquisition to super-resolve; empty: the latest usable one),
     `extent_crs` (the WKT of the extent's CRS; empty: the reference's),
-    `frames` (the other acquisitions used at most, the nearest in time) and `snow` (snow is unusable too)."""
+    `frames` (the other acquisitions used at most, the nearest in time) and `snow` (snow is unusable too); with
+    `consistency` every 2 x 2 block of the output averages to the reference's measured pixel (core.consistency)."""
     reference: str = ""
     extent_crs: str = ""
     frames: int = 8
@@ -278,7 +279,7 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
         "S2SR_RESOLUTION": "%g" % out_plan.res,
         "S2SR_FRAMES": " ".join(str(f.date) for f in frames),
         "S2SR_SHIFTS": shifts or "none (one acquisition)", "S2SR_DROPPED": " | ".join(dropped) or "none",
-        "S2SR_SELF_CHECK": check,
+        "S2SR_SELF_CHECK": check, "S2SR_CONSISTENCY": "enforced" if options.consistency else "off",
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     out = OutputRaster(output, out_plan, BANDS_10M, reference.ds.GetRasterBand(1).DataType, 0, metadata,
@@ -290,7 +291,7 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
         for done, core in enumerate(cores, 1):
             if is_cancelled and is_cancelled():
                 raise Cancelled()
-            _run_block(net, frames, stats, shifts, (plan.rows, plan.cols), core, out)
+            _run_block(net, frames, stats, shifts, (plan.rows, plan.cols), core, out, options.consistency)
             if progress:
                 progress(100.0 * done / len(cores))
         out.commit()
@@ -306,11 +307,12 @@ def _cores(rows, cols, block):
             for c in range(0, cols, block)]
 
 
-def _run_block(net, frames, stats, shifts, size, core, out):
+def _run_block(net, frames, stats, shifts, size, core, out, tied=False):
     """Read one block with the network's margin from every frame (its `read`), fuse, write its core at the output's
-    pixel (`out.write`); size: (rows, cols) of the frames."""
+    pixel (`out.write`); size: (rows, cols) of the frames; tied: every block of k x k output pixels made to average
+    to the reference's measured pixel (core.consistency)."""
     row, col, rows, cols = core
-    m = net.margin
+    m = net.margin + (consistency.reach(1) if tied else 0)
     r0, c0 = max(0, row - m), max(0, col - m)
     window = (r0, c0, min(size[0], row + rows + m) - r0, min(size[1], col + cols + m) - c0)
     read = [f.read(window) for f in frames]
@@ -320,6 +322,8 @@ def _run_block(net, frames, stats, shifts, size, core, out):
     filled = np.where(np.isnan(data), means, data)  # the masks keep them out; the reference's show through bicubic
     result = net(filled[None], usable[None].astype(np.float32), stats, shifts)[0]
     k = net.per_10m
+    if tied:
+        result = consistency.enforce(result[None], filled[:1], k)[0]
     top, left = k * (row - r0), k * (col - c0)
     result = result[:, top : top + k * rows, left : left + k * cols]
     lost = read[0][1][row - r0 : row - r0 + rows, col - c0 : col - c0 + cols].repeat(k, 0).repeat(k, 1)
@@ -479,6 +483,8 @@ def main(argv=None):
                         "usable one)")
     parser.add_argument("--frames", type=int, default=8, help="other acquisitions to use at most (default 8)")
     parser.add_argument("--snow", action="store_true", help="snow is unusable too")
+    parser.add_argument("--consistency", action="store_true", help="every 2 x 2 block of the output averages to the "
+                        "reference's measured pixel")
     parser.add_argument("--extent", nargs=4, type=float, metavar=("XMIN", "YMIN", "XMAX", "YMAX"))
     parser.add_argument("--all-dates", action="store_true", help="OUTPUT is a folder: every acquisition as the "
                         "reference in turn, <date>.tif each")
@@ -488,7 +494,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     options = SeriesOptions(extent=tuple(args.extent) if args.extent else None, reference=args.reference,
-                            frames=args.frames, snow=args.snow)
+                            frames=args.frames, snow=args.snow, consistency=args.consistency)
     try:
         if args.evaluate:
             check_outputs({"OUTPUT": args.output, "--csv": args.csv}, args.inputs)

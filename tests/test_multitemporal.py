@@ -269,3 +269,19 @@ def test_a_real_pair_s_shift_follows_its_patches_through_flips_and_turns(small_s
             a, b = (np.rot90(x[..., ::-1] if flip else x, turns, (1, 2))[0] for x in (truth, other))
             found = phase_correlation(a, b)
             np.testing.assert_allclose((found.rows, found.cols), moved((0.3, -0.7), flip, turns), atol=0.05)
+
+
+@needs_weights
+def test_with_consistency_every_block_of_four_averages_to_the_reference_s_pixel(series, tmp_path):
+    out = str(tmp_path / "tied.tif")
+    items = super_resolve_series([series[d] for d in SHIFTS], out, SeriesOptions(reference="2016-01-12",
+                                                                                 consistency=True))
+    assert items["S2SR_CONSISTENCY"] == "enforced"
+    _, data = read(out)
+    _, reference = read(series["20160112"])
+    means = data.reshape(4, data.shape[1] // 2, 2, data.shape[2] // 2, 2).mean((2, 4))
+    assert np.abs(means - reference).max() <= 1.0  # the output is rounded to whole DN
+    _, untied = read(super_resolve_series([series[d] for d in SHIFTS], str(tmp_path / "untied.tif"),
+                                          SeriesOptions(reference="2016-01-12")) and str(tmp_path / "untied.tif"))
+    assert np.abs(untied.reshape(means.shape[:1] + (means.shape[1], 2, means.shape[2], 2)).mean((2, 4))
+                  - reference).max() > 5  # without it they do not

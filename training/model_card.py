@@ -186,9 +186,10 @@ def multiframe_card(weights, ckpt):
     its data, the commands of its runs and their validation scores; its check-set scores are measured by
     bench/multitemporal.py (docs/benchmarks.md)."""
     cfg, rec = ckpt["config"], ckpt["record"]
-    runs = "\n".join("- %s: `%s`; validation after the run, SRE gain over bicubic of the reference: %s" % (
-        r["date"], r["command"], ", ".join(("%s frame(s) %+.2f dB" if isinstance(k, int) else "%s %+.2f dB") % (k, v)
-                                           for k, v in r["validation"].items())) for r in rec["runs"])
+    runs = "\n".join("- %s: `%s`%s; validation after the run, SRE gain over bicubic of the reference: %s" % (
+        r["date"], r["command"], "; real pairs of dates in %.0f %% of the stacks" % (100 * r["real_pairs"])
+        if r.get("real_pairs") else "", ", ".join(("%s frame(s) %+.2f dB" if isinstance(k, int) else "%s %+.2f dB")
+                                                  % (k, v) for k, v in r["validation"].items())) for r in rec["runs"])
     text = MULTIFRAME_TEMPLATE.format(
         name=os.path.basename(weights), bands=" ".join(ckpt.get("bands", ())), width=cfg["width"],
         depth=" + ".join(map(str, cfg["depth"])), params=sum(v.numel() for v in ckpt["state_dict"].values()),
@@ -209,8 +210,8 @@ Data: synthetic stacks by the Wald protocol from the 10 m bands of the OSCD trai
 L1C): each frame the scene moved by a random sub-pixel shift (N(0, 0.3) pixels of 20 m per axis, Fourier shift of
 the mirrored scene), degraded to 20 m (Gaussian of sigma 1/2 px, 2 x 2 block mean), given a gain and offset per
 band, a smooth local gain and noise, and in 30 % of the frames a cloud its mask flags; the reference is not moved;
-1 to 8 frames per stack. A quarter of the stacks (from the run of 2026-12-07 on) take their frame 1 from the site's
-other real date, where both lie on one grid: the later date is the truth, the earlier one (what changed on the
+1 to 8 frames per stack. In the runs that say so, a share of the stacks take their frame 1 from the site's other real
+date, where both lie on one grid: the later date is the truth, the earlier one (what changed on the
 ground, the dates' real misregistration, measured per site by phase correlation) is frame 1, as unmasked as a real
 frame whose change no cloud mask flags. Trained 20 m -> 10 m, run 10 m -> 5 m (scale invariance). Validation: the
 synthetic stacks on the OSCD test sites (192 x 192 px centres, fixed seed) and those sites' real pairs of dates

@@ -264,7 +264,7 @@ def train(args):
     net.eval()
     after = {t: gain(net, v) for t, v in validation.items()}
     LOG.info("validation after: %s (before %s)", after, before)
-    result = dict(validation=after, date=datetime.date.today().isoformat(),
+    result = dict(validation=after, date=datetime.date.today().isoformat(), real_pairs=REAL,
                   command="python -m s2sr.training.multiframe " + " ".join(sys.argv[1:]))
     if ckpt is None or score(after) >= score(before):
         save(args.out, net, opt, record, steps, time.time() - start, result)
