@@ -17,6 +17,7 @@ than MIN_PEAK (it changed too much to be measured); the log and the output's met
 The reference's own unusable pixels are no data in the output. A self-check (`fusion_check`) scores the fusion on
 the scene itself at twice the pixel size and keeps the reference alone where the fusion loses.
 """
+import contextlib
 import datetime
 import logging
 import os
@@ -110,6 +111,16 @@ def _product_folder(folder, i):
     return "%s_%d" % (folder, i)
 
 
+@contextlib.contextmanager
+def _scratch(inputs):
+    """A /vsimem folder for a run's VRTs over `inputs` acquisitions, emptied afterwards with its products' folders."""
+    folder = "/vsimem/s2sr_series_%s" % uuid.uuid4().hex
+    try:
+        yield folder
+    finally:
+        remove_files(folder, *(_product_folder(folder, i) for i in range(inputs)))
+
+
 def _is_product(path):
     """A product as downloaded (.zip), its .SAFE folder or its metadata file; else a raster of B2 B3 B4 B8."""
     name = os.path.basename(path.rstrip("/\\"))
@@ -190,11 +201,8 @@ def super_resolve_series(inputs, output, options=SeriesOptions(), progress=None,
     check_outputs({"OUTPUT": output}, list(inputs), rasters=("OUTPUT",))
     if len(inputs) < 1:
         raise InputError(tr("give at least one acquisition"))
-    folder = "/vsimem/s2sr_series_%s" % uuid.uuid4().hex
-    try:
+    with _scratch(len(inputs)) as folder:
         return _run(inputs, output, options, progress, is_cancelled, log, folder)
-    finally:
-        remove_files(folder, *(_product_folder(folder, i) for i in range(len(inputs))))
 
 
 def super_resolve_dates(inputs, folder, options=SeriesOptions(), progress=None, is_cancelled=None, log=LOG.info):
@@ -202,11 +210,8 @@ def super_resolve_dates(inputs, folder, options=SeriesOptions(), progress=None, 
     window over the series): <folder>/<date>.tif each. Returns {date: the output's metadata items}; an acquisition
     that cannot be the reference (clouded, say) is skipped, and the log says why."""
     check_outputs({"ALL_DATES": folder}, list(inputs))
-    scratch = "/vsimem/s2sr_dates_%s" % uuid.uuid4().hex
-    try:
+    with _scratch(len(inputs)) as scratch:
         dates = [str(a.date) for a in open_series(inputs, scratch)]
-    finally:
-        remove_files(*(_product_folder(scratch, i) for i in range(len(inputs))))
     os.makedirs(folder, exist_ok=True)
     made = {}
     for i, date in enumerate(dates):
@@ -284,8 +289,7 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
     }
     out = OutputRaster(output, out_plan, BANDS_10M, reference.ds.GetRasterBand(1).DataType, 0, metadata,
                        reference.acquisition.offsets, options.block * net.per_10m)
-    stats = np.stack([f.stats for f in frames])[None]
-    shifts = np.array([[(f.shift.rows, f.shift.cols) if f.shift else (0.0, 0.0) for f in frames]], np.float32)
+    shifts, stats = (a[None] for a in _shifts_and_stats(frames))
     try:
         cores = _cores(plan.rows, plan.cols, options.block)
         for done, core in enumerate(cores, 1):
@@ -343,9 +347,13 @@ def _extent(options, wkt):
 
 def _window_stack(frames, window):
     """(data (T, 4, rows, cols) with NaN where unusable, shifts (T, 2), stats (T, 2, 4)) of the frames over a window."""
-    data = np.stack([f.read(window)[0] for f in frames])
+    return (np.stack([f.read(window)[0] for f in frames]),) + _shifts_and_stats(frames)
+
+
+def _shifts_and_stats(frames):
+    """The frames' measured shifts (T, 2; the reference's 0) and statistics (T, 2, 4), as the network takes them."""
     shifts = np.array([(f.shift.rows, f.shift.cols) if f.shift else (0.0, 0.0) for f in frames], np.float32)
-    return data, shifts, np.stack([f.stats for f in frames])
+    return shifts, np.stack([f.stats for f in frames])
 
 
 def fusion_check(net, stacks):
@@ -356,9 +364,7 @@ def fusion_check(net, stacks):
     pixels are left out (both -inf where none is left)."""
     def restored(data, shifts, stats):
         low = degraded(data, stats)
-        masks = np.isfinite(low).all(1, keepdims=True)
-        low = np.where(masks, low, stats[:, 0, :, None, None])
-        return {name: net(low[None, :k], masks[None, :k].astype(np.float32), stats[None, :k], shifts[None, :k] / 2)[0]
+        return {name: _restore(net, low[:k], stats[:k], shifts[:k] / 2, max(low.shape[-2:]))
                 for name, k in (("fused", len(data)), ("alone", 1))}
 
     cut = [(data[..., : data.shape[-2] // 2 * 2, : data.shape[-1] // 2 * 2], shifts, stats)
@@ -386,16 +392,13 @@ def evaluate_series(inputs, options=SeriesOptions(), log=LOG.info):
     network with all of them ("model") and with the reference alone ("single"), beside bicubic upsampling of the
     reference, the registered median and shift-and-add (core.fusion_baselines), each against the reference's
     measured pixels. Returns run.evaluation's results ({label: result}, for run.reports)."""
-    folder = "/vsimem/s2sr_series_%s" % uuid.uuid4().hex
-    try:
+    with _scratch(len(inputs)) as folder:
         net, plan, frames, _, _ = _select(inputs, replace(options, self_check=False), folder, log)
         if plan.rows * plan.cols > MAX_EVALUATED:
             raise InputError(tr("the area to evaluate has %d x %d pixels at 10 m; at most %d million can be "
                                 "evaluated at once: choose a smaller EXTENT") % (plan.cols, plan.rows,
                                                                               MAX_EVALUATED // 10**6))
         data, shifts, stats = _window_stack(frames, (0, 0, plan.rows // 2 * 2, plan.cols // 2 * 2))
-    finally:
-        remove_files(folder, *(_product_folder(folder, i) for i in range(len(inputs))))
     unusable = np.isnan(data[0]).any(0)
     if unusable.mean() > MAX_UNSCORED:
         raise InputError(tr("%.1f %% of the reference's pixels in the area to evaluate are unusable (cloud, shadow, "
@@ -418,7 +421,8 @@ def evaluate_series(inputs, options=SeriesOptions(), log=LOG.info):
 
 
 def _restore(net, low, stats, shifts, block):
-    """The network on whole frames (T, 4, rows, cols; NaN where unusable), block by block: (4, 2 rows, 2 cols)."""
+    """The network on whole frames (T, 4, rows, cols; NaN where unusable), block by block as the run reads them
+    (`_run_block`): (4, 2 rows, 2 cols)."""
     class Frames:
         def __init__(self, data):
             self.data = data
@@ -430,7 +434,7 @@ def _restore(net, low, stats, shifts, block):
 
     class Sink:
         def __init__(self, k, shape):
-            self.k, self.bands = k, np.zeros((4, k * shape[0], k * shape[1]), np.float32)
+            self.bands = np.zeros((4, k * shape[0], k * shape[1]), np.float32)
 
         def write(self, name, row, col, band, lost):
             self.bands[BANDS_10M.index(name), row : row + band.shape[0], col : col + band.shape[1]] = band

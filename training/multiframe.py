@@ -76,8 +76,7 @@ def with_real_frame(stack, other, shift, rng):
     another date, lying `shift` (rows, cols) low-resolution pixels from the reference: degraded, with the frames'
     noise, all of it usable."""
     low = wald(other, SCALE)[..., MARGIN:-MARGIN, MARGIN:-MARGIN]
-    level = low.mean((-2, -1), keepdim=True)
-    stack["frames"][:, 1] = low + torch.from_numpy(rng.normal(0, 1, low.shape)).float() * (3 + 0.003 * level)
+    stack["frames"][:, 1] = low + noise(low, low.mean((-2, -1), keepdim=True), rng)
     stack["masks"][:, 1] = 1
     stack["shifts"][:, 1] = stack["measured"][:, 1] = torch.tensor(shift)
     stack["stats"] = frame_stats(stack["frames"], stack["masks"])
@@ -103,7 +102,7 @@ def make_stacks(truth, frames, rng, shift_std=SHIFT_STD, cloudy=CLOUDY):
     local = 1 + F.interpolate(field, size=(h, w), mode="bicubic", align_corners=False).unflatten(0, (n, frames))
     gains[:, 0], offsets[:, 0], local[:, 0] = 1, 0, 1  # the reference keeps its values
     low = low * gains * local + offsets
-    low = low + torch.from_numpy(rng.normal(0, 1, low.shape)).float() * (3 + 0.003 * level)
+    low = low + noise(low, level, rng)
     masks = torch.ones(n, frames, 1, h, w)
     yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
                             indexing="ij")
@@ -118,6 +117,11 @@ def make_stacks(truth, frames, rng, shift_std=SHIFT_STD, cloudy=CLOUDY):
     measured = shifts + rng.normal(0, SHIFT_ERROR, shifts.shape) * (np.arange(frames) > 0)[None, :, None]
     return dict(frames=low, masks=masks, stats=frame_stats(low, masks), truth=truth, shifts=torch.from_numpy(shifts),
                 measured=torch.from_numpy(measured).float())
+
+
+def noise(low, level, rng):
+    """Sensor noise for degraded frames `low` whose mean is `level` DN: 3 DN plus 0.3 % of the level."""
+    return torch.from_numpy(rng.normal(0, 1, low.shape)).float() * (3 + 0.003 * level)
 
 
 def frame_stats(frames, masks):
