@@ -21,9 +21,10 @@ apt:  # checked on every make: the Debian packages, QGIS at least the LTR (an ol
 		{ sh scripts/backports.sh && apt-get update -q && \
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t bookworm-backports $(APT); }
 
-$(VENV)/.installed: requirements.txt requirements-batch.txt requirements-dev.txt
+# the numpy that QGIS and GDAL are built against stays: pip may not replace it for any requirement
+$(VENV)/.installed: requirements.txt requirements-batch.txt requirements-clouds.txt requirements-dev.txt
 	test -x $(PY) || /usr/bin/python3 -m venv --system-site-packages $(VENV)
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c <($(PY) -c 'import numpy; print("numpy==" + numpy.__version__)')
 	touch $@
 
 $(PLUGINS)/s2sr:
@@ -73,7 +74,7 @@ bench-speed: setup
 package:
 	rm -rf dist && mkdir -p dist
 	git archive --format=zip --prefix=s2sr/ -o dist/s2sr-$(VERSION).zip HEAD -- \
-		__init__.py metadata.txt LICENSE README.md requirements.txt requirements-batch.txt algorithms batch core models plugin resources run training
+		__init__.py metadata.txt LICENSE README.md requirements.txt requirements-batch.txt requirements-clouds.txt algorithms batch core models plugin resources run training
 	@echo dist/s2sr-$(VERSION).zip
 
 clean:

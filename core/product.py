@@ -10,6 +10,7 @@ from osgeo import gdal
 
 from .bands import BANDS_10M, BANDS_20M, GROUPS, band_in
 from .errors import InputError, tr
+from .cloud_detector import BANDS as CLOUD_BANDS
 from .gdal_calls import checked
 from .raster import stack_bands
 
@@ -29,6 +30,7 @@ class Product:
     stacks: dict  # factor -> VRT with the group's bands in order (6 -> None when the product has no 60 m bands)
     offsets: dict = field(default_factory=dict)  # band -> DN offset (e.g. -1000), empty before baseline 04.00
     valid_mask: str = None  # L2A: the scene classification on the 20 m grid; its class 0 marks no data
+    cloud_bands: str = None  # L1C: a VRT of core.cloud_detector's ten bands on the 60 m grid
     metadata: dict = field(default_factory=dict)  # output metadata items describing the source product
 
     @classmethod
@@ -87,7 +89,7 @@ def open_product(path, folder="/vsimem/s2sr"):
         raise InputError(tr("%s: it opens as %s") % (what, ds.GetDriver().ShortName))
     info = ds.GetMetadata()
     subdatasets = _subdatasets(ds, path)
-    stacks, valid_mask = {}, None
+    stacks, valid_mask, located = {}, None, {}
     for factor, bands in GROUPS.items():
         if factor not in subdatasets:
             if factor == 6:
@@ -97,13 +99,18 @@ def open_product(path, folder="/vsimem/s2sr"):
         sub = checked(tr("cannot read the %d m bands of the product %s") % (10 * factor, path), gdal.Open,
                       subdatasets[factor])
         index = {sub.GetRasterBand(i).GetMetadataItem("BANDNAME"): i for i in range(1, sub.RasterCount + 1)}
+        located.update({b: (sub, i) for b, i in index.items()})
         missing = [b for b in bands if b not in index]
         if missing:
             raise InputError(tr("the product %s lacks band(s) %s") % (path, " ".join(missing)))
         stacks[factor] = _select(sub, [index[b] for b in bands], "%s/%dm.vrt" % (folder, 10 * factor))
         if factor == 2 and "SCL" in index:
             valid_mask = _select(sub, [index["SCL"]], "%s/scl.vrt" % folder)
-    return Product(stacks, read_offsets(mtd), valid_mask, describe(info, path))
+    cloud_bands = None
+    if valid_mask is None and all(b in located for b in CLOUD_BANDS):
+        single = [_select(located[b][0], [located[b][1]], "%s/cloud_%s.vrt" % (folder, b)) for b in CLOUD_BANDS]
+        cloud_bands = stack_bands(single, "%s/clouds.vrt" % folder, resolution="lowest", resampleAlg="average")
+    return Product(stacks, read_offsets(mtd), valid_mask, cloud_bands, describe(info, path))
 
 
 def _subdatasets(ds, path):

@@ -155,10 +155,11 @@ class OutputRaster:
             os.remove(self.tmp)
 
 
-def stack_bands(paths, vrt_path):
-    """A multi-band VRT referencing single-band files in the given order (nothing is copied)."""
+def stack_bands(paths, vrt_path, **options):
+    """A multi-band VRT referencing single-band files in the given order (nothing is copied); `options`: more of
+    gdal.BuildVRT's (e.g. resolution="lowest", resampleAlg="average" for bands of several pixel sizes)."""
     vrt = checked(tr("cannot stack the band files %s") % ", ".join(paths), gdal.BuildVRT, vrt_path, list(paths),
-                  separate=True)
+                  separate=True, **options)
     if vrt.RasterCount != len(paths):  # BuildVRT leaves out what it cannot place
         used = set(vrt.GetFileList() or [])
         raise InputError(tr("cannot use %s: unreadable, or not georeferenced like the other bands (GDAL: %s)")

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from osgeo import gdal, osr
 
-from ..core import clouds, consistency
+from ..core import cloud_detector, clouds, consistency
 from ..core.bands import BANDS_10M
 from ..core.degrade import degrade
 from ..core.devices import select_precision
@@ -78,12 +78,20 @@ class SeriesOptions(Options):
 @dataclass
 class Acquisition:
     """One date of the series: its 10 m bands (a GDAL path of B2 B3 B4 B8), their DN offsets, the scene
-    classification (L2A) or None, and its date."""
+    classification (L2A) or None, s2cloudless's bands (L1C, core.cloud_detector) or None, and its date."""
     path: str
     date: datetime.date
     stack: str
     offsets: dict
     scl: str = None
+    cloud_bands: str = None
+
+    @property
+    def clouds_by(self):
+        """What finds its unusable pixels: the scene classification, s2cloudless or the spectral test."""
+        if self.scl:
+            return "scene classification"
+        return "s2cloudless" if self.cloud_bands and cloud_detector.available() else "spectral test"
 
 
 def open_series(paths, folder):
@@ -94,7 +102,7 @@ def open_series(paths, folder):
             product = open_product(path, _product_folder(folder, i))
             when = product.metadata.get("S2SR_SENSING_TIME", "")
             found.append(Acquisition(path, _date(when.replace("-", "")[:8], path), product.stacks[1],
-                                     product.offsets, product.valid_mask))
+                                     product.offsets, product.valid_mask, product.cloud_bands))
         else:
             open_input(path, 1, 4)
             found.append(Acquisition(path, _date(os.path.basename(path), path), path, {}))
@@ -144,6 +152,15 @@ class Frame:
         self.ds = self._on_grid(acquisition.stack, plan, "%s/%s.vrt" % (folder, uuid.uuid4().hex), "cubic", log)
         self.scl = self._on_grid(acquisition.scl, plan, "%s/%s_scl.vrt" % (folder, uuid.uuid4().hex), "near",
                                  None) if acquisition.scl else None
+        self.cloud_flags = None
+        if acquisition.clouds_by == "s2cloudless":
+            coarse = replace(plan, res=plan.res * cloud_detector.FACTOR, rows=-(-plan.rows // cloud_detector.FACTOR),
+                             cols=-(-plan.cols // cloud_detector.FACTOR))
+            bands = self._on_grid(acquisition.cloud_bands, coarse, "%s/%s_clouds.vrt" % (folder, uuid.uuid4().hex),
+                                  "average", None)
+            self.cloud_flags = cloud_detector.detect(
+                lambda row, rows: checked(tr("cannot read %s") % acquisition.path, bands.ReadAsArray, 0, row,
+                                          coarse.cols, rows), coarse.rows, acquisition.offsets)
         self.shift = self.stats = None
 
     def assess(self, windows, reference):
@@ -189,6 +206,8 @@ class Frame:
         data = data + band_offsets(self.acquisition.offsets, 1)
         if self.scl is not None:
             bad |= clouds.scl_unusable(self.scl.ReadAsArray(col, row, cols, rows), self.snow)
+        elif self.cloud_flags is not None:
+            bad |= cloud_detector.on_fine_grid(self.cloud_flags, window)
         else:
             bad |= clouds.bright_white(np.where(np.isfinite(data), data, 0))
         return np.where(bad, np.nan, data), bad
@@ -232,6 +251,9 @@ def _select(inputs, options, folder, log):
     """The acquisitions to fuse (see the module's docstring): (the network, the reference's plan over the extent, the
     Frames, the reference first, the reasons the others were left out, the self-check's verdict)."""
     series = open_series(inputs, folder)
+    if any(a.cloud_bands and a.clouds_by == "spectral test" for a in series):
+        log(tr("s2cloudless is not installed: the clouds of the L1C products are found by the spectral test, which "
+               "misses thin cloud and cirrus (install it: pip install s2cloudless)"))
     order = _by_preference(series, options.reference)
     net = models.load_multiframe(options.folders(), "cpu", select_precision(options.runtime.precision, "cpu"))
     reference_ds = open_input(order[0].stack, 1, 4)
@@ -283,6 +305,7 @@ def _run(inputs, output, options, progress, is_cancelled, log, folder):
         "S2SR_REFERENCE_DATE": str(reference.date), "S2SR_REFERENCE": reference.acquisition.path,
         "S2SR_RESOLUTION": "%g" % out_plan.res,
         "S2SR_FRAMES": " ".join(str(f.date) for f in frames),
+        "S2SR_CLOUD_MASKS": " | ".join("%s: %s" % (f.date, f.acquisition.clouds_by) for f in frames),
         "S2SR_SHIFTS": shifts or "none (one acquisition)", "S2SR_DROPPED": " | ".join(dropped) or "none",
         "S2SR_SELF_CHECK": check, "S2SR_CONSISTENCY": "enforced" if options.consistency else "off",
         "S2SR_PROCESSED": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

