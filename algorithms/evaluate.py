@@ -54,16 +54,11 @@ class EvaluateAlgorithm(SceneAlgorithm):
         feedback.pushInfo(self.tr("Evaluating {} on {} x {} pixels at 10 m: {}").format(
             model.name, grid.cols, grid.rows, model.scales))
         results = evaluation.evaluate_scene(pixels, model)
-        for row in reports.rows(results):
-            if row["band"] == "mean":
-                feedback.pushInfo("%s %-8s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (
-                    row["scale"], row["method"], row["sre"], row["rmse"], row["sam"]))
-        outputs = {self.OUTPUT_HTML: targets[self.OUTPUT_HTML]}
-        reports.write_html(results, outputs[self.OUTPUT_HTML],
-                           self.tr("Super-resolution quality of {} on this scene").format(model.name))
-        if targets[self.OUTPUT_CSV]:
-            reports.write_csv(results, targets[self.OUTPUT_CSV])
-            outputs[self.OUTPUT_CSV] = targets[self.OUTPUT_CSV]
+        for line in reports.summary(results):
+            feedback.pushInfo(line)
+        reports.write_reports(results, self.tr("Super-resolution quality of {} on this scene").format(model.name),
+                              targets[self.OUTPUT_HTML], targets[self.OUTPUT_CSV])
+        outputs = {k: targets[k] for k in (self.OUTPUT_HTML, self.OUTPUT_CSV) if targets[k]}
         for factor, key in ((2, self.ERRORS_20M), (6, self.ERRORS_60M)):  # the bands measured at 20 m, at 60 m
             for r in results.values():
                 if targets[key] and r["factor"] == factor:

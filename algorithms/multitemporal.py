@@ -133,21 +133,14 @@ class EvaluateSeriesAlgorithm(SeriesAlgorithm):
     def process(self, parameters, context, feedback):
         from ..core.outputs import check_outputs
         from ..run import reports
-        from ..run.multitemporal import evaluate_series
+        from ..run.multitemporal import SERIES_TITLE, evaluate_series
 
         inputs, options = self.series(parameters, context)
         targets = {self.OUTPUT_HTML: self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
                    self.OUTPUT_CSV: self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context)}
         check_outputs(targets, inputs)
         results = evaluate_series(inputs, options, feedback.pushInfo)
-        for row in reports.rows(results):
-            if row["band"] == "mean":
-                feedback.pushInfo("%-10s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (
-                    row["method"], row["sre"], row["rmse"], row["sam"]))
-        reports.write_html(results, targets[self.OUTPUT_HTML],
-                           self.tr("Super-resolution of a time series: the fusion on these acquisitions"))
-        outputs = {self.OUTPUT_HTML: targets[self.OUTPUT_HTML]}
-        if targets[self.OUTPUT_CSV]:
-            reports.write_csv(results, targets[self.OUTPUT_CSV])
-            outputs[self.OUTPUT_CSV] = targets[self.OUTPUT_CSV]
-        return outputs
+        for line in reports.summary(results):
+            feedback.pushInfo(line)
+        reports.write_reports(results, self.tr(SERIES_TITLE), targets[self.OUTPUT_HTML], targets[self.OUTPUT_CSV])
+        return {k: targets[k] for k in (self.OUTPUT_HTML, self.OUTPUT_CSV) if targets[k]}

@@ -17,7 +17,7 @@ from ..core.outputs import check_outputs
 from ..core.raster import band_offsets, bounded_gdal_cache, invalid, open_scene, read_window
 from .. import models
 from .opened import open_model
-from .reports import markdown, write_csv, write_html
+from .reports import markdown, write_reports
 
 LOG = logging.getLogger(__name__)
 MAX_PIXELS = 16_000_000  # 10 m pixels evaluated at once (in memory): a 4 x 4 km area or a little more
@@ -57,10 +57,12 @@ def open_for_evaluation(model, input_60m, folders, log, backend="auto"):
                       Runtime("cpu", "float32", backend), folders, log)
 
 
-def result(bands, truth, guesses, factor, version, shift=None):
-    """What `evaluate_scene` gives for one network; `shift`: the core.fits.ScaleShift of its self-check."""
+def result(bands, truth, guesses, factor, version, shift=None, band_check=True):
+    """What `evaluate_scene` gives for one network; `shift`: the core.fits.ScaleShift of its self-check;
+    `band_check`: whether s2sr:superresolve's self-check chooses per band between the guesses (the report says what
+    it would choose; a time series' self-check chooses between the fusion and the reference alone instead)."""
     return {"bands": list(bands), "truth": truth, "estimates": guesses, "factor": factor, "version": version,
-            "shift": shift,
+            "shift": shift, "band_check": band_check,
             "scores": {m: dict(scores(truth, e), psnr=psnr(truth, e), ssim=ssim(truth, e)) for m, e in guesses.items()}}
 
 
@@ -84,10 +86,7 @@ def main(argv=None):
     except InputError as err:
         parser.exit(2, "error: %s\n" % err)
     print(markdown(results))
-    if args.csv:
-        write_csv(results, args.csv)
-    if args.html:
-        write_html(results, args.html, "Super-resolution quality of %s" % model.name)
+    write_reports(results, "Super-resolution quality of %s" % model.name, args.html, args.csv)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ from ..core.version import plugin_version
 from .. import models
 from .evaluation import result
 from .options import Options
-from .reports import markdown, write_csv, write_html
+from .reports import markdown, write_reports
 from .selfcheck import pooled_sre
 
 LOG = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ MIN_PEAK = 0.1  # weakest phase-correlation peak whose shift is trusted
 SAMPLES = 6  # windows per side sampled for the statistics, the cloud cover and the shifts
 SAMPLE_SIDE = 64  # pixels a side of those windows
 BLOCK = 192  # 10 m pixels a side of the blocks the network runs on
+SERIES_TITLE = "Super-resolution of a time series: the fusion on these acquisitions"  # its evaluation's reports
 CHECK_SAMPLES, CHECK_SIDE = 3, 128  # the self-check's windows: per side, and their side in 10 m pixels
 MAX_EVALUATED = 4_000_000  # 10 m pixels of the reference evaluated at once (every acquisition of them in memory)
 MAX_UNSCORED = 0.02  # share of the reference's pixels that may be unusable in the area evaluated
@@ -440,7 +441,7 @@ def evaluate_series(inputs, options=SeriesOptions(), log=LOG.info):
         guesses = {m: np.where(unusable, guesses["bicubic"], g) for m, g in guesses.items()}
     truth = np.where(unusable, guesses["bicubic"], data[0])
     label = tr("time series, %d acquisitions, 20 m -> 10 m") % len(frames)
-    return {label: result(list(BANDS_10M), truth, guesses, 1, net.version)}
+    return {label: result(list(BANDS_10M), truth, guesses, 1, net.version, band_check=False)}
 
 
 def _restore(net, low, stats, shifts, block):
@@ -527,9 +528,7 @@ def main(argv=None):
             check_outputs({"OUTPUT": args.output, "--csv": args.csv}, args.inputs)
             results = evaluate_series(args.inputs, options)
             print(markdown(results))
-            write_html(results, args.output, "Super-resolution of a time series: the fusion on these acquisitions")
-            if args.csv:
-                write_csv(results, args.csv)
+            write_reports(results, SERIES_TITLE, args.output, args.csv)
         elif args.all_dates:
             super_resolve_dates(args.inputs, args.output, options)
         else:

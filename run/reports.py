@@ -65,6 +65,20 @@ def write_csv(results, path):
     write_text(path, text.getvalue())
 
 
+def summary(results):
+    """One line per result and method, for a log: the band mean's SRE, RMSE and SAM."""
+    return ["%s %-10s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (row["scale"], row["method"], row["sre"], row["rmse"],
+                                                            row["sam"]) for row in rows(results) if row["band"] == "mean"]
+
+
+def write_reports(results, title, html_path=None, csv_path=None):
+    """The HTML report (titled `title`) and the CSV of `results`, each where its path is given."""
+    if html_path:
+        write_html(results, html_path, title)
+    if csv_path:
+        write_csv(results, csv_path)
+
+
 def write_html(results, path, title):
     """A self-contained HTML report (QGIS's Processing results viewer shows it)."""
     parts = ["<html><head><meta charset='utf-8'><title>%s</title><style>body{font-family:sans-serif}"
@@ -81,7 +95,7 @@ def write_html(results, path, title):
         parts.append("<h3>%s: %s (model %s)</h3><p>Mean SRE gain over bicubic: <b>%+.2f dB</b>. SAM: %s.</p>"
                      % (html.escape(label), " ".join(r["bands"]), html.escape(r["version"]), gain, ", ".join(
                          "%s %.3f&deg;" % (METHOD_NAMES[m], r["scores"][m]["sam"]) for m in methods(r))))
-        if "single" not in r["scores"]:  # a time series' self-check decides between the fusion and "single" alone
+        if r["band_check"]:
             use = selfcheck.verdicts({m: r["scores"][m]["sre"] for m in methods(r)}, r["shift"])
             verdict = ", ".join("%s: %s" % (band, METHOD_NAMES[m]) for band, m in zip(r["bands"], use))
             parts.append("<p>What the self-check of <i>Super-resolve Sentinel-2</i> uses per band, deciding the same "

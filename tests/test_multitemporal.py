@@ -284,6 +284,7 @@ def test_the_evaluation_scores_the_fusion_beside_the_single_image_and_the_baseli
     with open(html) as f:
         page = f.read()
     assert "registered median" in page and "shift-and-add" in page and "time series, 5 acquisitions" in page
+    assert "uses per band" not in page  # the single image's per-band self-check does not apply to a series
 
 
 @needs_weights
