@@ -46,7 +46,7 @@ from s2sr.models.multiframe import MultiFrameNet  # noqa: E402
 from s2sr.training import checkset  # noqa: E402
 from s2sr.models.dsen2 import wald  # noqa: E402
 from s2sr.training.data import oscd_root, oscd_sites, read_scene  # noqa: E402
-from s2sr.training.multiframe import SCALE, frame_stats, make_stacks, super_resolve_stack  # noqa: E402
+from s2sr.training.multiframe import SCALE, frame_stats, make_stacks, real_pairs, super_resolve_stack  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CARD = os.path.join(ROOT, "..", "shared", "models", "evoland", "carn_light.yaml")
@@ -96,24 +96,22 @@ def oscd_pairs(net):
     print("\n| site | shift of date 1 (rows, cols; peak) | network, 2 dates | network, date 2 alone | self-check: "
           "fused / alone at 40 m (dB) | with the self-check | card |")
     print("|---|---|---|---|---|---|---|")
-    gains = []
+    gains, pairs = [], real_pairs("test")
     for site in oscd_sites("test"):
-        scenes = [read_scene(os.path.join(oscd_root(), site, "imgs_%d" % d)) for d in (2, 1)]
-        truth = scenes[0][1]
-        rows, cols = (n - n % (2 * SCALE) for n in truth.shape[1:])
-        if scenes[1][1].shape != truth.shape:
+        if site not in pairs:
             print("| %s | dates on different grids: left out | | | |" % site)
             continue
-        high = torch.from_numpy(np.stack([s[1][:, :rows, :cols] for s in scenes]))
+        truth, earlier, shift = pairs[site]
+        rows, cols = (n - n % (2 * SCALE) for n in truth.shape[1:])
+        high = torch.from_numpy(np.stack([truth[:, :rows, :cols], earlier[:, :rows, :cols]]))
         low = wald(high, SCALE)[None]  # (1, 2, 4, h, w): the reference (date 2), then date 1
         masks = torch.ones(1, 2, 1, *low.shape[-2:])
-        shift = phase_correlation(low[0, 0, 3].numpy(), low[0, 1, 3].numpy())
         stack = dict(frames=low, masks=masks, stats=frame_stats(low, masks),
                      measured=torch.tensor([[[0.0, 0.0], [shift.rows, shift.cols]]]))
         base = sre(truth[:, :rows, :cols], bicubic(low[:, 0], SCALE)[0].numpy())
         both = sre(truth[:, :rows, :cols], super_resolve_stack(net, stack)[0].numpy()) - base
         alone = sre(truth[:, :rows, :cols], super_resolve_stack(net, first(stack, 1))[0].numpy()) - base
-        card = card_gain(scenes[0])
+        card = card_gain(read_scene(os.path.join(oscd_root(), site, "imgs_2")))
         fused, single = fusion_check(MultiFrameTorch(net), [(low[0].numpy(), stack["measured"][0].numpy(),
                                                              stack["stats"][0].numpy())])
         checked = both if fused >= single else alone

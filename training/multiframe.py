@@ -61,13 +61,13 @@ def scenes(split):
 
 def real_pairs(split):
     """The OSCD sites of `split` whose two dates lie on one grid: {site: (the later date's 10 m bands, the earlier's
-    (float32 (4, rows, cols) DN), the earlier's shift against the later at 20 m (rows, cols))}."""
+    (float32 (4, rows, cols) DN), the earlier's core.registration.Shift against the later at 20 m)}."""
     root, pairs = oscd_root(), {}
     for site in oscd_sites(split, root):
         later, earlier = (read_scene(os.path.join(root, site, "imgs_%d" % d))[1] for d in (2, 1))
         if later.shape == earlier.shape:
             low = [wald(torch.from_numpy(x[None]), SCALE)[0, 3].numpy() for x in (later, earlier)]
-            pairs[site] = later, earlier, phase_correlation(*low)[:2]
+            pairs[site] = later, earlier, phase_correlation(*low)
     return pairs
 
 
@@ -204,7 +204,7 @@ def real_validation(pairs, seed=0, side=VALIDATION_SIDE):
     """Fixed stacks of the real pairs of dates (`real_pairs`) over each site's centre, as `validation_stacks`."""
     rng = np.random.default_rng(seed)
     return {site: with_real_frame(make_stacks(torch.from_numpy(centre(later, side)[None]), 2, rng),
-                                  torch.from_numpy(centre(earlier, side)[None]), [shift], rng)
+                                  torch.from_numpy(centre(earlier, side)[None]), [shift[:2]], rng)
             for site, (later, earlier, shift) in pairs.items() if min(later.shape[1:]) >= side + 2 * SCALE * MARGIN}
 
 
