@@ -56,7 +56,8 @@ def main():
                 bands = oscd_bands(os.path.join(oscd_root(), site, "imgs_%d" % date))
                 found, spectral = flags(bands)
                 shares.append((found.mean(), spectral.mean(), (found & spectral).mean()))
-                print("| %s date %d | %.1f %% | %.1f %% | %.1f %% |" % ((site, date) + tuple(100 * s for s in shares[-1])))
+                print("| %s date %d | %.1f %% | %.1f %% | %.1f %% |"
+                      % ((site, date) + tuple(100 * s for s in shares[-1])))
                 if found.size > largest[0]:
                     largest = (found.size, "%s date %d" % (site, date), bands)
     print("| mean of %d | %.1f %% | %.1f %% | %.1f %% |" % ((len(shares),) + tuple(100 * np.mean(shares, 0))))

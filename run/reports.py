@@ -68,7 +68,8 @@ def write_csv(results, path):
 def summary(results):
     """One line per result and method, for a log: the band mean's SRE, RMSE and SAM."""
     return ["%s %-10s SRE %6.2f dB  RMSE %7.1f  SAM %.3f" % (row["scale"], row["method"], row["sre"], row["rmse"],
-                                                            row["sam"]) for row in rows(results) if row["band"] == "mean"]
+                                                            row["sam"])
+            for row in rows(results) if row["band"] == "mean"]
 
 
 def write_reports(results, title, html_path=None, csv_path=None):

@@ -183,7 +183,8 @@ def test_an_l1c_product_s_clouds_are_found_by_s2cloudless_and_the_spectral_test_
     out, said = str(tmp_path / "sr.tif"), []
     items = super_resolve_series([product, series["20160201"], series["20160221"]], out,
                                  SeriesOptions(reference="2016-01-12"), log=said.append)
-    assert items["S2SR_CLOUD_MASKS"] == "2016-01-12: s2cloudless | 2016-02-01: spectral test | 2016-02-21: spectral test"
+    assert items["S2SR_CLOUD_MASKS"] == ("2016-01-12: s2cloudless | 2016-02-01: spectral test | "
+                                         "2016-02-21: spectral test")
     nodata = (read(out)[1] == 0).all(0)  # 5 m pixels
     assert nodata[2 * 66 : 2 * 134, 2 * 66 : 2 * 134].all()  # the cirrus, 60 m in from its edges
     outside = np.ones_like(nodata)
