@@ -6,9 +6,15 @@ the package's own defaults (probability above 0.4, averaged over a disk of 4 pix
 and its mask is brought back to the 10 m pixel by repetition. It finds thick cloud and cirrus (B10); like the
 spectral test of core.clouds, it does not find cloud shadows. Without the package, core.clouds' spectral test runs.
 """
+import functools
+import importlib
+import logging
+
 import numpy as np
 
 from .devices import importable
+
+LOG = logging.getLogger(__name__)
 
 #: s2cloudless's inputs, in its order
 BANDS = ("B1", "B2", "B4", "B5", "B8", "B8A", "B9", "B10", "B11", "B12")
@@ -17,9 +23,18 @@ THRESHOLD, AVERAGE_OVER, DILATION = 0.4, 4, 2  # the package's defaults (pixels 
 STRIP = 128  # rows of that grid classified at a time (memory: 10 bands x STRIP x the grid's columns)
 
 
+@functools.lru_cache(maxsize=1)
 def available():
-    """Whether s2cloudless can be imported (looked up without importing it)."""
-    return importable("s2cloudless")
+    """Whether s2cloudless can be imported (imported once, when a series first holds an L1C product): an install
+    that is broken (a package it needs is missing) counts as none, and the log gives the reason."""
+    if not importable("s2cloudless"):
+        return False
+    try:
+        importlib.import_module("s2cloudless")
+    except Exception as err:  # an incomplete install raises ImportError, a numpy mismatch others
+        LOG.warning("s2cloudless is installed but cannot be imported (%s): the spectral test is used", err)
+        return False
+    return True
 
 
 def detect(read_rows, rows, offsets):

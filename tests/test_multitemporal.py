@@ -202,6 +202,21 @@ def test_an_l1c_product_s_clouds_are_found_by_s2cloudless_and_the_spectral_test_
     assert not (read(out)[1] == 0).all(0)[2 * 66 : 2 * 134, 2 * 66 : 2 * 134].any()
 
 
+def test_a_broken_s2cloudless_install_counts_as_none(monkeypatch, caplog):
+    """Installed but not importable (a package it needs missing): the spectral test runs, and the log says why."""
+    def missing(name):
+        raise ModuleNotFoundError("No module named 'oauthlib'")
+
+    monkeypatch.setattr(cloud_detector, "importable", lambda name: True)
+    monkeypatch.setattr(cloud_detector.importlib, "import_module", missing)
+    cloud_detector.available.cache_clear()
+    try:
+        assert cloud_detector.available() is False
+        assert "cannot be imported (No module named 'oauthlib')" in caplog.text
+    finally:
+        cloud_detector.available.cache_clear()
+
+
 @needs_weights
 def test_every_date_as_the_reference_in_a_rolling_window(provider, series, tmp_path):
     import processing
