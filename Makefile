@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PLUGINS := $(CURDIR)/build/plugins
-APT := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-matplotlib python3-oauthlib
+APT := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-matplotlib
 QGIS_LTR := 3.40# the QGIS the plugin is built and tested on: Debian 12's bookworm-backports
 OLDEST := deps/qgis-3.22# a Debian 12 root with its stock QGIS 3.22, the oldest the plugin supports (make test-oldest)
 MINUTES ?= 30
@@ -22,11 +22,12 @@ apt:  # checked on every make: the Debian packages, QGIS at least the LTR (an ol
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t bookworm-backports $(APT); }
 
 # the numpy that QGIS and GDAL are built against stays: pip may not replace it for any requirement. A requirement that
-# the host's Debian packages satisfy is not installed into the venv, and the QGIS 3.22 root of make test-oldest uses
-# that venv: such packages go into APT too (python3-oauthlib, which s2cloudless's sentinelhub imports)
+# the host's Python packages satisfy is not installed into the venv, and the QGIS 3.22 root of make test-oldest uses
+# that venv without them: oauthlib (pure Python; s2cloudless's sentinelhub imports it) goes into the venv itself
 $(VENV)/.installed: requirements.txt requirements-batch.txt requirements-clouds.txt requirements-dev.txt
 	test -x $(PY) || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt -c <($(PY) -c 'import numpy; print("numpy==" + numpy.__version__)')
+	$(PY) -m pip install -q --ignore-installed --no-deps oauthlib==3.2.2
 	touch $@
 
 $(PLUGINS)/s2sr:
