@@ -3,7 +3,7 @@ help URL (the README beside the plugin), and the help text, kept as data in algo
 its own algorithms' help) and translated paragraph by paragraph."""
 import os
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterFileDestination
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
@@ -62,3 +62,33 @@ class S2SRAlgorithm(QgsProcessingAlgorithm):
     def process(self, parameters, context, feedback):
         """Do the work (subclasses)."""
         raise NotImplementedError
+
+
+class ReportOutputs:
+    """What the evaluation algorithms (s2sr:evaluate, s2sr:evaluatemultitemporal) share, beside S2SRAlgorithm: the HTML
+    report and the optional CSV of every score (run.reports), and the log's summary of the scores."""
+
+    OUTPUT_HTML = "OUTPUT_HTML"
+    OUTPUT_CSV = "OUTPUT_CSV"
+
+    def addReportParameters(self):
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_CSV, self.tr("Scores table"), self.tr("CSV files (*.csv)"), optional=True,
+            createByDefault=False))
+
+    def reportTargets(self, parameters, context):
+        """{OUTPUT_HTML: path, OUTPUT_CSV: path or ''}."""
+        return {key: self.parameterAsFileOutput(parameters, key, context)
+                for key in (self.OUTPUT_HTML, self.OUTPUT_CSV)}
+
+    def writeReports(self, results, title, targets, feedback):
+        """Log the scores' summary and write the reports of `results` (run.evaluation's) to `targets`; returns the
+        outputs written, {key: path}."""
+        from ..run import reports
+
+        for line in reports.summary(results):
+            feedback.pushInfo(line)
+        reports.write_reports(results, title, targets[self.OUTPUT_HTML], targets[self.OUTPUT_CSV])
+        return {key: path for key, path in targets.items() if key in (self.OUTPUT_HTML, self.OUTPUT_CSV) and path}

@@ -1,17 +1,13 @@
 """Processing algorithm s2sr:evaluate."""
-from qgis.core import (
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterRasterDestination,
-)
+from qgis.core import QgsProcessingParameterRasterDestination
 
+from .base import ReportOutputs
 from .scene import SceneAlgorithm
 
 
-class EvaluateAlgorithm(SceneAlgorithm):
+class EvaluateAlgorithm(ReportOutputs, SceneAlgorithm):
     """Score a model on the user's scene by the Wald protocol, beside bicubic and HPF pan-sharpening."""
 
-    OUTPUT_HTML = "OUTPUT_HTML"
-    OUTPUT_CSV = "OUTPUT_CSV"
     ERRORS_20M = "ERRORS_20M"
     ERRORS_60M = "ERRORS_60M"
 
@@ -24,11 +20,7 @@ class EvaluateAlgorithm(SceneAlgorithm):
     def initAlgorithm(self, config=None):
         self.addSceneParameters()
         self.addAreaAndModelParameters(self.tr("Area to evaluate (default: all the inputs cover)"), cards=True)
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT_CSV, self.tr("Scores table"), self.tr("CSV files (*.csv)"), optional=True,
-            createByDefault=False))
+        self.addReportParameters()
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.ERRORS_20M, self.tr("Absolute error of the 20 m bands (2x model)"), optional=True,
             createByDefault=False))
@@ -42,10 +34,9 @@ class EvaluateAlgorithm(SceneAlgorithm):
 
         model, folders = self.model(parameters, context, cards=True)
         scene = self.scene(parameters, context, folder)
-        targets = {self.OUTPUT_HTML: self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
-                   self.OUTPUT_CSV: self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context),
-                   self.ERRORS_20M: self.parameterAsOutputLayer(parameters, self.ERRORS_20M, context),
-                   self.ERRORS_60M: self.parameterAsOutputLayer(parameters, self.ERRORS_60M, context)}
+        targets = dict(self.reportTargets(parameters, context),
+                       **{key: self.parameterAsOutputLayer(parameters, key, context)
+                          for key in (self.ERRORS_20M, self.ERRORS_60M)})
         check_outputs(targets, list(scene.stacks.values()) + [scene.valid_mask],
                       rasters=(self.ERRORS_20M, self.ERRORS_60M))
         pixels, grid = evaluation.read_scene(scene.stacks[1], scene.stacks[2], scene.stacks[6],
@@ -54,11 +45,8 @@ class EvaluateAlgorithm(SceneAlgorithm):
         feedback.pushInfo(self.tr("Evaluating {} on {} x {} pixels at 10 m: {}").format(
             model.name, grid.cols, grid.rows, model.scales))
         results = evaluation.evaluate_scene(pixels, model)
-        for line in reports.summary(results):
-            feedback.pushInfo(line)
-        reports.write_reports(results, self.tr("Super-resolution quality of {} on this scene").format(model.name),
-                              targets[self.OUTPUT_HTML], targets[self.OUTPUT_CSV])
-        outputs = {k: targets[k] for k in (self.OUTPUT_HTML, self.OUTPUT_CSV) if targets[k]}
+        outputs = self.writeReports(results, self.tr("Super-resolution quality of {} on this scene").format(
+            model.name), targets, feedback)
         for factor, key in ((2, self.ERRORS_20M), (6, self.ERRORS_60M)):  # the bands measured at 20 m, at 60 m
             for r in results.values():
                 if targets[key] and r["factor"] == factor:

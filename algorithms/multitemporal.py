@@ -2,7 +2,6 @@
 from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterExtent,
-    QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -11,7 +10,7 @@ from qgis.core import (
 )
 
 from ..core.bands import BANDS_10M
-from .base import S2SRAlgorithm
+from .base import ReportOutputs, S2SRAlgorithm
 from .compat import FILE, INTEGER
 from .style import StylePostProcessor
 
@@ -108,12 +107,9 @@ class MultiTemporalAlgorithm(SeriesAlgorithm):
         return results
 
 
-class EvaluateSeriesAlgorithm(SeriesAlgorithm):
+class EvaluateSeriesAlgorithm(ReportOutputs, SeriesAlgorithm):
     """Score the fusion of a time series on the series itself by the Wald protocol, beside the single image and the
     classical multi-frame baselines."""
-
-    OUTPUT_HTML = "OUTPUT_HTML"
-    OUTPUT_CSV = "OUTPUT_CSV"
 
     def name(self):
         return "evaluatemultitemporal"
@@ -124,23 +120,14 @@ class EvaluateSeriesAlgorithm(SeriesAlgorithm):
     def initAlgorithm(self, config=None):
         self.addSeriesParameters(self.tr("Area to evaluate (default: all of the reference; at most 4 million pixels "
                                          "at 10 m)"))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT_CSV, self.tr("Scores table"), self.tr("CSV files (*.csv)"), optional=True,
-            createByDefault=False))
+        self.addReportParameters()
 
     def process(self, parameters, context, feedback):
         from ..core.outputs import check_outputs
-        from ..run import reports
         from ..run.multitemporal import SERIES_TITLE, evaluate_series
 
         inputs, options = self.series(parameters, context)
-        targets = {self.OUTPUT_HTML: self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
-                   self.OUTPUT_CSV: self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context)}
+        targets = self.reportTargets(parameters, context)
         check_outputs(targets, inputs)
         results = evaluate_series(inputs, options, feedback.pushInfo)
-        for line in reports.summary(results):
-            feedback.pushInfo(line)
-        reports.write_reports(results, self.tr(SERIES_TITLE), targets[self.OUTPUT_HTML], targets[self.OUTPUT_CSV])
-        return {k: targets[k] for k in (self.OUTPUT_HTML, self.OUTPUT_CSV) if targets[k]}
+        return self.writeReports(results, self.tr(SERIES_TITLE), targets, feedback)
