@@ -8,7 +8,7 @@ from ..core.bands import GROUPS, pixel_factor
 from ..core.degrade import block_mean, degrade
 from ..core.errors import InputError, tr
 from ..core.resample import bicubic
-from ..core.scene import scene_stats
+from ..core.scene import pan_bands, scene_stats
 
 
 def estimates(net, pair, consistent=False, stats=None):
@@ -27,6 +27,16 @@ def estimates(net, pair, consistent=False, stats=None):
         sharp = consistency.enforce(sharp, low, net.scale)
     made = {"model": sharp, "bicubic": bicubic(low, net.scale), "hpf": pansharpen.hpf(arrays[1], low, stats, net.scale)}
     return {m: e[0] for m, e in made.items()}
+
+
+def own_scale_estimates(net, scene):
+    """The target bands of one whole scene ({1, 2, 6: float32 (bands, rows, cols)}, cut to whole cells of the
+    network's coarsest input) at 10 m, as the network, bicubic upsampling and HPF give them at the scene's own scale
+    (no degradation): ({method: (bands, H, W)}, the measured bands, their pan bands at 10 m (bands, H, W))."""
+    arrays = {f: scene[f][None] for f in net.inputs}
+    stats = scene_stats([[a[0] for a in arrays.values()]], net.scale)
+    made = estimates(net, dict(zip(("hi", "mid", "lo"), (scene[f] for f in net.inputs))), stats=stats)
+    return made, scene[net.scale], pan_bands(stats, arrays[1].astype(np.float32))[0]
 
 
 def estimated(net, pairs, stats):

@@ -1,6 +1,8 @@
 """Quality of a model on the user's own scene, by the Wald protocol: degrade the measured bands by the model's
 scale, super-resolve them, and compare with the measured bands, beside bicubic upsampling and a classical
-pan-sharpening baseline.
+pan-sharpening baseline; and, for the plugin's networks, at the scene's own scale where no reference exists: each
+band's edge rise across straight edges, its spectral consistency with the measured band and how much of its added
+detail the 10 m bands explain (core.reference_free).
 
     python -m s2sr.run.evaluation 10m.tif 20m.tif [--input-60m 60m.tif] [--model NAME | --model CARD.yaml]
         [--csv scores.csv] [--html report.html]
@@ -12,6 +14,7 @@ import logging
 from ..core.bands import GROUPS
 from ..core.devices import Runtime
 from ..core.errors import InputError, tr
+from ..core import reference_free
 from ..core.metrics import psnr, scores, ssim
 from ..core.outputs import check_outputs
 from ..core.raster import band_offsets, bounded_gdal_cache, invalid, open_scene, read_window
@@ -21,6 +24,7 @@ from .reports import markdown, write_reports
 
 LOG = logging.getLogger(__name__)
 MAX_PIXELS = 16_000_000  # 10 m pixels evaluated at once (in memory): a 4 x 4 km area or a little more
+OWN_SCALE_PIXELS = 4_000_000  # 10 m pixels that the reference-free measures super-resolve (the area's centre)
 
 
 @bounded_gdal_cache
@@ -45,9 +49,37 @@ def evaluate_scene(scene, model):
     """{label: result} of a model opened for the run (run.opened.open_model) on one scene ({1, 2, 6: arrays},
     `read_scene`): per scale ("2x", "6x"), or for the model of a card per pixel size of its bands ("2x card, 10 m
     bands" ...): the bands, the truth, each method's estimate and scores (with PSNR and SSIM), the truth's pixel
-    size (`factor`, in 10 m pixels) and the model's version."""
-    return {label: result(bands, truth, guesses, factor, net.version, net.check_shift)
-            for label, bands, truth, guesses, factor, net in model.wald_estimates(scene)}
+    size (`factor`, in 10 m pixels) and the model's version; for the plugin's networks also "own_scale", the
+    reference-free measures at the scene's own scale (`own_scale`)."""
+    results = {label: result(bands, truth, guesses, factor, net.version, net.check_shift)
+               for label, bands, truth, guesses, factor, net in model.wald_estimates(scene)}
+    central = centre(scene)
+    for label, bands, guesses, measured, factor, pans in model.own_scale_estimates(central):
+        results[label]["own_scale"] = own_scale(central[1], guesses, measured, factor, pans)
+    return results
+
+
+def centre(scene, pixels=OWN_SCALE_PIXELS):
+    """The scene ({1, 2, 6: arrays}) cut to its central `pixels` 10 m pixels or fewer, on whole 60 m cells."""
+    rows, cols = scene[1].shape[1:]
+    if rows * cols <= pixels:
+        return scene
+    h = min(rows, int(pixels ** 0.5)) // 6 * 6
+    w = min(cols, pixels // h) // 6 * 6
+    r0, c0 = (rows - h) // 12 * 6, (cols - w) // 12 * 6
+    return {f: a[:, r0 // f : (r0 + h) // f, c0 // f : (c0 + w) // f] for f, a in scene.items()}
+
+
+def own_scale(hi, guesses, measured, factor, pans):
+    """The reference-free measures (core.reference_free) of every method's estimate ({method: (bands, H, W) at 10 m})
+    of the measured bands (`factor` 10 m pixels), with their pan bands `pans` and the 10 m bands `hi`: {"pixels": the
+    10 m pixels measured, "edges": per band core.reference_free.edge_spread's result, "spectral" and "detail": {method:
+    per band SRE (dB) / R^2}}."""
+    return {"pixels": hi.shape[1] * hi.shape[2],
+            "edges": [reference_free.edge_spread(pans[i], {m: g[i] for m, g in guesses.items()},
+                                                 guesses["bicubic"][i], factor) for i in range(len(measured))],
+            "spectral": {m: reference_free.spectral_consistency(g, measured, factor) for m, g in guesses.items()},
+            "detail": {m: reference_free.explained_detail(g, measured, hi, factor) for m, g in guesses.items()}}
 
 
 def open_for_evaluation(model, input_60m, folders, log, backend="auto"):

@@ -52,6 +52,12 @@ class OpenedModel:
         pixels, the network); InputError where the scene is too small."""
         raise NotImplementedError
 
+    def own_scale_estimates(self, scene):
+        """Every network's estimates on one whole scene at its own scale (no degradation, no reference), what
+        run.evaluation's reference-free measures score: yields (label, bands, {method: estimate at 10 m}, the measured
+        bands, their pixel size in 10 m pixels, their pan bands at 10 m); none for a model that gives no such set."""
+        return iter(())
+
 
 class PluginModel(OpenedModel):
     """The plugin's own networks, by name: a 2x network for the 20 m bands and a 6x one for the 60 m bands."""
@@ -96,6 +102,14 @@ class PluginModel(OpenedModel):
             if min(pair["target"].shape[1:]) < 4 * scale:
                 raise InputError(tr("the area is too small to evaluate the %dx model: choose a larger EXTENT") % scale)
             yield "%dx" % scale, GROUPS[scale], pair["target"], estimates.estimates(net, pair), scale, net
+
+    def own_scale_estimates(self, scene):
+        for scale, net in self.nets.items():
+            block = max(net.inputs)  # whole cells of the coarsest input
+            rows, cols = (n - n % block for n in scene[1].shape[1:])
+            cut = {f: scene[f][:, : rows // f, : cols // f] for f in net.inputs}
+            made, measured, pans = estimates.own_scale_estimates(net, cut)
+            yield "%dx" % scale, GROUPS[scale], made, measured, scale, pans
 
 
 class CardModel(OpenedModel):

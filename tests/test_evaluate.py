@@ -68,6 +68,11 @@ def test_evaluate_writes_report_table_and_error_rasters(provider, scene, tmp_pat
     assert re.search(r"uses per band, deciding the same way on windows of the area, the network's leads corrected by "
                      r"the scale shift fitted for it: B5: (model|HPF pan-sharpening|bicubic), B6: ", html)  # 2x
     assert re.search(r"area: B1: (model|HPF pan-sharpening|bicubic), B9: ", html)  # 6x: no shift
+    own = {r["method"]: r for r in rows if r["scale"] == "2x" and r["band"] == "mean"}  # without a reference:
+    assert float(own["model"]["spectral"]) > float(own["bicubic"]["spectral"])  # closer to the measured bands
+    assert float(own["model"]["rise"]) < float(own["bicubic"]["rise"]) and int(own["model"]["edges"]) >= 20  # sharper
+    assert float(own["hpf"]["detail"]) == pytest.approx(1, abs=1e-3) and own["bicubic"]["detail"] == ""
+    assert "at the scene's own scale, without a reference" in html and html.count("<svg") == 8  # a plot per band
     e20, e60 = gdal.Open(out["ERRORS_20M"]), gdal.Open(out["ERRORS_60M"])
     assert e20.RasterCount == 6 and e60.RasterCount == 2
     assert e20.GetGeoTransform()[1] == 20 and e60.GetGeoTransform()[1] == 60

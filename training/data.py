@@ -23,10 +23,16 @@ def oscd_root():
     return os.path.abspath(os.environ.get("S2SR_OSCD", DEFAULT_OSCD))
 
 
-def oscd_sites(split, root=None):
-    """Site names of the 'train' or 'test' split."""
-    with open(os.path.join(root or oscd_root(), split + ".txt")) as f:
-        return [s.strip() for s in f.read().split(",") if s.strip()]
+def oscd_sites(split, root=None, also_trained=()):
+    """Site names of the 'train' or 'test' split of OSCD's `train.txt` / `test.txt`, with the test sites named in
+    `also_trained` moved to 'train' (the rest of 'test' stays held out from training, for scores and calibration)."""
+    def listed(name):
+        with open(os.path.join(root or oscd_root(), name + ".txt")) as f:
+            return [s.strip() for s in f.read().split(",") if s.strip()]
+    test = listed("test")
+    if split == "train":
+        return listed("train") + [s for s in test if s in also_trained]
+    return [s for s in test if s not in also_trained]
 
 
 def read_scene(folder):
@@ -41,7 +47,8 @@ def to_uint16(pair):
     return {k: np.clip(np.rint(v), 0, 65535).astype(np.uint16) for k, v in pair.items()}
 
 
-def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=EXTRA_TRAINING, phases=True):
+def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=EXTRA_TRAINING, phases=True,
+         also_trained=()):
     """Write <out_dir>/<scale>x/<split>/<name>.npz for the scales and both splits.
 
     Names are <site>_<date> (OSCD), <site>_<date>x<factor> (a training scene made `factor` times coarser,
@@ -50,7 +57,7 @@ def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=E
     _s<rows><cols>: its first rows and columns of target pixels cut off): the coarse cells of the degraded bands
     then fall elsewhere, 4 distinct pairs from a scene at 2x and 36 at 6x, where the 60 m pixels are few.
     octaves > 0: every scene is first made 2**octaves times coarser (the scale-invariance check: e.g. 80 -> 40 m
-    pairs for the 2x network).
+    pairs for the 2x network). also_trained: OSCD test sites packed as training sites (`oscd_sites`).
     """
     root = root or oscd_root()
 
@@ -63,7 +70,7 @@ def pack(out_dir, root=None, octaves=0, scales=(2, 6), coarser_copies=1, extra=E
                          **to_uint16(wald_pair(shifted(scene, rows, cols, scale), scale)))
 
     for split in ("train", "test"):
-        for site in oscd_sites(split, root):
+        for site in oscd_sites(split, root, also_trained):
             for date in (1, 2):
                 scene = coarser(read_scene(os.path.join(root, site, "imgs_%d" % date)), 2 ** octaves)
                 write(split, "%s_%d" % (site, date), scene)
@@ -105,6 +112,14 @@ def resampling_repeats(bands):
     return out
 
 
+def trained_test_sites(names, root=None):
+    """The OSCD test sites that packed training pairs of these names come from (`pack`'s also_trained); none where
+    OSCD is absent."""
+    if not os.path.exists(os.path.join(root or oscd_root(), "test.txt")):
+        return []
+    return [s for s in oscd_sites("test", root) if any(n.startswith(s + "_") for n in names)]
+
+
 def at_every_phase(names):
     """Whether packed pairs of these names include pairs at other phases (`phase_name`)."""
     return any(re.search(r"_s\d\d$", name) for name in names)
@@ -131,6 +146,12 @@ if __name__ == "__main__":
     parser.add_argument("--no-phases", dest="phases", action="store_false",
                         help="one training pair per scene (not one per phase of the target bands' grid)")
     parser.add_argument("--no-extra", action="store_true", help="OSCD only (no scene of ../shared/data/extra)")
+    parser.add_argument("--also-train", nargs="+", default=[], metavar="SITE",
+                        help="OSCD test sites to pack as training sites (the others stay held out)")
     args = parser.parse_args()
+    unknown = set(args.also_train) - set(oscd_sites("test"))
+    if unknown:
+        parser.error("--also-train %s: not an OSCD test site (%s)" % (" ".join(sorted(unknown)),
+                                                                      " ".join(oscd_sites("test"))))
     pack(args.out, octaves=args.octaves, scales=args.scales, coarser_copies=args.coarser_copies,
-         phases=args.phases, extra=() if args.no_extra else EXTRA_TRAINING)
+         phases=args.phases, extra=() if args.no_extra else EXTRA_TRAINING, also_trained=args.also_train)

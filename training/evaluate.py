@@ -11,7 +11,8 @@ def evaluate(net, pairs, consistent=False, pixels="all"):
     """Mean over scenes of per-band RMSE, SRE, UIQ and of SAM, for the model (a models.network.Network), for bicubic
     and for HPF pan-sharpening. pixels "measured": only the target pixels that a resampling did not repeat
     (`training.data.resampling_repeats`; OSCD's labels), as one row of pixels per band."""
-    return summarize(net.scale, [(pair, estimates(net, pair, consistent)) for pair in pairs.values()], pixels)
+    result = summarize(net.scale, [(pair, estimates(net, pair, consistent)) for pair in pairs.values()], pixels)
+    return dict(result, names=sorted(pairs))
 
 
 def summarize(scale, scenes, pixels="all"):

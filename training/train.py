@@ -27,7 +27,7 @@ from .model_card import write_card
 from ..models.backends import TorchNetwork
 from ..models.dsen2 import DSen2
 from ..core.scene import SceneStats, scene_stats
-from .data import at_every_phase, coarser_factor, load_pairs, resampling_repeats
+from .data import at_every_phase, coarser_factor, load_pairs, resampling_repeats, trained_test_sites
 from .evaluate import evaluate, sre_gain
 
 LOG = logging.getLogger(__name__)  # training's messages: the command line shows them (main), a library caller chooses
@@ -199,6 +199,7 @@ def train(args):
 
     args.phases = at_every_phase(train_pairs)
     args.coarsest = max(coarser_factor(name) for name in train_pairs)
+    args.test_sites = trained_test_sites(train_pairs)
     coarse_only = [GROUPS[args.scale].index(b) for b in args.coarse_only]
     sampler = PatchSampler(train_pairs, args.scale, PATCH[args.scale], rng, args.weighting, args.ignore_repeats,
                            coarse_only)
@@ -223,7 +224,7 @@ def train(args):
         net.load_state_dict(average.mean)
         result, averaged = mean, average.count
     before = record.get("scores")
-    if before and before.get("pixels", "all") != pixels:
+    if before and (before.get("pixels", "all"), before.get("names")) != (pixels, result["names"]):  # scored apart
         before = evaluate(load_network(args.out), test_pairs, pixels=pixels)
     if before and not sre_gain(result, judged) >= sre_gain(before, judged):  # a diverged run scores NaN
         save(args.out + ".partial", net, opt, record, steps, time.time() - start, args, result, averaged)
@@ -242,7 +243,7 @@ def save(path, net, opt, record, steps, seconds, args, result, averaged=0):
            "lr": args.lr, "threads": args.threads, "device": args.device, "precision": args.precision,
            "patch": PATCH[args.scale], "batch": BATCH[args.scale], "phases": args.phases,
            "weighting": args.weighting, "ignore_repeats": args.ignore_repeats, "coarse_only": args.coarse_only,
-           "coarsest": args.coarsest, "averaged": averaged}
+           "coarsest": args.coarsest, "averaged": averaged, "test_sites": args.test_sites}
     rec = dict(record, steps=record["steps"] + steps, seconds=record["seconds"] + seconds,
                runs=record["runs"] + [run])
     if result is not None:
