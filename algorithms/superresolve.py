@@ -12,7 +12,7 @@ from ..core.devices import BACKENDS, DEVICES, PRECISIONS, Runtime
 from ..core.tiling import BLOCK, MAX_TILE, TILE_SIZES
 from . import settings
 from ..models.cards import Card, read_card
-from .compat import INTEGER, advanced
+from .compat import DOUBLE, INTEGER, advanced
 from .scene import SceneAlgorithm
 from .style import StylePostProcessor, apply_confidence_style, confidence_layer_name, layer_name
 
@@ -31,6 +31,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
     PRECISION = "PRECISION"
     BACKEND = "BACKEND"
     FLIPS = "FLIPS"
+    ADAPT = "ADAPT"
     TILE_SIZE = "TILE_SIZE"
     OUTPUT = "OUTPUT"
     CONFIDENCE = "CONFIDENCE"
@@ -78,6 +79,10 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             self.FLIPS, self.tr("Average each network over the 8 flips and rotations of the input (8 times slower, "
                                 "about 0.15 dB better)"), defaultValue=False)))
         self.addParameter(advanced(QgsProcessingParameterNumber(
+            self.ADAPT, self.tr("Adapt the networks to this scene first: seconds of fine-tuning on its own Wald pairs "
+                                "(0: off; a network is used adapted only where a held-out part of the area scores "
+                                "better)"), DOUBLE, defaultValue=0.0, minValue=0.0, maxValue=3600.0)))
+        self.addParameter(advanced(QgsProcessingParameterNumber(
             self.TILE_SIZE, self.tr("Tile size: 10 m pixels read and written at once (0: automatic; does not change "
                                     "the result)"),
             INTEGER, defaultValue=int(settings.value(settings.TILE_SIZE, 0)), minValue=0, maxValue=16384)))
@@ -87,6 +92,7 @@ class SuperResolveAlgorithm(SceneAlgorithm):
             createByDefault=False))
 
     def process_scene(self, parameters, context, feedback, folder):
+        from ..core.outputs import check_outputs
         from ..run.options import Options
         from ..run.pipeline import super_resolve
 
@@ -113,7 +119,15 @@ class SuperResolveAlgorithm(SceneAlgorithm):
                             int(settings.value(settings.THREADS, 0)),
                             self.parameterAsBoolean(parameters, self.FLIPS, context)),
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
+            adapt=self.parameterAsDouble(parameters, self.ADAPT, context),
         )
+        if options.adapt:  # the outputs checked before the seconds of adaptation are spent
+            from ..training.adapt import adapted  # PyTorch: only where asked for
+
+            check_outputs({self.OUTPUT: output, self.CONFIDENCE: confidence}, list(scene.stacks.values()),
+                          rasters=(self.OUTPUT, self.CONFIDENCE))
+            feedback.pushInfo(self.tr("Adapting the networks to this scene for {} s").format(options.adapt))
+            options = adapted(scene, options, feedback.setProgress, feedback.isCanceled, feedback.pushInfo)
         bands = super_resolve(scene, output, options, confidence, feedback.setProgress, feedback.isCanceled,
                               feedback.pushInfo)
         if context.willLoadLayerOnCompletion(output):

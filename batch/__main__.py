@@ -58,6 +58,9 @@ def parse(argv):
     parser.add_argument("--backend", choices=BACKENDS, default="auto")
     parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--tile-size", type=int, default=0)
+    parser.add_argument("--adapt", type=float, default=0, metavar="SECONDS",
+                        help="fine-tune the networks on each scene first for this long (0: off; an adapted network is "
+                             "used only where a held-out part of the scene scores better)")
     parser.add_argument("--flips", action="store_true", help="average each network over the 8 flips and rotations "
                         "of the input (8 times slower, about 0.15 dB better)")
     return parser, parser.parse_args(argv)
@@ -73,7 +76,7 @@ def main(argv=None):
                       model_dirs=tuple(args.models_dir), extent=tuple(args.extent or ()) or None,
                       include_10m=args.include_10m, consistency=args.consistency, self_check=args.self_check,
                       runtime=Runtime(args.device, args.precision, args.backend, args.threads, args.flips),
-                      tile_size=args.tile_size)
+                      tile_size=args.tile_size, adapt=args.adapt)
     paths = expand(args.inputs)
     if not is_card(args.model):
         try:  # the name, before any cluster starts: an unknown one is named with the installed models

@@ -51,8 +51,12 @@ def _super_resolve(path, output, options, made):
     folder = "/vsimem/s2sr_batch_%s" % uuid.uuid4().hex
     try:
         scene = open_path(path, folder)
-        super_resolve(replace(scene, metadata=dict(scene.metadata, **{KEY: made})), output, options,
-                      log=lambda message: LOG.info("%s: %s", path, message))
+        log = lambda message: LOG.info("%s: %s", path, message)  # noqa: E731
+        if options.adapt:
+            from ..training.adapt import adapted  # PyTorch: only where asked for
+
+            options = adapted(scene, options, log=log)
+        super_resolve(replace(scene, metadata=dict(scene.metadata, **{KEY: made})), output, options, log=log)
     finally:
         remove_files(folder)
 

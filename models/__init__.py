@@ -70,20 +70,26 @@ def load_network(path, device="cpu", backend="torch", precision="float32", threa
     `precision` (PyTorch; float32 on the CPU by NNPACK's Winograd convolutions where it works, models.winograd);
     backend "onnxruntime": the network exported beside it (`<weights>.onnx`, models.export) in ONNX Runtime
     (models.backends; PyTorch is not needed where that file is there and current: `onnx_network`)."""
-    from .backends import TorchNetwork
-
     if backend == "onnxruntime":
         if device != "cpu":
             raise IOError(tr("the onnxruntime backend runs on the CPU: choose DEVICE cpu or the torch backend"))
         return onnx_network(path, threads, log)
-    from . import winograd
-
     module, ckpt = load_module(path)
+    steps = ckpt.get("record", {}).get("steps")
+    return torch_network(module, version_text(ckpt), Calibration.stored(ckpt.get("confidence"), steps),
+                         ScaleShift.stored(ckpt.get("self_check"), steps), device, precision)
+
+
+def torch_network(module, version, calibration, check_shift, device="cpu", precision="float32"):
+    """A PyTorch module of the plugin's (models.dsen2.DSen2) as a run computes it: a models.backends.TorchNetwork on
+    `device` in `precision`, on the CPU in float32 by NNPACK's Winograd convolutions where they work
+    (models.winograd); its version text, confidence calibration and self-check shift as given."""
+    from . import winograd
+    from .backends import TorchNetwork
+
     if device == "cpu" and precision == "float32" and winograd.available():
         module = winograd.use_winograd(module)
-    steps = ckpt.get("record", {}).get("steps")
-    return TorchNetwork(module.to(device), version_text(ckpt), Calibration.stored(ckpt.get("confidence"), steps),
-                        ScaleShift.stored(ckpt.get("self_check"), steps), device, precision)
+    return TorchNetwork(module.to(device), version, calibration, check_shift, device, precision)
 
 
 def onnx_network(path, threads=0, log=None):

@@ -19,7 +19,10 @@ def open_model(model, targets, input_60m, runtime, folders, log):
     """The model to run: `model` a plugin model's name (None or "": the shipped one) for the band groups `targets`
     ("20m", "60m"; `input_60m`: whether the 60 m bands are given), or a model card (its path, or a
     models.cards.Card); its networks computed as `runtime` (a core.devices.Runtime) asks, weights from `folders`;
-    log(message) for what is worth saying."""
+    log(message) for what is worth saying. A model opened already (an OpenedModel: training.adapt's) is taken as it
+    is."""
+    if isinstance(model, OpenedModel):
+        return model
     if is_card(model):
         return CardModel(model if isinstance(model, Card) else read_card(model), runtime)
     return PluginModel(models.resolve(model, folders), targets, input_60m, runtime, folders, log)

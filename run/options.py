@@ -29,7 +29,10 @@ class Options:
     runtime: a core.devices.Runtime, how the networks are computed (device, precision, backend, threads, flips).
     tile_size: 10 m pixels read and written at once (0: the device's default, at most core.tiling.MAX_TILE), which
     does not change the result; block: the side of the blocks a network runs on (core.tiling), which changes it by
-    float rounding only."""
+    float rounding only.
+    adapt: seconds of per-scene fine-tuning of the plugin's networks before the run (0: none), which
+    training.adapt.adapted applies (s2sr:superresolve and the batch command call it): it returns options whose `model`
+    is the opened, adapted model (a run.opened.OpenedModel), which the run takes as it is."""
     targets: tuple = ()
     bands: tuple = ()
     model: object = ""
@@ -41,6 +44,7 @@ class Options:
     runtime: Runtime = Runtime()
     tile_size: int = 0
     block: int = BLOCK
+    adapt: float = 0
 
     def folders(self):
         """Where the model's weights are looked for: `model_dirs`, then the plugin's models folder."""

@@ -19,7 +19,7 @@ from ..core.tiling import MAX_TILE, TILE_SIZES, grow, split, tiles
 from ..core.version import plugin_version
 from ..models.ensemble import FlipEnsemble
 from . import selfcheck
-from .opened import open_model
+from .opened import OpenedModel, open_model
 from .options import Options
 
 LOG = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
     check_outputs({"OUTPUT": output, "CONFIDENCE": confidence}, (product.stacks[1], product.stacks[2], input_60m,
                                                                   product.valid_mask), rasters=("OUTPUT", "CONFIDENCE"))
     runtime, block = options.runtime, options.block
+    if options.adapt and not isinstance(options.model, OpenedModel):
+        raise InputError(tr("ADAPT is applied before the run: pass the options that training.adapt.adapted returns"))
     model = open_model(options.model, options.band_groups(product), input_60m, runtime, options.folders(), log)
     if confidence:
         model.refuse_confidence()
@@ -97,6 +99,7 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
         "S2SR_VERSION": plugin_version(), "S2SR_MODEL": model.name, "S2SR_DEVICE": model.device,
         "S2SR_PRECISION": model.precision, "S2SR_BACKEND": model.backend, "S2SR_SCALES": model.scales,
         "S2SR_MODEL_VERSION": model.version,
+        "S2SR_ADAPT": "%g s" % options.adapt if options.adapt else "off",
         "S2SR_CONSISTENCY": "enforced" if enforce_consistency else "off",
         "S2SR_FLIPS": "mean over the 8 flips and rotations of the input" if runtime.flips else "off",
         "S2SR_SELF_CHECK": " | ".join(c.report(bands) for c in checks.values()) or "off",

@@ -135,37 +135,47 @@ def finetune(scenes, name, minutes, targets=("20m",), model=None, model_dirs=(MO
     for k, scale in enumerate(scales):
         train, held = held_out_pairs(scenes, extent, scale)
         module, ckpt = load_module(weights_path(model, scale, model_dirs))
-        outcome.before[scale] = held_out_scores(TorchNetwork(module), held)
+        start = time.time()
         outcome.measures[scale] = describe(scale, train, held)
         log(outcome.measures[scale])
-        log("%dx: held-out SRE gain over bicubic before: %+.2f dB" % (scale, sre_gain(outcome.before[scale])))
-        start, last = time.time(), [0.0]
-
-        def on_step(step, share, loss):
-            if progress:
-                progress(100.0 * (k + share) / len(scales))
-            if time.time() - last[0] > 10:
-                last[0] = time.time()
-                log("%dx: step %d, L1 %.4f, %.1f min left" % (scale, step, loss,
-                                                             (budget - (time.time() - start)) / 60))
-            return bool(is_cancelled and is_cancelled())
-
-        opt = torch.optim.Adam(module.parameters(), lr=LR)
-        taken = fit(module, opt, PatchSampler(train, scale, PATCH[scale], rng), BATCH[scale], budget, LR, steps,
-                    on_step=on_step)
-        if is_cancelled and is_cancelled():
-            raise Cancelled()
-        outcome.steps[scale] = taken
-        outcome.after[scale] = held_out_scores(TorchNetwork(module.eval()), held)
-        outcome.kept[scale] = sre_gain(outcome.after[scale]) > sre_gain(outcome.before[scale])
-        log("%dx: %d steps; held-out SRE gain over bicubic after: %+.2f dB (before %+.2f): %s"
-            % (scale, taken, sre_gain(outcome.after[scale]), sre_gain(outcome.before[scale]),
-               "kept" if outcome.kept[scale] else "not kept, no better than the base network"))
+        tune(module, train, held, budget, steps, rng, outcome, log,
+             progress and (lambda share, k=k: progress(100.0 * (k + share) / len(scales))), is_cancelled)
         states[scale] = (module, ckpt, time.time() - start)
     if any(outcome.kept.values()):
         _write(out, name, model, model_dirs, scenes, extent, minutes, outcome, states)
         outcome.model = name
     return outcome
+
+
+def tune(module, train, held, budget, steps, rng, outcome, log, progress=None, is_cancelled=None):
+    """Train `module` (a models.dsen2.DSen2 of the plugin's) on the Wald pairs `train` for `budget` seconds or `steps`
+    steps, whichever ends first; its held-out scores on `held` (`held_out_pairs`) before and after, its steps and
+    whether it beats its former self there go into `outcome` (an Outcome) under its scale. progress(share of the
+    budget spent); is_cancelled(): Cancelled is raised."""
+    scale = module.scale
+    outcome.before[scale] = held_out_scores(TorchNetwork(module.eval()), held)
+    log("%dx: held-out SRE gain over bicubic before: %+.2f dB" % (scale, sre_gain(outcome.before[scale])))
+    start, last = time.time(), [0.0]
+
+    def on_step(step, share, loss):
+        if progress:
+            progress(share)
+        if time.time() - last[0] > 10:
+            last[0] = time.time()
+            log("%dx: step %d, L1 %.4f, %.1f min left" % (scale, step, loss, (budget - (time.time() - start)) / 60))
+        return bool(is_cancelled and is_cancelled())
+
+    opt = torch.optim.Adam(module.parameters(), lr=LR)
+    taken = fit(module, opt, PatchSampler(train, scale, PATCH[scale], rng), BATCH[scale], budget, LR, steps,
+                on_step=on_step)
+    if is_cancelled and is_cancelled():
+        raise Cancelled()
+    outcome.steps[scale] = taken
+    outcome.after[scale] = held_out_scores(TorchNetwork(module.eval()), held)
+    outcome.kept[scale] = sre_gain(outcome.after[scale]) > sre_gain(outcome.before[scale])
+    log("%dx: %d steps; held-out SRE gain over bicubic after: %+.2f dB (before %+.2f): %s"
+        % (scale, taken, sre_gain(outcome.after[scale]), sre_gain(outcome.before[scale]),
+           "kept" if outcome.kept[scale] else "not kept, no better than the base network"))
 
 
 def _write(out, name, base, model_dirs, scenes, extent, minutes, outcome, states):
