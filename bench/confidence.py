@@ -100,8 +100,8 @@ def calibration_table(sets, scale, model):
         if rows:
             low = min(rows, key=lambda r: r[7])
             cover = [r[3] for r in rows]
-            lines.append("| %s | **mean; lowest on blocks: %s** | | **%.3f**; %.3f | %.3f | %.1f ... %.1f %% (range; %d "
-                         "of %d in 75 ... 85 %%) | %.2f | | %.3f |" % (
+            lines.append("| %s | **mean; lowest on blocks: %s** | | **%.3f**; %.3f | %.3f | %.1f ... %.1f %% (range; "
+                         "%d of %d in 75 ... 85 %%) | %.2f | | %.3f |" % (
                              label, low[0], np.mean([r[7] for r in rows]), low[7], np.mean([r[2] for r in rows]),
                              100 * min(cover), 100 * max(cover), sum(0.75 <= c <= 0.85 for c in cover), len(cover),
                              np.mean([r[4] for r in rows]), np.mean([r[6] for r in rows])))

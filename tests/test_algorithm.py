@@ -17,7 +17,7 @@ from s2sr.core.version import plugin_version
 
 PARAMETERS = {"PRODUCT", "INPUT_10M", "INPUT_20M", "INPUT_60M", "BANDS", "TARGETS", "INCLUDE_10M", "BANDS_OUT",
               "CONSISTENCY", "EXTENT", "MODEL", "DEVICE", "PRECISION", "TILE_SIZE", "OUTPUT", "SELF_CHECK",
-              "CONFIDENCE", "BACKEND", "MODEL_CARD", "FLIPS"}
+              "CONFIDENCE", "BACKEND", "MODEL_CARD", "FLIPS", "ADAPT"}
 
 
 def run(**params):
