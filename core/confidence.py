@@ -31,13 +31,18 @@ def reach(scale):
     return WINDOW[scale] // 2 + 1
 
 
-def features(est, cubic, classical, std, scale):
-    """(N, bands, len(TERMS), H, W): the terms of the model for the estimate `est` (N, bands, H, W DN), given the
-    bicubic and HPF estimates and the target bands' scene std (N, bands)."""
+def local_terms(est, cubic, classical, scale):
+    """The terms of the model after the constant, per pixel, in DN (not yet averaged over the window): a list of
+    (N, bands, H, W) arrays."""
     dy, dx = np.diff(cubic, axis=-2), np.diff(cubic, axis=-1)
     dy, dx = np.concatenate([dy, dy[..., -1:, :]], -2), np.concatenate([dx, dx[..., -1:]], -1)  # the last repeated
-    terms = [np.abs(est - cubic), np.abs(est - classical), np.abs(classical - cubic), np.hypot(dx, dy) * scale]
-    terms = np.stack(terms, 2) / std[:, :, None, None, None]
+    return [np.abs(est - cubic), np.abs(est - classical), np.abs(classical - cubic), np.hypot(dx, dy) * scale]
+
+
+def features(est, cubic, classical, std, scale):
+    """(N, bands, len(TERMS), H, W): the terms of the model for the estimate `est` (N, bands, H, W DN), given the
+    bicubic and HPF estimates and the target bands' scene std (N, bands): what the calibration fits."""
+    terms = np.stack(local_terms(est, cubic, classical, scale), 2) / std[:, :, None, None, None]
     smooth = box_mean(terms.astype(np.float32, copy=False), WINDOW[scale])
     return np.concatenate([np.ones_like(smooth[:, :, :1]), smooth], 2)
 
@@ -77,11 +82,14 @@ class Calibration(Fitted):
     def combine(self, est, methods, cubic, classical, stats, factor=1.0):
         """(N, bands, H, W) expected |error| in DN of `est` (N, bands, H, W), whose band i was made by methods[i],
         given the bicubic and HPF estimates `cubic` and `classical` of the same bands and the scene's SceneStats;
-        times `factor`."""
+        times `factor`. The model on `features`, computed as one window mean of the weighted terms (the mean and the
+        weights commute, and each band's std cancels out of every term but the constant)."""
         std = stats.std[:, -est.shape[1]:]
-        terms = features(est, cubic, classical, std, self.scale)
         coef = factor * np.array([self.coef[m][i] for i, m in enumerate(methods)], np.float32)
-        return std[..., None, None] * np.einsum("nbthw,bt->nbhw", terms, coef)
+        weighted = sum(c[:, None, None] * term for c, term in zip(coef[:, 1:].T, local_terms(est, cubic, classical,
+                                                                                              self.scale)))
+        return std[..., None, None] * coef[:, 0, None, None] + box_mean(weighted.astype(np.float32, copy=False),
+                                                                        WINDOW[self.scale])
 
     def check_errors(self, pairs, stats):
         """On Wald pairs with their estimates (`run.estimates.estimated`) under the SceneStats `stats`, the

@@ -91,10 +91,15 @@ def to_type(data, dtype):
     return data.astype(dtype)
 
 
-class OutputRaster:
-    """A GeoTIFF written under a temporary name beside the target and renamed only by `commit()`."""
+HALF_MAX = 65504.0  # the largest 16-bit float
 
-    def __init__(self, path, plan, bands, gdal_type, nodata, metadata, offsets=None, block=256):
+
+class OutputRaster:
+    """A GeoTIFF written under a temporary name beside the target and renamed only by `commit()`. half: Float32 bands
+    stored as 16-bit floats (NBITS=16: 3 significant digits, values up to HALF_MAX), a quarter of the file and faster
+    to write; GDAL and QGIS read them as Float32."""
+
+    def __init__(self, path, plan, bands, gdal_type, nodata, metadata, offsets=None, block=256, half=False):
         self.tmp = temporary_file(path, ".tif")
         self.path = path
         self.dtype = gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type)
@@ -105,6 +110,9 @@ class OutputRaster:
         side = block if block % 16 == 0 else 256
         options = ["TILED=YES", "BLOCKXSIZE=%d" % side, "BLOCKYSIZE=%d" % side, "COMPRESS=DEFLATE", "ZLEVEL=1",
                    "BIGTIFF=IF_SAFER", "PREDICTOR=%d" % (2 if np.issubdtype(self.dtype, np.integer) else 3)]
+        self.half = half
+        if half:
+            options.append("NBITS=16")
         self.failed = tr("cannot write the output %s") % path
         try:
             self.ds = checked(self.failed, gdal.GetDriverByName("GTiff").Create, self.tmp, plan.cols, plan.rows,
@@ -127,6 +135,8 @@ class OutputRaster:
         input's); masked or non-finite pixels become no-data."""
         mask = mask | ~np.isfinite(data)
         data = to_type(np.where(mask, 0, data - self.offsets.get(name, 0.0)), self.dtype)
+        if self.half:
+            data = np.clip(data, -HALF_MAX, HALF_MAX)
         if self.nodata is not None:
             if np.issubdtype(self.dtype, np.integer):  # a valid pixel must not read as no-data
                 data[data == self.nodata] = self.nodata + (1 if self.nodata < np.iinfo(self.dtype).max else -1)

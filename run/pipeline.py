@@ -141,8 +141,8 @@ def super_resolve(product, output, options=Options(), confidence=None, progress=
 
 
 def _confidence_raster(path, grid, nets, scenes, metadata, block, picked):
-    """The CONFIDENCE output: Float32, a band per sharpened band of the output's `picked` bands (named and ordered
-    alike), no-data -1;
+    """The CONFIDENCE output: Float32 stored as 16-bit floats (a tenth of a DN at 100 DN), a band per sharpened band
+    of the output's `picked` bands (named and ordered alike), no-data -1;
     `scenes`: per scale the factors of the expected errors and of their 80 % bound for this scene."""
     sources = "; ".join(sorted({net.calibration.source for net in nets.values()}))
     items = dict(metadata, S2SR_CONFIDENCE=(
@@ -153,7 +153,7 @@ def _confidence_raster(path, grid, nets, scenes, metadata, block, picked):
         S2SR_CONFIDENCE_BOUND_80=" ".join("%dx:%.2f" % (s, bound) for s, (_, bound) in scenes.items()),
         S2SR_CONFIDENCE_SCENE_FACTOR=" ".join("%dx:%.3f" % (s, factor) for s, (factor, _) in scenes.items()))
     bands = [b for b in picked if b not in BANDS_10M]
-    return OutputRaster(path, grid, bands, gdal.GDT_Float32, -1.0, items, None, block)
+    return OutputRaster(path, grid, bands, gdal.GDT_Float32, -1.0, items, None, block, half=True)
 
 
 def _valid_mean(windows):

@@ -92,7 +92,7 @@ def test_confidence_costs_nothing_when_not_asked_for(small_scene, tmp_path, monk
     def fail(*args, **kwargs):
         raise AssertionError("confidence computed without being asked for")
 
-    monkeypatch.setattr(confidence, "features", fail)
+    monkeypatch.setattr(confidence, "local_terms", fail)
     super_resolve(Product.from_stacks(small_scene["10m"], small_scene["20m"]), str(tmp_path / "sr.tif"), Options(),
                   log=lambda m: None)
     with pytest.raises(AssertionError, match="without being asked"):
@@ -179,3 +179,18 @@ def test_box_mean_is_the_mean_of_each_window_inside_the_array(k):
         for j in range(9):
             expected[..., i, j] = x[..., max(i - r, 0) : i + r + 1, max(j - r, 0) : j + r + 1].mean((-2, -1))
     np.testing.assert_allclose(confidence.box_mean(x, k), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("scale", [2, 6])
+def test_the_map_is_the_fitted_model_on_its_features(scale):
+    """combine computes the window means once, on the weighted terms: the same map as the model on `features`."""
+    rng = np.random.default_rng(1)
+    est, cubic, classical = (rng.uniform(500, 3000, (1, 2, 30, 36)).astype(np.float32) for _ in range(3))
+    coef = {m: rng.uniform(0, 1, (2, len(confidence.TERMS))).tolist() for m in ("model", "hpf")}
+    calibration = confidence.Calibration(scale, coef, {}, None, None, "test", 0)
+    stats = scene_stats([[rng.uniform(500, 3000, (4, 30 * scale, 36 * scale)), est[0]]], scale)
+    std = stats.std[:, -2:]
+    expected = std[..., None, None] * np.einsum("nbthw,bt->nbhw", confidence.features(est, cubic, classical, std, scale),
+                                                1.5 * np.array([coef["model"][0], coef["hpf"][1]]))
+    np.testing.assert_allclose(calibration.combine(est, ("model", "hpf"), cubic, classical, stats, 1.5), expected,
+                               rtol=1e-4)
