@@ -190,7 +190,8 @@ def test_the_map_is_the_fitted_model_on_its_features(scale):
     calibration = confidence.Calibration(scale, coef, {}, None, None, "test", 0)
     stats = scene_stats([[rng.uniform(500, 3000, (4, 30 * scale, 36 * scale)), est[0]]], scale)
     std = stats.std[:, -2:]
-    expected = std[..., None, None] * np.einsum("nbthw,bt->nbhw", confidence.features(est, cubic, classical, std, scale),
-                                                1.5 * np.array([coef["model"][0], coef["hpf"][1]]))
+    terms = confidence.features(est, cubic, classical, std, scale)
+    expected = std[..., None, None] * np.einsum("nbthw,bt->nbhw", terms, 1.5 * np.array([coef["model"][0],
+                                                                                        coef["hpf"][1]]))
     np.testing.assert_allclose(calibration.combine(est, ("model", "hpf"), cubic, classical, stats, 1.5), expected,
                                rtol=1e-4)
