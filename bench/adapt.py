@@ -7,6 +7,7 @@ wall time. Prints Markdown for docs/benchmarks.md.
     python bench/adapt.py [--seconds 30 120]
 """
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -63,7 +64,7 @@ def main():
         cells = []
         for seconds in args.seconds:
             logged, start = [], time.time()
-            options = adapted(product, Options(**dict(base.__dict__, adapt=seconds)), log=logged.append)
+            options = adapted(product, dataclasses.replace(base, adapt=seconds), log=logged.append)
             wall = time.time() - start
             value, version = gain(pair, product, options)
             kept = "adapted to this scene" in version

@@ -137,21 +137,21 @@ def spectral_consistency(estimate, measured, factor):
     return sre(measured, degrade(estimate[:, : rows * factor, : cols * factor], factor))
 
 
-def explained_detail(estimate, measured, hi, factor):
-    """Per band, R^2 of the least-squares fit of the estimate's added detail (`estimate` minus bicubic upsampling of
-    `measured`) on the 10 m bands' own detail at the band's pixel size (`hi` (4, H, W) minus its degraded and
-    bicubic-upsampled self), with an offset; NaN where the estimate adds no detail (bicubic itself)."""
-    rows, cols = (n * factor for n in measured.shape[1:])
+def explained_detail(estimates, cubic, hi, factor):
+    """{name: per band R^2} of the least-squares fit of each estimate's added detail (the estimate (bands, H, W) minus
+    `cubic`, the bicubic upsampling of the measured bands, whose pixels are `factor` 10 m pixels) on the 10 m bands'
+    own detail at that pixel size (`hi` (4, H, W) minus its degraded and bicubic-upsampled self), with an offset; NaN
+    where an estimate adds no detail (bicubic itself). The 10 m bands' detail is computed once for all estimates."""
+    rows, cols = cubic.shape[1:]
     hi = hi[:, :rows, :cols].astype(np.float32)
     guide = (hi - bicubic(degrade(hi, factor), factor)).reshape(len(hi), -1)
     design = np.vstack([guide, np.ones(guide.shape[1], np.float32)]).T.astype(np.float64)
-    detail = (estimate[:, :rows, :cols] - bicubic(measured.astype(np.float32), factor)).reshape(len(measured), -1)
-    out = []
-    for d in detail.astype(np.float64):
+
+    def r2(d):
         spread = d.var()
         if spread < 1e-6:
-            out.append(float("nan"))
-            continue
+            return float("nan")
         fit = design @ np.linalg.lstsq(design, d, rcond=None)[0]
-        out.append(float(1 - (d - fit).var() / spread))
-    return np.array(out)
+        return float(1 - (d - fit).var() / spread)
+    return {name: np.array([r2(d) for d in (e[:, :rows, :cols] - cubic).reshape(len(cubic), -1).astype(np.float64)])
+            for name, e in estimates.items()}

@@ -33,10 +33,9 @@ def own_scale_estimates(net, scene):
     """The target bands of one whole scene ({1, 2, 6: float32 (bands, rows, cols)}, cut to whole cells of the
     network's coarsest input) at 10 m, as the network, bicubic upsampling and HPF give them at the scene's own scale
     (no degradation): ({method: (bands, H, W)}, the measured bands, their pan bands at 10 m (bands, H, W))."""
-    arrays = {f: scene[f][None] for f in net.inputs}
-    stats = scene_stats([[a[0] for a in arrays.values()]], net.scale)
+    stats = scene_stats([[scene[f] for f in net.inputs]], net.scale)
     made = estimates(net, dict(zip(("hi", "mid", "lo"), (scene[f] for f in net.inputs))), stats=stats)
-    return made, scene[net.scale], pan_bands(stats, arrays[1].astype(np.float32))[0]
+    return made, scene[net.scale], pan_bands(stats, scene[1][None].astype(np.float32))[0]
 
 
 def estimated(net, pairs, stats):

@@ -79,7 +79,7 @@ def own_scale(hi, guesses, measured, factor, pans):
             "edges": [reference_free.edge_spread(pans[i], {m: g[i] for m, g in guesses.items()},
                                                  guesses["bicubic"][i], factor) for i in range(len(measured))],
             "spectral": {m: reference_free.spectral_consistency(g, measured, factor) for m, g in guesses.items()},
-            "detail": {m: reference_free.explained_detail(g, measured, hi, factor) for m, g in guesses.items()}}
+            "detail": reference_free.explained_detail(guesses, guesses["bicubic"], hi, factor)}
 
 
 def open_for_evaluation(model, input_60m, folders, log, backend="auto"):

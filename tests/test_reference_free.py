@@ -65,6 +65,6 @@ def test_detail_explained_is_one_for_pan_detail_and_low_for_noise(patches):
     up = bicubic(measured, 2)
     pan_detail = up + 0.6 * (hi[:1] - bicubic(degrade(hi[:1], 2), 2))
     noise = up + rng.normal(0, 30, up.shape).astype(np.float32)
-    explained = reference_free.explained_detail(np.concatenate([pan_detail, noise, up]), np.repeat(measured, 3, 0),
-                                                hi, 2)
-    assert explained[0] == pytest.approx(1.0, abs=1e-4) and explained[1] < 0.05 and np.isnan(explained[2])
+    explained = reference_free.explained_detail({"pan": pan_detail, "noise": noise, "bicubic": up}, up, hi, 2)
+    assert explained["pan"][0] == pytest.approx(1.0, abs=1e-4) and explained["noise"][0] < 0.05
+    assert np.isnan(explained["bicubic"][0])
