@@ -28,7 +28,9 @@ def adapted(product, options, progress=None, is_cancelled=None, log=LOG.info, se
     part is run as it is, and the log says why. progress(percent of the adaptation); is_cancelled() -> Cancelled."""
     if not options.adapt:
         return options
-    if is_card(options.model) or isinstance(options.model, OpenedModel):
+    if isinstance(options.model, OpenedModel):
+        raise InputError(tr("ADAPT takes a model by its name, not a model opened already (adapted once)"))
+    if is_card(options.model):
         raise InputError(tr("ADAPT fine-tunes the plugin's own networks: set it to 0 for the model of a model card"))
     runtime = options.runtime
     if select_backend(runtime.backend) != "torch":
